@@ -1,0 +1,278 @@
+//! Components: the [`Hooks`] trait that `#[derive(Hooks)]` implements, and the [`HooksMixin`]
+//! surface every component gets (run, list and attach hooks).
+
+use std::any::{Any, TypeId};
+use std::borrow::Cow;
+use std::future::Future;
+use std::time::Duration;
+
+use crate::attach::{AttachedFn, AttachedHook, AttachedHooks};
+use crate::error::{HookError, MultiError};
+use crate::hook::HookType;
+use crate::params::{IntoParams, ParamValue};
+use crate::registry::{Location, Provided, Table, Walker};
+use crate::run::run_hooks;
+use crate::shim::{HookFuture, IntoHookResult, Step};
+
+/// A type whose methods can be hooks. Implemented by `#[derive(Hooks)]`; the hidden items are the
+/// derive's business.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a hooks component",
+    label = "`{Self}` has no `#[derive(Hooks)]`",
+    note = "add `#[derive(Hooks)]` to the definition of `{Self}`"
+)]
+pub trait Hooks: Sized + Send + 'static {
+    /// The type's name as written.
+    const NAME: &'static str;
+    /// The hook types this type provides, its own and its bases'.
+    const PROVIDED: Provided;
+
+    /// This type's cached hook table.
+    #[doc(hidden)]
+    fn __hooks_table() -> &'static Table<Self>;
+
+    /// Visits each `#[hooks(base)]` field, in field order.
+    #[doc(hidden)]
+    fn __hooks_bases<R: Hooks>(walker: &mut Walker<'_, R, Self>);
+
+    /// Where run-time hooks are kept, if anywhere.
+    #[doc(hidden)]
+    fn __hooks_attached(&self) -> Option<&AttachedHooks>;
+
+    /// Where run-time hooks are kept, if anywhere.
+    #[doc(hidden)]
+    fn __hooks_attached_mut(&mut self) -> Option<&mut AttachedHooks>;
+}
+
+/// One hook of a component, as listed by [`HooksMixin::hooks`] and [`HooksMixin::hook_infos`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HookInfo {
+    /// The type that defines the hook (a base's name for a base's hook).
+    pub owner: &'static str,
+    /// The method, or the name given to `attach_hook`.
+    pub method: Cow<'static, str>,
+    /// The hook type's name.
+    pub hook_type: &'static str,
+    /// `priority = N` (0 by default; lower runs first).
+    pub priority: i32,
+    /// The params, resolved against the instance that owns the hook.
+    pub params: Vec<ParamValue>,
+    /// `timeout = ".."`, if set.
+    pub timeout: Option<Duration>,
+    /// Whether the hook is an `async fn`.
+    pub is_async: bool,
+    /// Where the method is defined (`None` for attached hooks).
+    pub location: Option<Location>,
+    /// Whether the hook was attached at run time.
+    pub attached: bool,
+}
+
+/// Running, listing and attaching hooks: available on every [`Hooks`] type.
+///
+/// ```
+/// use hooks_core::{hook_type, HooksMixin, HookError};
+/// # use hooks_core::__doc_component as component;
+/// hook_type!(pub OnTick(u32));
+/// # component!(Counter, OnTick);
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let mut counter = Counter::default();
+/// counter.attach_hook::<OnTick, _, _>("add", |c: &mut Counter, n: &u32| c.total += n, ()).unwrap();
+/// counter.run_hooks_with::<OnTick>(&5).await.unwrap();
+/// assert_eq!(counter.total, 5);
+/// assert_eq!(counter.hooks::<OnTick>()[0].method, "add");
+/// # });
+/// ```
+pub trait HooksMixin: Hooks {
+    /// Runs every hook of type `H`, in order, with `H::Arg::default()` as the argument
+    /// (for hook types without an argument, such as `OnInit`).
+    fn run_hooks<H: HookType>(&mut self) -> impl Future<Output = Result<(), MultiError>> + Send + '_
+    where
+        H::Arg: Default,
+    {
+        async move { run_hooks::<Self, H>(self, &H::Arg::default(), false).await }
+    }
+
+    /// Runs every hook of type `H` with `arg`, in order.
+    fn run_hooks_with<'a, H: HookType>(
+        &'a mut self,
+        arg: &'a H::Arg,
+    ) -> impl Future<Output = Result<(), MultiError>> + Send + 'a {
+        run_hooks::<Self, H>(self, arg, false)
+    }
+
+    /// Runs every hook of type `H` in the exact reverse order.
+    fn run_hooks_reversed<H: HookType>(&mut self) -> impl Future<Output = Result<(), MultiError>> + Send + '_
+    where
+        H::Arg: Default,
+    {
+        async move { run_hooks::<Self, H>(self, &H::Arg::default(), true).await }
+    }
+
+    /// Runs every hook of type `H` with `arg`, in the exact reverse order.
+    fn run_hooks_reversed_with<'a, H: HookType>(
+        &'a mut self,
+        arg: &'a H::Arg,
+    ) -> impl Future<Output = Result<(), MultiError>> + Send + 'a {
+        run_hooks::<Self, H>(self, arg, true)
+    }
+
+    /// This instance's hooks of type `H`, in run order (static, then attached at equal priority).
+    fn hooks<H: HookType>(&self) -> Vec<HookInfo> {
+        let statics = Self::__hooks_table().of(TypeId::of::<H>());
+        let attached = self
+            .__hooks_attached()
+            .map(|a| a.snapshot(TypeId::of::<Self>(), TypeId::of::<H>()))
+            .unwrap_or_default();
+        crate::order::run_order(statics, &attached, false)
+            .map(|hook| match hook {
+                crate::order::Scheduled::Static(h) => static_info(self, h),
+                crate::order::Scheduled::Attached(h) => attached_info(h),
+            })
+            .collect()
+    }
+
+    /// Every hook of this instance, grouped by hook type, each group in run order.
+    fn hook_infos(&self) -> Vec<HookInfo> {
+        let mut infos: Vec<HookInfo> =
+            Self::__hooks_table().all().map(|h| static_info(self, h)).collect();
+        if let Some(attached) = self.__hooks_attached() {
+            let mut extra: Vec<&AttachedHook> = attached.of_root(TypeId::of::<Self>()).collect();
+            extra.sort_by_key(|h| (h.priority, h.seq));
+            infos.extend(extra.into_iter().map(attached_info));
+        }
+        infos
+    }
+
+    /// Whether this type provides hook type `H` (itself or through a base).
+    fn provides<H: HookType>() -> bool {
+        Self::PROVIDED.contains(H::KEY)
+    }
+
+    /// Attaches a plain-`fn` hook of type `H` to this instance, after its static hooks of equal
+    /// priority (0) and after hooks attached before it.
+    ///
+    /// Refused with [`HookError::Unsupported`] when the type does not provide `H`, and with
+    /// [`HookError::NoAttachStorage`] when it has no [`AttachedHooks`] (itself or in a base).
+    fn attach_hook<H, F, Out>(
+        &mut self,
+        name: impl Into<Cow<'static, str>>,
+        f: F,
+        params: impl IntoParams,
+    ) -> Result<(), HookError>
+    where
+        H: HookType,
+        F: Fn(&mut Self, &H::Arg) -> Out + Send + Sync + 'static,
+        Out: IntoHookResult,
+    {
+        let call: AttachedFn<Self> = Box::new(move |this: &mut Self, arg: &dyn Any| match arg.downcast_ref() {
+            Some(arg) => Step::Done(f(this, arg).into_hook_result()),
+            None => Step::mismatch(Self::NAME, "argument"),
+        });
+        attach::<Self, H>(self, name.into(), call, params.into_params(), 0, false)
+    }
+
+    /// Attaches an async hook: `f` returns a boxed future borrowing the instance and the argument.
+    ///
+    /// ```
+    /// # use hooks_core::{HooksMixin, OnStop};
+    /// # use hooks_core::__doc_component as component;
+    /// # component!(Counter, OnStop);
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let mut c = Counter::default();
+    /// c.attach_hook_async::<OnStop, _, _>(
+    ///     "flush",
+    ///     |c, _reason| Box::pin(async move { c.total += 1; Ok::<_, std::io::Error>(()) }),
+    ///     (),
+    /// ).unwrap();
+    /// c.run_hooks::<OnStop>().await.unwrap();
+    /// assert_eq!(c.total, 1);
+    /// # });
+    /// ```
+    fn attach_hook_async<H, F, Out>(
+        &mut self,
+        name: impl Into<Cow<'static, str>>,
+        f: F,
+        params: impl IntoParams,
+    ) -> Result<(), HookError>
+    where
+        H: HookType,
+        F: for<'a> Fn(&'a mut Self, &'a H::Arg) -> std::pin::Pin<Box<dyn Future<Output = Out> + Send + 'a>>
+            + Send
+            + Sync
+            + 'static,
+        Out: IntoHookResult + 'static,
+    {
+        let call: AttachedFn<Self> = Box::new(move |this: &mut Self, arg: &dyn Any| match arg.downcast_ref() {
+            Some(arg) => {
+                let future = f(this, arg);
+                let future: HookFuture<'_> = Box::pin(async move { future.await.into_hook_result() });
+                Step::Pending(future)
+            }
+            None => Step::mismatch(Self::NAME, "argument"),
+        });
+        attach::<Self, H>(self, name.into(), call, params.into_params(), 0, true)
+    }
+}
+
+impl<T: Hooks> HooksMixin for T {}
+
+fn attach<R: Hooks, H: HookType>(
+    this: &mut R,
+    name: Cow<'static, str>,
+    call: AttachedFn<R>,
+    params: Vec<ParamValue>,
+    priority: i32,
+    is_async: bool,
+) -> Result<(), HookError> {
+    let (owner, hook_type) = (R::NAME, H::NAME);
+    if !R::PROVIDED.contains(H::KEY) {
+        return Err(HookError::Unsupported { owner, method: name, hook_type });
+    }
+    let Some(store) = this.__hooks_attached_mut() else {
+        return Err(HookError::NoAttachStorage { owner, method: name, hook_type });
+    };
+    store.push(AttachedHook {
+        root: TypeId::of::<R>(),
+        hook_type: TypeId::of::<H>(),
+        hook_name: hook_type,
+        owner,
+        name,
+        priority,
+        seq: 0,
+        params,
+        is_async,
+        call: Box::new(call),
+    });
+    Ok(())
+}
+
+fn static_info<R: Hooks>(root: &R, hook: &crate::registry::StaticHook<R>) -> HookInfo {
+    let reg = hook.reg;
+    HookInfo {
+        owner: reg.owner_name,
+        method: Cow::Borrowed(reg.method),
+        hook_type: reg.hook_name,
+        priority: reg.priority,
+        params: hook.params(root),
+        timeout: reg.timeout,
+        is_async: reg.is_async,
+        location: Some(reg.location),
+        attached: false,
+    }
+}
+
+fn attached_info(hook: &AttachedHook) -> HookInfo {
+    HookInfo {
+        owner: hook.owner,
+        method: hook.name.clone(),
+        hook_type: hook.hook_name,
+        priority: hook.priority,
+        params: hook.params.clone(),
+        timeout: None,
+        is_async: hook.is_async,
+        location: None,
+        attached: true,
+    }
+}

@@ -1,0 +1,227 @@
+//! Errors: one hook's failure ([`HookError`]) and every failure of one run ([`MultiError`]).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+/// The error type a hook may return, boxed: any `std::error::Error + Send + Sync + 'static`
+/// (and `String`/`&str`, which convert into it).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// One hook's failure, naming the hook: its owner type, method (or attached name) and hook type.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HookError {
+    /// The hook returned an error.
+    #[error("hook `{owner}::{method}` ({hook_type}) failed: {source}")]
+    Failed {
+        /// The type that defines the hook.
+        owner: &'static str,
+        /// The method, or the name given to `attach_hook`.
+        method: Cow<'static, str>,
+        /// The hook type's name.
+        hook_type: &'static str,
+        /// What the hook returned.
+        #[source]
+        source: BoxError,
+    },
+    /// The hook panicked; the panic was caught.
+    #[error("hook `{owner}::{method}` ({hook_type}) panicked: {message}")]
+    Panicked {
+        /// The type that defines the hook.
+        owner: &'static str,
+        /// The method, or the name given to `attach_hook`.
+        method: Cow<'static, str>,
+        /// The hook type's name.
+        hook_type: &'static str,
+        /// The panic message (`"Box<dyn Any>"` when the payload was not a string).
+        message: String,
+    },
+    /// The hook ran past its `timeout` and was cancelled.
+    #[error("hook `{owner}::{method}` ({hook_type}) timed out after {timeout:?}")]
+    TimedOut {
+        /// The type that defines the hook.
+        owner: &'static str,
+        /// The method, or the name given to `attach_hook`.
+        method: Cow<'static, str>,
+        /// The hook type's name.
+        hook_type: &'static str,
+        /// The budget that ran out.
+        timeout: Duration,
+    },
+    /// A hook of a type the component does not provide was refused (`attach_hook`).
+    #[error(
+        "`{owner}` does not provide the hook type `{hook_type}` (hook `{method}`); add \
+         #[provides_hooks({hook_type})] to `{owner}` or embed a base that provides it with #[hooks(base)]"
+    )]
+    Unsupported {
+        /// The component type.
+        owner: &'static str,
+        /// The name given to `attach_hook`.
+        method: Cow<'static, str>,
+        /// The hook type's name.
+        hook_type: &'static str,
+    },
+    /// `attach_hook` on a component that has no [`AttachedHooks`](crate::AttachedHooks) to keep it in.
+    #[error(
+        "`{owner}` has nowhere to keep run-time hooks (hook `{method}`, {hook_type}); embed a runtime \
+         base such as `Service` with #[hooks(base)], or add a field `#[hooks(attached)] attached: AttachedHooks`"
+    )]
+    NoAttachStorage {
+        /// The component type.
+        owner: &'static str,
+        /// The name given to `attach_hook`.
+        method: Cow<'static, str>,
+        /// The hook type's name.
+        hook_type: &'static str,
+    },
+}
+
+impl HookError {
+    /// The type that owns the hook.
+    pub fn owner(&self) -> &str {
+        match self {
+            HookError::Failed { owner, .. }
+            | HookError::Panicked { owner, .. }
+            | HookError::TimedOut { owner, .. }
+            | HookError::Unsupported { owner, .. }
+            | HookError::NoAttachStorage { owner, .. } => owner,
+        }
+    }
+
+    /// The hook's method name (or the name it was attached under).
+    pub fn method(&self) -> &str {
+        match self {
+            HookError::Failed { method, .. }
+            | HookError::Panicked { method, .. }
+            | HookError::TimedOut { method, .. }
+            | HookError::Unsupported { method, .. }
+            | HookError::NoAttachStorage { method, .. } => method,
+        }
+    }
+
+    /// The hook type's name (`"OnInit"`).
+    pub fn hook_type(&self) -> &str {
+        match self {
+            HookError::Failed { hook_type, .. }
+            | HookError::Panicked { hook_type, .. }
+            | HookError::TimedOut { hook_type, .. }
+            | HookError::Unsupported { hook_type, .. }
+            | HookError::NoAttachStorage { hook_type, .. } => hook_type,
+        }
+    }
+}
+
+/// Every failure of one run of hooks, in execution order.
+///
+/// A fail-fast run (`OnInit`, `OnStart`) holds exactly one error; a collect-all run holds one per
+/// failed hook.
+///
+/// ```
+/// use hooks_core::{HookError, MultiError};
+///
+/// let err = MultiError::from(vec![HookError::Panicked {
+///     owner: "Worker",
+///     method: "flush".into(),
+///     hook_type: "OnStop",
+///     message: "disk full".into(),
+/// }]);
+/// assert_eq!(err.errors()[0].method(), "flush");
+/// assert_eq!(err.to_string(), "1 hook failed: hook `Worker::flush` (OnStop) panicked: disk full");
+/// ```
+#[derive(Debug, Default)]
+pub struct MultiError {
+    errors: Vec<HookError>,
+}
+
+impl MultiError {
+    /// The failures, in execution order.
+    pub fn errors(&self) -> &[HookError] {
+        &self.errors
+    }
+
+    /// The failures, owned.
+    pub fn into_errors(self) -> Vec<HookError> {
+        self.errors
+    }
+
+    /// The number of failures.
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// Adds a failure at the end.
+    pub fn push(&mut self, error: HookError) {
+        self.errors.push(error);
+    }
+
+    /// `Ok(())` when empty, else `Err(self)`.
+    pub fn into_result(self) -> Result<(), MultiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self)
+        }
+    }
+}
+
+impl From<Vec<HookError>> for MultiError {
+    fn from(errors: Vec<HookError>) -> Self {
+        MultiError { errors }
+    }
+}
+
+impl From<HookError> for MultiError {
+    fn from(error: HookError) -> Self {
+        MultiError { errors: vec![error] }
+    }
+}
+
+impl IntoIterator for MultiError {
+    type Item = HookError;
+    type IntoIter = std::vec::IntoIter<HookError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.errors.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a MultiError {
+    type Item = &'a HookError;
+    type IntoIter = std::slice::Iter<'a, HookError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.errors.iter()
+    }
+}
+
+impl fmt::Display for MultiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.errors.len();
+        write!(f, "{n} hook{} failed", if n == 1 { "" } else { "s" })?;
+        for (i, e) in self.errors.iter().enumerate() {
+            write!(f, "{}{e}", if i == 0 { ": " } else { "; " })?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for MultiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.errors.first().map(|e| e as _)
+    }
+}
+
+/// The panic message carried by a caught panic's payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_owned()
+    }
+}

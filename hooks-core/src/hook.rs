@@ -1,0 +1,146 @@
+//! Hook types: the [`HookType`] trait, the built-in markers and [`hook_type!`](crate::hook_type).
+
+use std::time::Duration;
+
+use crate::state::{LifecycleState, StopReason};
+
+/// What a run does when one of its hooks fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorPolicy {
+    /// The first failure ends the run and is returned (startup hooks: continuing would leave a
+    /// half-started component).
+    FailFast,
+    /// Every hook runs; every failure comes back, in execution order, in one
+    /// [`MultiError`](crate::MultiError).
+    CollectAll,
+}
+
+/// A kind of hook: `OnInit`, `OnMessage`, or one declared with [`hook_type!`](crate::hook_type).
+///
+/// A hook type is a marker type; it is never constructed. It names what each hook receives
+/// ([`HookType::Arg`], by reference) and what a run does on failure ([`HookType::POLICY`]).
+pub trait HookType: 'static {
+    /// What every hook of this type receives by reference (`()` for nothing).
+    type Arg: Send + Sync + 'static;
+    /// The short name, as written by users (`"OnInit"`).
+    const NAME: &'static str;
+    /// A process-unique key (`module_path!()::Name`), compared at compile time to check that a
+    /// component provides this hook type.
+    const KEY: &'static str;
+    /// What a run of these hooks does on failure.
+    const POLICY: ErrorPolicy = ErrorPolicy::CollectAll;
+}
+
+/// Declares a custom hook type, optionally carrying a typed argument.
+///
+/// ```
+/// use hooks_core::{hook_type, HookType, ErrorPolicy};
+///
+/// pub struct WorkerStats { pub busy: u32 }
+///
+/// hook_type!(
+///     /// Called whenever a worker reports its statistics.
+///     pub OnWorkerUpdate(WorkerStats)
+/// );
+/// hook_type!(pub OnReady);                      // no argument
+/// hook_type!(pub OnPreflight, fail_fast);       // the first failure ends the run
+///
+/// assert_eq!(OnWorkerUpdate::NAME, "OnWorkerUpdate");
+/// assert_eq!(OnPreflight::POLICY, ErrorPolicy::FailFast);
+/// ```
+///
+/// Hooks of the type receive `&WorkerStats`; they are run with `run_hooks_with::<OnWorkerUpdate>(&stats)`.
+#[macro_export]
+macro_rules! hook_type {
+    ($(#[$meta:meta])* $vis:vis $name:ident $(($arg:ty))? $(, $policy:ident)? $(,)?) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        $vis enum $name {}
+
+        impl $crate::HookType for $name {
+            type Arg = $crate::hook_type!(@arg $($arg)?);
+            const NAME: &'static str = ::core::stringify!($name);
+            const KEY: &'static str = ::core::concat!(::core::module_path!(), "::", ::core::stringify!($name));
+            $(const POLICY: $crate::ErrorPolicy = $crate::hook_type!(@policy $policy);)?
+        }
+    };
+    (@arg) => { () };
+    (@arg $arg:ty) => { $arg };
+    (@policy fail_fast) => { $crate::ErrorPolicy::FailFast };
+    (@policy collect_all) => { $crate::ErrorPolicy::CollectAll };
+}
+
+hook_type!(
+    /// Runs during `initialize()`, base first. Fail-fast.
+    pub OnInit, fail_fast
+);
+hook_type!(
+    /// Runs during `start()`, base first. Fail-fast.
+    pub OnStart, fail_fast
+);
+hook_type!(
+    /// Runs during `stop()`, in the exact reverse of start order; a hook may take `&StopReason`.
+    pub OnStop(StopReason)
+);
+hook_type!(
+    /// Runs on every lifecycle transition with `(old, new)`.
+    pub OnStateChange(StateChange)
+);
+hook_type!(
+    /// A periodic or one-shot task started when the component is running; its params are a [`TaskSpec`].
+    pub BackgroundTask
+);
+
+/// The argument of [`OnStateChange`] hooks: the state left and the state entered.
+///
+/// A hook method receives it spread as two arguments: `fn changed(&mut self, old: LifecycleState, new: LifecycleState)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StateChange {
+    /// The state left.
+    pub old: LifecycleState,
+    /// The state entered.
+    pub new: LifecycleState,
+}
+
+/// The parameters of a [`BackgroundTask`] hook, as written in `#[background_task(..)]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskSpec {
+    /// Time between the end of one run and the start of the next; `None` runs once.
+    pub interval: Option<Duration>,
+    /// Run once at start instead of after one interval.
+    pub immediate: bool,
+    /// End the task at its first error instead of logging it and going on.
+    pub stop_on_error: bool,
+}
+
+impl Default for TaskSpec {
+    fn default() -> Self {
+        TaskSpec { interval: None, immediate: true, stop_on_error: false }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    hook_type!(pub(crate) Local(u8));
+
+    #[test]
+    fn keys_are_unique_per_module_and_names_are_short() {
+        assert_eq!(OnInit::NAME, "OnInit");
+        assert!(OnInit::KEY.ends_with("::OnInit"));
+        assert_ne!(OnInit::KEY, OnStart::KEY);
+        assert_eq!(Local::NAME, "Local");
+        assert!(Local::KEY.starts_with("hooks_core::hook::tests"));
+    }
+
+    #[test]
+    fn startup_hooks_fail_fast_and_others_collect_all() {
+        assert_eq!(OnInit::POLICY, ErrorPolicy::FailFast);
+        assert_eq!(OnStart::POLICY, ErrorPolicy::FailFast);
+        assert_eq!(OnStop::POLICY, ErrorPolicy::CollectAll);
+        assert_eq!(OnStateChange::POLICY, ErrorPolicy::CollectAll);
+        assert_eq!(BackgroundTask::POLICY, ErrorPolicy::CollectAll);
+        assert_eq!(Local::POLICY, ErrorPolicy::CollectAll);
+    }
+}

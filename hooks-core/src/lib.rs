@@ -1,0 +1,73 @@
+//! The core of the hooks framework: hook types, registrations, ordering, errors and `run_hooks`.
+//!
+//! Users depend on `hooks-runtime`, which re-exports everything here together with the macros;
+//! this crate has no tokio in its public API (it uses tokio's timer privately, for hook timeouts).
+//!
+//! - [`HookType`] and the built-in markers ([`OnInit`], [`OnStart`], [`OnStop`],
+//!   [`OnStateChange`], [`BackgroundTask`]); custom ones with [`hook_type!`].
+//! - [`Hooks`], implemented by `#[derive(Hooks)]`, and [`HooksMixin`]: `run_hooks`,
+//!   `run_hooks_reversed`, `hooks`, `hook_infos`, `attach_hook` on every component.
+//! - [`HookError`] and [`MultiError`].
+//! - The ordering rule lives in one module (`order`), the registration scheme in another
+//!   (`registry`: what `inventory` collects, and the per-type table cached on first use).
+#![forbid(unsafe_code)]
+
+mod attach;
+mod component;
+mod error;
+mod hook;
+mod order;
+mod params;
+mod registry;
+mod run;
+mod shim;
+mod state;
+
+pub use attach::AttachedHooks;
+pub use component::{HookInfo, Hooks, HooksMixin};
+pub use error::{BoxError, HookError, MultiError};
+pub use hook::{
+    BackgroundTask, ErrorPolicy, HookType, OnInit, OnStart, OnStateChange, OnStop, StateChange, TaskSpec,
+};
+pub use params::{IntoInterval, IntoParams, Param, ParamValue};
+pub use registry::{registrations, registrations_of, Location, Provided};
+pub use shim::{HookFuture, HookResult, IntoHookResult, Step};
+pub use state::{LifecycleState, StopReason};
+
+/// What generated code names. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::registry::{ParamsFn, Registration, Table, Walker};
+    pub use crate::shim::Shim;
+    pub use inventory;
+}
+
+/// A hand-written component for this crate's doc examples and tests (which cannot use the derive).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __doc_component {
+    ($name:ident $(, $provided:ty)* $(,)?) => {
+        #[derive(Default)]
+        struct $name {
+            total: u32,
+            attached: $crate::AttachedHooks,
+        }
+
+        impl $crate::Hooks for $name {
+            const NAME: &'static str = ::core::stringify!($name);
+            const PROVIDED: $crate::Provided =
+                $crate::Provided { own: &[$(<$provided as $crate::HookType>::KEY),*], bases: &[] };
+            fn __hooks_table() -> &'static $crate::__private::Table<Self> {
+                static TABLE: ::std::sync::OnceLock<$crate::__private::Table<$name>> = ::std::sync::OnceLock::new();
+                TABLE.get_or_init($crate::__private::Table::build)
+            }
+            fn __hooks_bases<R: $crate::Hooks>(_: &mut $crate::__private::Walker<'_, R, Self>) {}
+            fn __hooks_attached(&self) -> ::core::option::Option<&$crate::AttachedHooks> {
+                ::core::option::Option::Some(&self.attached)
+            }
+            fn __hooks_attached_mut(&mut self) -> ::core::option::Option<&mut $crate::AttachedHooks> {
+                ::core::option::Option::Some(&mut self.attached)
+            }
+        }
+    };
+}

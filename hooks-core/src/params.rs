@@ -1,0 +1,120 @@
+//! Hook parameters: the values written in a hook attribute (`#[on_message(Kind::A)]`), resolved per
+//! instance, type-erased but `Debug` and downcastable.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+/// A value that can be a hook parameter: any `Debug + Send + Sync + 'static` type.
+pub trait Param: Any + fmt::Debug + Send + Sync {
+    /// `self` as `&dyn Any`, for downcasting.
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: Any + fmt::Debug + Send + Sync> Param for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// One resolved hook parameter. `Debug` prints the value itself.
+///
+/// ```
+/// use hooks_core::ParamValue;
+///
+/// #[derive(Debug, PartialEq)]
+/// enum Kind { Status }
+///
+/// let p = ParamValue::new(Kind::Status);
+/// assert_eq!(p.downcast_ref::<Kind>(), Some(&Kind::Status));
+/// assert_eq!(format!("{p:?}"), "Status");
+/// ```
+#[derive(Clone)]
+pub struct ParamValue(Arc<dyn Param>);
+
+impl ParamValue {
+    /// Wraps a value.
+    pub fn new<T: Param>(value: T) -> Self {
+        ParamValue(Arc::new(value))
+    }
+
+    /// The value, if it is a `T`.
+    pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
+        self.0.as_any().downcast_ref()
+    }
+
+    /// Whether the value is a `T`.
+    pub fn is<T: Any>(&self) -> bool {
+        self.0.as_any().is::<T>()
+    }
+}
+
+impl fmt::Debug for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+/// What `attach_hook` accepts as params: `()`, a `Vec`, an array or an `Option` of values.
+pub trait IntoParams {
+    /// The values, in order.
+    fn into_params(self) -> Vec<ParamValue>;
+}
+
+impl IntoParams for () {
+    fn into_params(self) -> Vec<ParamValue> {
+        Vec::new()
+    }
+}
+
+impl<T: Param> IntoParams for Vec<T> {
+    fn into_params(self) -> Vec<ParamValue> {
+        self.into_iter().map(ParamValue::new).collect()
+    }
+}
+
+impl<T: Param, const N: usize> IntoParams for [T; N] {
+    fn into_params(self) -> Vec<ParamValue> {
+        self.into_iter().map(ParamValue::new).collect()
+    }
+}
+
+impl<T: Param> IntoParams for Option<T> {
+    fn into_params(self) -> Vec<ParamValue> {
+        self.into_iter().map(ParamValue::new).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_params_form_keeps_its_order() {
+        assert!(().into_params().is_empty());
+        let v = [3u8, 1, 2].into_params();
+        let got: Vec<u8> = v.iter().filter_map(|p| p.downcast_ref::<u8>().copied()).collect();
+        assert_eq!(got, [3, 1, 2]);
+        assert_eq!(Some("x").into_params().len(), 1);
+        assert_eq!(format!("{:?}", vec!["a", "b"].into_params()), r#"["a", "b"]"#);
+        assert!(!ParamValue::new(1u8).is::<u16>());
+    }
+}
+
+/// What a dynamic `interval = |this: &Self| ..` may return: a `Duration`, or `None` to run once.
+pub trait IntoInterval {
+    /// The interval.
+    fn into_interval(self) -> Option<std::time::Duration>;
+}
+
+impl IntoInterval for std::time::Duration {
+    fn into_interval(self) -> Option<std::time::Duration> {
+        Some(self)
+    }
+}
+
+impl IntoInterval for Option<std::time::Duration> {
+    fn into_interval(self) -> Option<std::time::Duration> {
+        self
+    }
+}

@@ -1,0 +1,203 @@
+//! The macros' own model of their input: a component (`#[derive(Hooks)]`) and a hooks impl
+//! (`#[hooks]`). Built from `syn` while recording errors; never returns early.
+
+use syn::{Attribute, Ident};
+
+use crate::attr::{HookAttr, HookKind};
+use crate::ctxt::Ctxt;
+use crate::kw;
+use crate::sig::HookSig;
+
+/// `#[derive(Hooks)] struct ..`
+pub(crate) struct Component<'a> {
+    pub(crate) ident: &'a Ident,
+    /// Each `#[provides_hooks(..)]` type.
+    pub(crate) provides: Vec<syn::Path>,
+    /// Each `#[hooks(base)]` field, in field order.
+    pub(crate) bases: Vec<Field<'a>>,
+    /// The field that keeps run-time hooks, if any.
+    pub(crate) attached: Option<Field<'a>>,
+    /// `#[hooks(crate = "..")]`.
+    pub(crate) krate: Option<syn::Path>,
+}
+
+pub(crate) struct Field<'a> {
+    pub(crate) member: syn::Member,
+    pub(crate) ty: &'a syn::Type,
+}
+
+impl<'a> Component<'a> {
+    pub(crate) fn from_syn(cx: &Ctxt, input: &'a syn::DeriveInput) -> Component<'a> {
+        let mut component =
+            Component { ident: &input.ident, provides: Vec::new(), bases: Vec::new(), attached: None, krate: None };
+        if !input.generics.params.is_empty() {
+            cx.error_spanned_by(
+                &input.generics,
+                "`#[derive(Hooks)]` cannot be used on a generic type: hook registrations are static, one per type",
+            );
+        }
+        for attr in &input.attrs {
+            if attr.path().is_ident(kw::PROVIDES_HOOKS) {
+                // #[provides_hooks(OnMessage, OnWorkerUpdate)]
+                match attr.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated) {
+                    Ok(paths) => component.provides.extend(paths),
+                    Err(err) => cx.syn_error(err),
+                }
+            } else if attr.path().is_ident(kw::HOOKS) {
+                // #[hooks(crate = "path")]
+                let result = attr.parse_nested_meta(|meta| {
+                    if meta.path.is_ident(kw::CRATE) {
+                        let lit: syn::LitStr = meta.value()?.parse()?;
+                        component.krate = Some(lit.parse()?);
+                        Ok(())
+                    } else {
+                        Err(meta.error("unknown `hooks` option on a type; expected `crate = \"..\"`"))
+                    }
+                });
+                if let Err(err) = result {
+                    cx.syn_error(err);
+                }
+            }
+        }
+        let fields = match &input.data {
+            syn::Data::Struct(data) => &data.fields,
+            syn::Data::Enum(e) => {
+                cx.error_spanned_by(e.enum_token, "`#[derive(Hooks)]` needs a struct");
+                return component;
+            }
+            syn::Data::Union(u) => {
+                cx.error_spanned_by(u.union_token, "`#[derive(Hooks)]` needs a struct");
+                return component;
+            }
+        };
+        let mut attached_by_type = None;
+        for (i, field) in fields.iter().enumerate() {
+            let member = match &field.ident {
+                Some(ident) => syn::Member::Named(ident.clone()),
+                None => syn::Member::Unnamed(i.into()),
+            };
+            let (mut base, mut attached) = (false, false);
+            for attr in field.attrs.iter().filter(|a| a.path().is_ident(kw::HOOKS)) {
+                // #[hooks(base)]  |  #[hooks(attached)]
+                let result = attr.parse_nested_meta(|meta| {
+                    if meta.path.is_ident(kw::BASE) {
+                        base = true;
+                        Ok(())
+                    } else if meta.path.is_ident(kw::ATTACHED) {
+                        attached = true;
+                        Ok(())
+                    } else {
+                        Err(meta.error("unknown `hooks` option on a field; expected `base` or `attached`"))
+                    }
+                });
+                if let Err(err) = result {
+                    cx.syn_error(err);
+                }
+            }
+            if base {
+                component.bases.push(Field { member: member.clone(), ty: &field.ty });
+            }
+            if attached {
+                if component.attached.is_some() {
+                    cx.error_spanned_by(field, "only one field can be `#[hooks(attached)]`");
+                }
+                component.attached = Some(Field { member, ty: &field.ty });
+            } else if attached_by_type.is_none() && is_attached_hooks_type(&field.ty) {
+                attached_by_type = Some(Field { member, ty: &field.ty });
+            }
+        }
+        if component.attached.is_none() {
+            component.attached = attached_by_type;
+        }
+        component
+    }
+}
+
+/// A field of type `AttachedHooks` (any path ending so) keeps run-time hooks without a marker.
+fn is_attached_hooks_type(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none()
+        && p.path.segments.last().is_some_and(|s| s.ident == "AttachedHooks" && s.arguments.is_none()))
+}
+
+/// `#[hooks] impl Type { .. }`
+pub(crate) struct HooksImpl {
+    pub(crate) self_ty: syn::Type,
+    /// The type's name as written (last path segment).
+    pub(crate) self_name: String,
+    pub(crate) methods: Vec<HookMethod>,
+}
+
+/// One method with a hook attribute.
+pub(crate) struct HookMethod {
+    pub(crate) ident: Ident,
+    pub(crate) attr: HookAttr,
+    /// The attribute's name, where errors about the hook type are spanned.
+    pub(crate) attr_span: proc_macro2::Span,
+    pub(crate) sig: HookSig,
+    /// The method's `#[cfg(..)]`s, copied onto its shim and registration.
+    pub(crate) cfgs: Vec<Attribute>,
+}
+
+/// Whether `attr` is one of the hook attributes, by its last path segment.
+pub(crate) fn hook_attribute_kind(attr: &Attribute) -> Option<HookKind> {
+    let last = attr.path().segments.last()?;
+    HookKind::from_name(&last.ident.to_string())
+}
+
+impl HooksImpl {
+    /// Builds the model and strips every hook attribute from `item` (also those that fail to
+    /// parse), so that the impl can always be emitted as the user wrote it.
+    pub(crate) fn from_syn(cx: &Ctxt, item: &mut syn::ItemImpl) -> HooksImpl {
+        let self_name = match &*item.self_ty {
+            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default(),
+            other => quote::ToTokens::to_token_stream(other).to_string(),
+        };
+        let mut methods = Vec::new();
+        for impl_item in &mut item.items {
+            let syn::ImplItem::Fn(method) = impl_item else {
+                strip_misplaced(cx, impl_item);
+                continue;
+            };
+            let (hooks, kept): (Vec<Attribute>, Vec<Attribute>) =
+                std::mem::take(&mut method.attrs).into_iter().partition(|a| hook_attribute_kind(a).is_some());
+            method.attrs = kept;
+            let mut hooks = hooks.into_iter();
+            let Some(first) = hooks.next() else { continue };
+            for extra in hooks {
+                cx.error_spanned_by(
+                    &extra,
+                    "a method can carry only one hook attribute; write a second method that calls this one",
+                );
+            }
+            let Some(kind) = hook_attribute_kind(&first) else { continue };
+            let attr_name = kind.attr_name();
+            let sig = HookSig::from_syn(cx, attr_name, &method.sig);
+            let Some(attr) = HookAttr::from_attr(cx, kind, &first) else { continue };
+            let cfgs = method.attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned().collect();
+            methods.push(HookMethod {
+                ident: method.sig.ident.clone(),
+                attr,
+                attr_span: first.path().segments.last().map_or_else(proc_macro2::Span::call_site, |s| s.ident.span()),
+                sig,
+                cfgs,
+            });
+        }
+        HooksImpl { self_ty: (*item.self_ty).clone(), self_name, methods }
+    }
+}
+
+/// A hook attribute on an associated const or type: reported and removed.
+fn strip_misplaced(cx: &Ctxt, item: &mut syn::ImplItem) {
+    let attrs = match item {
+        syn::ImplItem::Const(c) => &mut c.attrs,
+        syn::ImplItem::Type(t) => &mut t.attrs,
+        _ => return,
+    };
+    attrs.retain(|a| match hook_attribute_kind(a) {
+        Some(kind) => {
+            cx.error_spanned_by(a, format!("`#[{}]` goes on a method", kind.attr_name()));
+            false
+        }
+        None => true,
+    });
+}

@@ -1,0 +1,214 @@
+//! `#[hooks] impl T { .. }` → the impl as written, a hidden impl of shims, and one registration per
+//! hook method. Every decision is already in the model.
+//!
+//! Input:
+//! ```ignore
+//! #[hooks] impl Worker { #[on_message(Kind::A)] async fn track(&mut self, msg: &Message) { .. } }
+//! ```
+//! Output:
+//! ```ignore
+//! impl Worker { async fn track(&mut self, msg: &Message) { .. } }
+//! #[doc(hidden)] impl Worker {
+//!     fn __hooks_on_message_track<'h>(this: &'h mut dyn Any, arg: &'h dyn Any) -> Step<'h> { .. }
+//!     fn __hooks_params_track(this: &dyn Any) -> Vec<ParamValue> { .. }
+//! }
+//! const _: () = { assert!(<Worker as Hooks>::PROVIDED.contains(OnMessage::KEY), ".."); submit! { Registration { .. } } };
+//! ```
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+
+use crate::ast::{HookMethod, HooksImpl};
+use crate::attr::{HookKind, Interval, ParamArg};
+
+pub(crate) fn expand(item: &syn::ItemImpl, model: &HooksImpl, root: &TokenStream) -> TokenStream {
+    let self_ty = &model.self_ty;
+    let shims = model.methods.iter().map(|m| shim(model, m, root));
+    let registrations = model.methods.iter().map(|m| registration(model, m, root));
+    quote! {
+        #item
+
+        #[doc(hidden)]
+        #[allow(non_snake_case, clippy::needless_lifetimes, clippy::unused_async)]
+        impl #self_ty {
+            #(#shims)*
+        }
+
+        #(#registrations)*
+    }
+}
+
+fn shim_ident(method: &HookMethod) -> syn::Ident {
+    format_ident!("__hooks_{}_{}", method.attr.kind.attr_name(), method.ident)
+}
+
+fn params_ident(method: &HookMethod) -> syn::Ident {
+    format_ident!("__hooks_params_{}", method.ident)
+}
+
+/// The call shim, and the params resolver when the attribute has params.
+fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStream {
+    let HookMethod { ident, attr, sig, cfgs, .. } = method;
+    let name = &model.self_name;
+    let shim = shim_ident(method);
+    let hook_ty = attr.hook_type(root);
+    let args = match (&attr.kind, sig.args.len()) {
+        (_, 0) => quote!(),
+        (HookKind::StateChange, 2) => quote!(__hooks_arg.old, __hooks_arg.new),
+        _ => quote!(__hooks_arg),
+    };
+    let downcast_arg = if sig.args.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            let ::core::option::Option::Some(__hooks_arg) =
+                <dyn ::core::any::Any>::downcast_ref::<<#hook_ty as #root::HookType>::Arg>(__hooks_arg)
+            else {
+                return #root::Step::mismatch(#name, "argument");
+            };
+        }
+    };
+    let call = quote!(__hooks_this.#ident(#args));
+    let body = if sig.is_async {
+        let convert = quote_spanned!(sig.output_span=> #root::IntoHookResult::into_hook_result(#call.await));
+        quote!(#root::Step::Pending(#root::Box::pin(async move { #convert })))
+    } else {
+        let convert = quote_spanned!(sig.output_span=> #root::IntoHookResult::into_hook_result(#call));
+        quote!(#root::Step::Done(#convert))
+    };
+    let params = params_resolver(method, root).map(|body| {
+        let params = params_ident(method);
+        quote! {
+            #(#cfgs)*
+            fn #params(__hooks_this: &dyn ::core::any::Any) -> #root::Vec<#root::ParamValue> {
+                let ::core::option::Option::Some(__hooks_this) = <dyn ::core::any::Any>::downcast_ref::<Self>(__hooks_this)
+                else {
+                    return #root::Vec::new();
+                };
+                #body
+            }
+        }
+    });
+    quote! {
+        #(#cfgs)*
+        fn #shim<'__hooks>(
+            __hooks_this: &'__hooks mut dyn ::core::any::Any,
+            __hooks_arg: &'__hooks dyn ::core::any::Any,
+        ) -> #root::Step<'__hooks> {
+            let ::core::option::Option::Some(__hooks_this) = <dyn ::core::any::Any>::downcast_mut::<Self>(__hooks_this)
+            else {
+                return #root::Step::mismatch(#name, "receiver");
+            };
+            #downcast_arg
+            #body
+        }
+        #params
+    }
+}
+
+/// The body of the params resolver (with `__hooks_this: &Self` in scope), or `None` without params.
+fn params_resolver(method: &HookMethod, root: &TokenStream) -> Option<TokenStream> {
+    let attr = &method.attr;
+    if let HookKind::BackgroundTask = attr.kind {
+        let interval = match &attr.interval {
+            None => quote!(::core::option::Option::None),
+            Some(Interval::Fixed(nanos)) => quote!(::core::option::Option::Some(#root::Duration::from_nanos(#nanos))),
+            Some(Interval::Dynamic(f)) => {
+                let span = syn::spanned::Spanned::span(f);
+                quote_spanned!(span=> #root::IntoInterval::into_interval((#f)(__hooks_this)))
+            }
+        };
+        let immediate = attr.immediate.unwrap_or(true);
+        let stop_on_error = attr.stop_on_error.unwrap_or(false);
+        return Some(quote! {
+            #root::vec![#root::ParamValue::new(#root::TaskSpec {
+                interval: #interval,
+                immediate: #immediate,
+                stop_on_error: #stop_on_error,
+            })]
+        });
+    }
+    if attr.params.is_empty() && attr.params_fn.is_none() {
+        return None;
+    }
+    let pushes = attr.params.iter().map(|p| match p {
+        ParamArg::Static(value) => quote!(__hooks_params.push(#root::ParamValue::new(#value));),
+        ParamArg::Dynamic(f) => extend(root, quote!((#f)(__hooks_this))),
+    });
+    let from_fn = attr.params_fn.as_ref().map(|f| extend(root, quote!((#f)(__hooks_this))));
+    Some(quote! {
+        let mut __hooks_params = #root::Vec::new();
+        #(#pushes)*
+        #from_fn
+        __hooks_params
+    })
+}
+
+fn extend(root: &TokenStream, values: TokenStream) -> TokenStream {
+    quote! {
+        __hooks_params.extend(
+            ::core::iter::IntoIterator::into_iter(#values).map(#root::ParamValue::new)
+        );
+    }
+}
+
+/// The compile-time "provided" check and the `inventory` registration.
+fn registration(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStream {
+    let HookMethod { ident, attr, sig, cfgs, attr_span, .. } = method;
+    let self_ty = &model.self_ty;
+    let owner = &model.self_name;
+    let hook_ty = attr.hook_type(root);
+    let hook_name = attr.hook_type_name();
+    let method_name = ident.to_string();
+    let shim = shim_ident(method);
+    let message = format!(
+        "`{owner}` does not provide the hook type `{hook_name}` used by `#[{}]` on `{method_name}`; \
+         add #[provides_hooks({hook_name})] to `{owner}` or embed a base that provides it with #[hooks(base)]",
+        attr.kind.attr_name()
+    );
+    let check = quote_spanned! {*attr_span=>
+        const _: () = ::core::assert!(
+            <#self_ty as #root::Hooks>::PROVIDED.contains(<#hook_ty as #root::HookType>::KEY),
+            #message
+        );
+    };
+    let priority = match &attr.priority {
+        Some(p) => quote!(#p),
+        None => quote!(0),
+    };
+    let timeout = match attr.timeout {
+        Some((nanos, _)) => quote!(::core::option::Option::Some(#root::Duration::from_nanos(#nanos))),
+        None => quote!(::core::option::Option::None),
+    };
+    let params = if params_resolver(method, root).is_some() {
+        let p = params_ident(method);
+        quote!(::core::option::Option::Some(<#self_ty>::#p))
+    } else {
+        quote!(::core::option::Option::None)
+    };
+    let is_async = sig.is_async;
+    let location = quote_spanned! {ident.span()=>
+        #root::Location { file: ::core::file!(), line: ::core::line!(), column: ::core::column!() }
+    };
+    quote! {
+        #(#cfgs)*
+        const _: () = {
+            #check
+            #root::inventory::submit! {
+                #root::Registration {
+                    owner: #root::TypeId::of::<#self_ty>,
+                    owner_name: #owner,
+                    hook_type: #root::TypeId::of::<#hook_ty>,
+                    hook_name: <#hook_ty as #root::HookType>::NAME,
+                    method: #method_name,
+                    location: #location,
+                    priority: #priority,
+                    timeout: #timeout,
+                    is_async: #is_async,
+                    params: #params,
+                    call: <#self_ty>::#shim,
+                }
+            }
+        };
+    }
+}

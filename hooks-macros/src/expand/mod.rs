@@ -1,0 +1,5 @@
+//! Code generation: `quote!` only.
+
+pub(crate) mod derive;
+pub(crate) mod hooks;
+pub(crate) mod paths;

@@ -1,0 +1,51 @@
+//! What is emitted when there are errors: the user's item survives, so one mistake stays one error.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// `#[hooks]`: the impl with every hook attribute removed, plus the errors.
+pub(crate) fn hooks(item: &syn::ItemImpl, error: syn::Error) -> TokenStream {
+    let error = error.into_compile_error();
+    quote!(#item #error)
+}
+
+/// `#[derive(Hooks)]`: the errors plus a minimal impl (no hooks, no bases), so that code using the
+/// type as a component does not produce a second wave of errors.
+pub(crate) fn derive(input: &syn::DeriveInput, root: &TokenStream, error: syn::Error) -> TokenStream {
+    let error = error.into_compile_error();
+    if !input.generics.params.is_empty() {
+        return error;
+    }
+    let ident = &input.ident;
+    let name = ident.to_string();
+    quote! {
+        #error
+        const _: () = {
+            #[automatically_derived]
+            impl #root::Hooks for #ident {
+                const NAME: &'static str = #name;
+                const PROVIDED: #root::Provided = #root::Provided { own: &[], bases: &[] };
+                fn __hooks_table() -> &'static #root::Table<Self> {
+                    static TABLE: #root::OnceLock<#root::Table<#ident>> = #root::OnceLock::new();
+                    TABLE.get_or_init(#root::Table::build)
+                }
+                fn __hooks_bases<R: #root::Hooks>(_: &mut #root::Walker<'_, R, Self>) {}
+                fn __hooks_attached(&self) -> ::core::option::Option<&#root::AttachedHooks> {
+                    ::core::option::Option::None
+                }
+                fn __hooks_attached_mut(&mut self) -> ::core::option::Option<&mut #root::AttachedHooks> {
+                    ::core::option::Option::None
+                }
+            }
+        };
+    }
+}
+
+/// A method attribute outside a `#[hooks]` impl: the item unchanged, plus an error that says so.
+pub(crate) fn misplaced(name: &str, item: TokenStream) -> TokenStream {
+    // An attribute macro's call site is the attribute itself.
+    let span = proc_macro2::Span::call_site();
+    let message = format!("`#[{name}]` has no effect outside an impl block marked `#[hooks]`; add `#[hooks]` to the impl");
+    let error = syn::Error::new(span, message).into_compile_error();
+    quote!(#item #error)
+}

@@ -1,0 +1,10 @@
+//! The helper attribute and option names of `#[derive(Hooks)]` and `#[hooks(..)]`, once.
+//! (The method attributes and their keys are named in `attr.rs`, beside their parsing.)
+
+/// `#[provides_hooks(..)]` on a struct.
+pub(crate) const PROVIDES_HOOKS: &str = "provides_hooks";
+/// `#[hooks(..)]` on a field (`base`, `attached`) or a struct (`crate = ".."`).
+pub(crate) const HOOKS: &str = "hooks";
+pub(crate) const BASE: &str = "base";
+pub(crate) const ATTACHED: &str = "attached";
+pub(crate) const CRATE: &str = "crate";

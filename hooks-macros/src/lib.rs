@@ -1,0 +1,222 @@
+//! The attributes and derive of the hooks framework. Use them through `hooks-runtime`
+//! (`use hooks_runtime::prelude::*;`): the generated code names `::hooks_runtime::__private`.
+//!
+//! Each macro parses its input into this crate's model (`ast`, `attr`, `sig`), checks it
+//! (`valid`), then expands it (`expand`); every mistake of an item is collected (`ctxt`) and
+//! reported at once, and the user's item is always emitted (`fallback`).
+//!
+//! This crate uses syn 2, the version thiserror, tokio-macros and tracing-attributes build on, so
+//! a workspace compiles one syn.
+
+mod ast;
+mod attr;
+mod ctxt;
+mod duration;
+mod expand;
+mod fallback;
+mod kw;
+mod sig;
+mod valid;
+
+use proc_macro::TokenStream;
+
+/// Makes a struct a hooks component: implements `Hooks` (and so `HooksMixin`: `run_hooks`,
+/// `hooks`, `hook_infos`, `attach_hook`).
+///
+/// ```
+/// use hooks_runtime::prelude::*;
+///
+/// #[derive(Hooks, Default)]
+/// #[provides_hooks(OnInit)]            // the hook types this type offers, to itself and to types embedding it
+/// struct Store {
+///     attached: AttachedHooks,         // where run-time hooks are kept (runtime bases carry one)
+///     loaded: bool,
+/// }
+///
+/// #[derive(Hooks, Default)]
+/// struct App {
+///     #[hooks(base)]                   // an embedded component: its hooks run first
+///     store: Store,
+///     ready: bool,
+/// }
+///
+/// #[hooks]
+/// impl Store {
+///     #[on_init]
+///     fn load(&mut self) { self.loaded = true; }
+/// }
+///
+/// #[hooks]
+/// impl App {
+///     #[on_init]
+///     fn ready(&mut self) { assert!(self.store.loaded); self.ready = true; }
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let mut app = App::default();
+/// app.run_hooks::<OnInit>().await.unwrap();
+/// assert!(app.ready);
+/// # });
+/// ```
+///
+/// # Helper attributes
+/// - `#[provides_hooks(A, B)]` on the struct: hook types this type and every type embedding it may
+///   use. Using one that neither the type nor a base provides is a compile error.
+/// - `#[hooks(base)]` on a field: an embedded component whose hooks run first (depth-first, field order).
+/// - `#[hooks(attached)]` on a field of type `AttachedHooks` (implicit for a field of that type):
+///   where `attach_hook` keeps run-time hooks; without one, the first base that has one is used.
+/// - `#[hooks(crate = "path")]` on the struct: the path to `hooks_runtime` if it is renamed.
+///
+/// Generic structs are refused: registrations are static, one per concrete type.
+#[proc_macro_derive(Hooks, attributes(provides_hooks, hooks))]
+pub fn derive_hooks(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    derive(&input).into()
+}
+
+fn derive(input: &syn::DeriveInput) -> proc_macro2::TokenStream {
+    let cx = ctxt::Ctxt::new();
+    let model = ast::Component::from_syn(&cx, input);
+    let root = expand::paths::private_root(model.krate.as_ref());
+    match cx.check() {
+        Ok(()) => expand::derive::expand(&model, &root),
+        Err(err) => fallback::derive(input, &root, err),
+    }
+}
+
+/// Turns the hook attributes of an inherent impl's methods into static registrations.
+///
+/// ```
+/// use hooks_runtime::prelude::*;
+///
+/// #[derive(Hooks, Default)]
+/// #[provides_hooks(OnStart, OnStop)]
+/// struct Worker { attached: AttachedHooks, log: Vec<&'static str> }
+///
+/// #[hooks]
+/// impl Worker {
+///     #[on_start]
+///     async fn connect(&mut self) -> Result<(), std::io::Error> { self.log.push("connect"); Ok(()) }
+///
+///     #[on_stop]
+///     fn disconnect(&mut self, _reason: &StopReason) { self.log.push("disconnect"); }
+/// }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let mut w = Worker::default();
+/// w.run_hooks::<OnStart>().await.unwrap();
+/// w.run_hooks_reversed::<OnStop>().await.unwrap();
+/// assert_eq!(w.log, ["connect", "disconnect"]);
+/// # });
+/// ```
+///
+/// Method attributes: `#[on_init]`, `#[on_start]`, `#[on_stop]`, `#[on_state_change]`,
+/// `#[on_message(..)]`, `#[on_command(..)]`, `#[on_request(..)]`, `#[on_pull_message(..)]`,
+/// `#[background_task(..)]`, `#[hook(HookType, ..)]`. Each accepts `priority = N` (default 0,
+/// lower first) and `timeout = "2s"` (async methods only).
+///
+/// The impl is emitted exactly as written, minus those attributes; shims go in a separate
+/// `#[doc(hidden)] impl` (`__hooks_<kind>_<method>`) and registrations in `const _` blocks.
+/// Generic impls and trait impls are refused.
+///
+/// Equivalent code without the attribute: none that a user should write; the registration is an
+/// `inventory::submit!` of a `Registration` naming the shim.
+///
+/// A hook type the component does not provide is a compile error:
+/// ```compile_fail
+/// use hooks_runtime::prelude::*;
+///
+/// #[derive(Hooks)]
+/// struct Plain;
+///
+/// #[hooks]
+/// impl Plain {
+///     #[on_init] // error: `Plain` does not provide the hook type `OnInit` ..
+///     fn init(&mut self) {}
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn hooks(args: TokenStream, item: TokenStream) -> TokenStream {
+    hooks_impl(args.into(), item.into()).into()
+}
+
+fn hooks_impl(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let mut item: syn::ItemImpl = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        Err(_) => {
+            let err = syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "`#[hooks]` goes on an impl block; on a struct, use `#[derive(Hooks)]`",
+            );
+            let err = err.into_compile_error();
+            return quote::quote!(#item #err);
+        }
+    };
+    let cx = ctxt::Ctxt::new();
+    let krate = parse_crate_arg(&cx, args);
+    valid::check_impl(&cx, &item);
+    let model = ast::HooksImpl::from_syn(&cx, &mut item);
+    valid::check_methods(&cx, &model);
+    let root = expand::paths::private_root(krate.as_ref());
+    match cx.check() {
+        Ok(()) => expand::hooks::expand(&item, &model, &root),
+        Err(err) => fallback::hooks(&item, err),
+    }
+}
+
+/// `#[hooks]` or `#[hooks(crate = "path")]`.
+fn parse_crate_arg(cx: &ctxt::Ctxt, args: proc_macro2::TokenStream) -> Option<syn::Path> {
+    let mut krate = None;
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident(kw::CRATE) {
+            let lit: syn::LitStr = meta.value()?.parse()?;
+            krate = Some(lit.parse()?);
+            Ok(())
+        } else {
+            Err(meta.error("unknown `#[hooks]` argument; expected nothing or `crate = \"..\"`"))
+        }
+    });
+    if let Err(err) = syn::parse::Parser::parse2(parser, args) {
+        cx.syn_error(err);
+    }
+    krate
+}
+
+macro_rules! method_attributes {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        ///
+        /// Only meaningful on a method of an impl marked `#[hooks]`, which removes it; anywhere else
+        /// it is a compile error that says so.
+        #[proc_macro_attribute]
+        pub fn $name(_args: TokenStream, item: TokenStream) -> TokenStream {
+            fallback::misplaced(stringify!($name), item.into()).into()
+        }
+    )*};
+}
+
+method_attributes! {
+    /// Runs the method during `initialize()` (hook type `OnInit`, fail-fast). Keys: `priority`, `timeout`.
+    on_init;
+    /// Runs the method during `start()` (hook type `OnStart`, fail-fast). Keys: `priority`, `timeout`.
+    on_start;
+    /// Runs the method during `stop()`, in reverse order (hook type `OnStop`); it may take
+    /// `reason: &StopReason`. Keys: `priority`, `timeout`.
+    on_stop;
+    /// Runs the method on every lifecycle transition; it may take `old: LifecycleState, new: LifecycleState`.
+    on_state_change;
+    /// Handles messages of the listed types: `#[on_message(Kind::A, Kind::B)]`, a closure
+    /// `|this: &Self| vec![..]` resolved per instance, or `params = Self::method`.
+    on_message;
+    /// Handles commands of the listed types; the return value is the response.
+    on_command;
+    /// Handles requests of the listed types (request/reply).
+    on_request;
+    /// Handles work-queue messages of the listed types: each goes to exactly one puller.
+    on_pull_message;
+    /// A task run when the component is running: `interval = "5s"` (or seconds, or a closure over
+    /// the instance; absent runs once), `immediate = true`, `stop_on_error = false`.
+    background_task;
+    /// A hook of a custom type declared with `hook_type!`: `#[hook(OnWorkerUpdate)]`, then params
+    /// and keys as for `#[on_message]`.
+    hook;
+}

@@ -1,0 +1,54 @@
+//! A hook method's signature: receiver, `async`, arguments, return type.
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{FnArg, ReturnType, Signature};
+
+use crate::ctxt::Ctxt;
+
+/// What the expansion needs to know of a method's signature.
+pub(crate) struct HookSig {
+    pub(crate) is_async: bool,
+    /// The span of each argument after the receiver.
+    pub(crate) args: Vec<Span>,
+    /// Where a wrong return type is reported: the `-> T`, or the name when there is none.
+    pub(crate) output_span: Span,
+}
+
+impl HookSig {
+    /// Reads `sig`, recording a receiver that is not `&self`/`&mut self`, generics, `unsafe`,
+    /// variadics.
+    pub(crate) fn from_syn(cx: &Ctxt, attr_name: &str, sig: &Signature) -> HookSig {
+        match sig.inputs.first() {
+            Some(FnArg::Receiver(r)) if r.reference.is_some() && r.colon_token.is_none() => {}
+            Some(FnArg::Receiver(r)) => cx.error_spanned_by(
+                r,
+                format!("`#[{attr_name}]` methods take `&self` or `&mut self`; `self` by value or typed `self` cannot be a hook"),
+            ),
+            _ => cx.error_spanned_by(
+                &sig.ident,
+                format!("`#[{attr_name}]` needs a method: add `&mut self` (or `&self`) as the first argument"),
+            ),
+        }
+        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+            cx.error_spanned_by(&sig.generics, format!("`#[{attr_name}]` methods cannot be generic"));
+        }
+        if let Some(unsafety) = &sig.unsafety {
+            cx.error_spanned_by(unsafety, format!("`#[{attr_name}]` methods cannot be `unsafe`"));
+        }
+        if let Some(variadic) = &sig.variadic {
+            cx.error_spanned_by(variadic, format!("`#[{attr_name}]` methods cannot be variadic"));
+        }
+        let args = sig
+            .inputs
+            .iter()
+            .filter(|a| matches!(a, FnArg::Typed(_)))
+            .map(Spanned::span)
+            .collect();
+        let output_span = match &sig.output {
+            ReturnType::Type(_, ty) => ty.span(),
+            ReturnType::Default => sig.ident.span(),
+        };
+        HookSig { is_async: sig.asyncness.is_some(), args, output_span }
+    }
+}

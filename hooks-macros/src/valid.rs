@@ -1,0 +1,67 @@
+//! Checks that need the whole model: the impl's shape and each handler's arity for its hook type.
+
+use crate::ast::HooksImpl;
+use crate::attr::HookKind;
+use crate::ctxt::Ctxt;
+
+/// The impl block itself: no trait impls, no generics (registrations are static, one per type).
+pub(crate) fn check_impl(cx: &Ctxt, item: &syn::ItemImpl) {
+    if let Some((_, path, _)) = &item.trait_ {
+        cx.error_spanned_by(
+            path,
+            "`#[hooks]` cannot be used on a trait impl; put the hook methods in an inherent `impl Type { .. }`",
+        );
+    }
+    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+        cx.error_spanned_by(
+            &item.generics,
+            "`#[hooks]` cannot be used on a generic impl: hook registrations are static, one per concrete type",
+        );
+    }
+    if let Some(unsafety) = &item.unsafety {
+        cx.error_spanned_by(unsafety, "`#[hooks]` cannot be used on an `unsafe impl`");
+    }
+}
+
+/// Each method: its arguments fit its hook type; `timeout` needs an `async fn`.
+pub(crate) fn check_methods(cx: &Ctxt, model: &HooksImpl) {
+    for method in &model.methods {
+        let attr = &method.attr;
+        let name = attr.kind.attr_name();
+        let n = method.sig.args.len();
+        let (ok, expected) = match attr.kind {
+            HookKind::Init | HookKind::Start | HookKind::BackgroundTask => {
+                (n == 0, "take no arguments besides `&self` or `&mut self`")
+            }
+            HookKind::Stop => (n <= 1, "take `&mut self` and optionally `reason: &StopReason`"),
+            HookKind::StateChange => {
+                (n == 0 || n == 2, "take `&mut self` and optionally `old: LifecycleState, new: LifecycleState`")
+            }
+            HookKind::Message | HookKind::Command | HookKind::Request | HookKind::PullMessage => {
+                (n == 1, "take `&mut self` and the message, e.g. `msg: &Message`")
+            }
+            HookKind::Custom(_) => (n <= 1, "take `&mut self` and optionally the hook type's argument by reference"),
+        };
+        if !ok {
+            let span = method.sig.args.get(expected_max(&attr.kind)).copied().unwrap_or(method.ident.span());
+            cx.syn_error(syn::Error::new(span, format!("`#[{name}]` methods {expected}")));
+        }
+        if let Some((_, span)) = attr.timeout {
+            if !method.sig.is_async {
+                cx.syn_error(syn::Error::new(
+                    span,
+                    format!("`timeout` needs an `async fn`: a plain `fn` cannot be cancelled; make `{}` async or remove the timeout", method.ident),
+                ));
+            }
+        }
+    }
+}
+
+/// The index of the first argument too many (where the arity error is spanned).
+fn expected_max(kind: &HookKind) -> usize {
+    match kind {
+        HookKind::Init | HookKind::Start | HookKind::BackgroundTask => 0,
+        HookKind::Stop | HookKind::Custom(_) | HookKind::Message | HookKind::Command | HookKind::Request | HookKind::PullMessage => 1,
+        HookKind::StateChange => 2,
+    }
+}

@@ -1,0 +1,91 @@
+//! Declare a service's lifecycle, message handlers and periodic work as attributes on its methods;
+//! hooks run in a well-defined order: bases first, in definition order, exactly reversed on stop.
+//!
+//! ```
+//! use hooks_runtime::prelude::*;
+//!
+//! hook_type!(pub OnProgress(u32));
+//!
+//! #[derive(Hooks, Default)]
+//! #[provides_hooks(OnProgress)]
+//! struct Loader {
+//!     #[hooks(base)]
+//!     service: Service,
+//!     log: Vec<String>,
+//! }
+//!
+//! #[hooks]
+//! impl Loader {
+//!     #[on_init]
+//!     async fn open(&mut self) -> Result<(), std::io::Error> {
+//!         self.log.push("open".into());
+//!         Ok(())
+//!     }
+//!
+//!     #[hook(OnProgress)]
+//!     fn progress(&mut self, percent: &u32) {
+//!         self.log.push(format!("{percent}%"));
+//!     }
+//!
+//!     #[on_stop]
+//!     fn close(&mut self) {
+//!         self.log.push("close".into());
+//!     }
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let mut loader = Loader::default();
+//! loader.run_hooks::<OnInit>().await?;
+//! loader.run_hooks_with::<OnProgress>(&50).await?;
+//! loader.run_hooks_reversed::<OnStop>().await?;
+//! assert_eq!(loader.log, ["open", "50%", "close"]);
+//! # Ok::<(), MultiError>(()) }).unwrap();
+//! ```
+//!
+//! - `#[derive(Hooks)]` with `#[provides_hooks(..)]` and `#[hooks(base)]` fields; `#[hooks]` on the
+//!   impl turns `#[on_init]`, `#[on_start]`, `#[on_stop]`, `#[on_state_change]`, `#[on_message]`,
+//!   `#[on_command]`, `#[on_request]`, `#[on_pull_message]`, `#[background_task]` and
+//!   `#[hook(Custom)]` into static registrations collected with `inventory`.
+//! - Using a hook type that neither the type nor a base provides is a compile error naming the fix.
+//! - Startup hooks (`OnInit`, `OnStart`) are fail-fast; every other hook type runs all hooks and
+//!   returns every failure in one [`MultiError`]; panics are caught as [`HookError::Panicked`].
+//! - Runtime bases: [`Service`] (lifecycle and background tasks), [`MessageBusClient`],
+//!   [`CommandHandler`], [`RequestClient`], [`ReplyClient`], [`PullClient`].
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+// Lets this crate derive its own bases: generated code names `::hooks_runtime::__private`.
+extern crate self as hooks_runtime;
+
+mod base;
+mod message;
+pub mod prelude;
+
+pub use base::{CommandHandler, MessageBusClient, PullClient, ReplyClient, RequestClient, Service};
+pub use hooks_core::{
+    hook_type, registrations, AttachedHooks, BackgroundTask, BoxError, ErrorPolicy, HookError, HookInfo, HookType,
+    Hooks, HooksMixin, IntoHookResult, IntoInterval, IntoParams, LifecycleState, Location, MultiError, OnInit,
+    OnStart, OnStateChange, OnStop, Param, ParamValue, Provided, StateChange, StopReason, TaskSpec,
+};
+pub use hooks_macros::{
+    background_task, hook, hooks, on_command, on_init, on_message, on_pull_message, on_request, on_start,
+    on_state_change, on_stop, Hooks,
+};
+pub use message::{Message, OnCommand, OnMessage, OnPullMessage, OnRequest};
+
+/// What the macros' generated code names. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::message::{OnCommand, OnMessage, OnPullMessage, OnRequest};
+    pub use hooks_core::__private::{inventory, Registration, Shim, Table, Walker};
+    pub use hooks_core::{
+        AttachedHooks, BackgroundTask, HookType, Hooks, IntoHookResult, IntoInterval, Location, OnInit, OnStart,
+        OnStateChange, OnStop, ParamValue, Provided, Step, TaskSpec,
+    };
+    pub use std::any::TypeId;
+    pub use std::boxed::Box;
+    pub use std::sync::OnceLock;
+    pub use std::time::Duration;
+    pub use std::vec;
+    pub use std::vec::Vec;
+}
