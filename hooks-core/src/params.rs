@@ -40,12 +40,12 @@ impl ParamValue {
 
     /// The value, if it is a `T`.
     pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
-        self.0.as_any().downcast_ref()
+        (*self.0).as_any().downcast_ref()
     }
 
     /// Whether the value is a `T`.
     pub fn is<T: Any>(&self) -> bool {
-        self.0.as_any().is::<T>()
+        (*self.0).as_any().is::<T>()
     }
 }
 

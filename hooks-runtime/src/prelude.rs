@@ -5,5 +5,5 @@ pub use crate::{
     on_start, on_state_change, on_stop, AttachedHooks, BackgroundTask, CommandHandler, HookError, HookInfo,
     HookType, Hooks, HooksMixin, LifecycleState, Message, MessageBusClient, MultiError, OnCommand, OnInit,
     OnMessage, OnPullMessage, OnRequest, OnStart, OnStateChange, OnStop, PullClient, ReplyClient, RequestClient,
-    Service, StopReason, TaskSpec,
+    Service, StateChange, StopReason, TaskSpec,
 };
