@@ -1,1 +1,10 @@
-//! Integration tests, examples and benchmarks of the hooks workspace.
+//! Integration tests, examples and benchmarks of the hooks workspace (see `tests/`, `examples/`,
+//! `benches/`). This library is empty; it doc-tests the README and the guide in `docs/`.
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/concepts.md")]
+struct ConceptsDoctests;

@@ -124,14 +124,7 @@ async fn bases_run_first_depth_first_in_field_order_then_definition_order() {
     c.run_hooks::<OnInit>().await.unwrap();
     assert_eq!(
         take(&log),
-        [
-            "grand_init",
-            "parent_init_1",
-            "parent_init_2",
-            "sidecar_init",
-            "child_init",
-            "child_init_later"
-        ]
+        ["grand_init", "parent_init_1", "parent_init_2", "sidecar_init", "child_init", "child_init_later"]
     );
 }
 

@@ -22,10 +22,8 @@ impl Counted {
 
 #[test]
 fn every_hook_method_of_this_crate_is_collected() {
-    let here: Vec<&str> = hooks_runtime::registrations()
-        .filter(|r| r.location.file == file!())
-        .map(|r| r.method)
-        .collect();
+    let here: Vec<&str> =
+        hooks_runtime::registrations().filter(|r| r.location.file == file!()).map(|r| r.method).collect();
     assert_eq!(here.len(), 4, "collected: {here:?}");
     assert_eq!(Counted::default().hook_infos().len(), 4);
 }

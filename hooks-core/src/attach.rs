@@ -70,11 +70,7 @@ impl AttachedHooks {
     /// The hooks of one hook type attached to `root`, in attach order. Cloned out so that a hook
     /// attached during a run does not join it, and so that the run can lend `&mut` to each hook.
     pub(crate) fn snapshot(&self, root: TypeId, hook_type: TypeId) -> Vec<Arc<AttachedHook>> {
-        self.hooks
-            .iter()
-            .filter(|h| h.root == root && h.hook_type == hook_type)
-            .cloned()
-            .collect()
+        self.hooks.iter().filter(|h| h.root == root && h.hook_type == hook_type).cloned().collect()
     }
 
     pub(crate) fn of_root(&self, root: TypeId) -> impl Iterator<Item = &AttachedHook> {
@@ -96,8 +92,6 @@ impl AsMut<AttachedHooks> for AttachedHooks {
 
 impl fmt::Debug for AttachedHooks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list()
-            .entries(self.hooks.iter().map(|h| format!("{}::{} ({})", h.owner, h.name, h.hook_name)))
-            .finish()
+        f.debug_list().entries(self.hooks.iter().map(|h| format!("{}::{} ({})", h.owner, h.name, h.hook_name))).finish()
     }
 }

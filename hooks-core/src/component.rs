@@ -121,10 +121,8 @@ pub trait HooksMixin: Hooks {
     /// This instance's hooks of type `H`, in run order (static, then attached at equal priority).
     fn hooks<H: HookType>(&self) -> Vec<HookInfo> {
         let statics = Self::__hooks_table().of(TypeId::of::<H>());
-        let attached = self
-            .__hooks_attached()
-            .map(|a| a.snapshot(TypeId::of::<Self>(), TypeId::of::<H>()))
-            .unwrap_or_default();
+        let attached =
+            self.__hooks_attached().map(|a| a.snapshot(TypeId::of::<Self>(), TypeId::of::<H>())).unwrap_or_default();
         crate::order::run_order(statics, &attached, false)
             .map(|hook| match hook {
                 crate::order::Scheduled::Static(h) => static_info(self, h),
@@ -135,8 +133,7 @@ pub trait HooksMixin: Hooks {
 
     /// Every hook of this instance, grouped by hook type, each group in run order.
     fn hook_infos(&self) -> Vec<HookInfo> {
-        let mut infos: Vec<HookInfo> =
-            Self::__hooks_table().all().map(|h| static_info(self, h)).collect();
+        let mut infos: Vec<HookInfo> = Self::__hooks_table().all().map(|h| static_info(self, h)).collect();
         if let Some(attached) = self.__hooks_attached() {
             let mut extra: Vec<&AttachedHook> = attached.of_root(TypeId::of::<Self>()).collect();
             extra.sort_by_key(|h| (h.priority, h.seq));

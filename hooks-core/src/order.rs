@@ -42,8 +42,8 @@ pub(crate) fn run_order<'s, R>(
             return None;
         }
         if !reversed {
-            let take_static = a_lo == a_hi
-                || (s_lo < s_hi && statics[s_lo].reg.priority <= attached_sorted[a_lo].priority);
+            let take_static =
+                a_lo == a_hi || (s_lo < s_hi && statics[s_lo].reg.priority <= attached_sorted[a_lo].priority);
             if take_static {
                 s_lo += 1;
                 Some(Scheduled::Static(&statics[s_lo - 1]))
@@ -54,8 +54,8 @@ pub(crate) fn run_order<'s, R>(
         } else {
             // Backwards: the last of the forward order is an attached hook unless a static one has
             // a strictly greater priority.
-            let take_attached = s_lo == s_hi
-                || (a_lo < a_hi && attached_sorted[a_hi - 1].priority >= statics[s_hi - 1].reg.priority);
+            let take_attached =
+                s_lo == s_hi || (a_lo < a_hi && attached_sorted[a_hi - 1].priority >= statics[s_hi - 1].reg.priority);
             if take_attached {
                 a_hi -= 1;
                 Some(Scheduled::Attached(attached_sorted[a_hi]))

@@ -85,22 +85,6 @@ impl<T: Param> IntoParams for Option<T> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_params_form_keeps_its_order() {
-        assert!(().into_params().is_empty());
-        let v = [3u8, 1, 2].into_params();
-        let got: Vec<u8> = v.iter().filter_map(|p| p.downcast_ref::<u8>().copied()).collect();
-        assert_eq!(got, [3, 1, 2]);
-        assert_eq!(Some("x").into_params().len(), 1);
-        assert_eq!(format!("{:?}", vec!["a", "b"].into_params()), r#"["a", "b"]"#);
-        assert!(!ParamValue::new(1u8).is::<u16>());
-    }
-}
-
 /// What a dynamic `interval = |this: &Self| ..` may return: a `Duration`, or `None` to run once.
 pub trait IntoInterval {
     /// The interval.
@@ -116,5 +100,21 @@ impl IntoInterval for std::time::Duration {
 impl IntoInterval for Option<std::time::Duration> {
     fn into_interval(self) -> Option<std::time::Duration> {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_params_form_keeps_its_order() {
+        assert!(().into_params().is_empty());
+        let v = [3u8, 1, 2].into_params();
+        let got: Vec<u8> = v.iter().filter_map(|p| p.downcast_ref::<u8>().copied()).collect();
+        assert_eq!(got, [3, 1, 2]);
+        assert_eq!(Some("x").into_params().len(), 1);
+        assert_eq!(format!("{:?}", vec!["a", "b"].into_params()), r#"["a", "b"]"#);
+        assert!(!ParamValue::new(1u8).is::<u16>());
     }
 }

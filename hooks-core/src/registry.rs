@@ -193,12 +193,8 @@ impl<R: Hooks> Table<R> {
     /// Walks `R`'s bases and own registrations and orders them.
     pub fn build() -> Self {
         let mut all = Vec::new();
-        let mut walker = Walker::<R, R> {
-            out: &mut all,
-            get: Arc::new(|r: &R| r),
-            get_mut: Arc::new(|r: &mut R| r),
-            root: true,
-        };
+        let mut walker =
+            Walker::<R, R> { out: &mut all, get: Arc::new(|r: &R| r), get_mut: Arc::new(|r: &mut R| r), root: true };
         R::__hooks_bases(&mut walker);
         walker.own();
         let mut by_type: Vec<(TypeId, Vec<StaticHook<R>>)> = Vec::new();
@@ -271,5 +267,86 @@ impl<R: Hooks, T: 'static> Walker<'_, R, T> {
             let seq = self.out.len() as u32;
             self.out.push(StaticHook { reg, seq, target });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::any::{Any, TypeId};
+
+    use super::{registrations_of, Location, Registration};
+    use crate::shim::Step;
+    use crate::{HookType, HooksMixin, OnInit};
+
+    crate::__doc_component!(Probe, OnInit);
+
+    fn bump<'a>(this: &'a mut dyn Any, _: &'a dyn Any) -> Step<'a> {
+        match this.downcast_mut::<Probe>() {
+            Some(p) => {
+                p.total = p.total * 10 + 1;
+                Step::Done(Ok(()))
+            }
+            None => Step::mismatch("Probe", "receiver"),
+        }
+    }
+
+    fn double<'a>(this: &'a mut dyn Any, _: &'a dyn Any) -> Step<'a> {
+        match this.downcast_mut::<Probe>() {
+            Some(p) => {
+                p.total = p.total * 10 + 2;
+                Step::Done(Ok(()))
+            }
+            None => Step::mismatch("Probe", "receiver"),
+        }
+    }
+
+    const fn reg(method: &'static str, line: u32, priority: i32, call: crate::shim::Shim) -> Registration {
+        Registration {
+            owner: TypeId::of::<Probe>,
+            owner_name: "Probe",
+            hook_type: TypeId::of::<OnInit>,
+            hook_name: OnInit::NAME,
+            method,
+            location: Location { file: file!(), line, column: 1 },
+            priority,
+            timeout: None,
+            is_async: false,
+            params: None,
+            call,
+        }
+    }
+
+    // Submitted out of definition order on purpose: the table sorts by location, then priority.
+    inventory::submit! { reg("second", 20, 0, double) }
+    inventory::submit! { reg("first", 10, 0, bump) }
+    inventory::submit! { reg("urgent", 30, -1, bump) }
+
+    #[test]
+    fn this_crates_registrations_are_collected() {
+        let methods: Vec<&str> = registrations_of::<Probe>().iter().map(|r| r.method).collect();
+        assert_eq!(methods, ["first", "second", "urgent"]);
+    }
+
+    #[test]
+    fn the_provided_check_follows_bases() {
+        use super::Provided;
+        const BASE: Provided = Provided { own: &[OnInit::KEY], bases: &[] };
+        const CHILD: Provided = Provided { own: &[], bases: &[&BASE] };
+        const _: () = assert!(CHILD.contains(OnInit::KEY));
+        assert!(!CHILD.contains(crate::OnStart::KEY));
+        assert!(CHILD.provides::<OnInit>());
+    }
+
+    #[tokio::test]
+    async fn static_and_attached_hooks_merge_by_priority_and_reverse_exactly() {
+        let mut p = Probe::default();
+        p.attach_hook::<OnInit, _, _>("attached", |p: &mut Probe, _: &()| p.total = p.total * 10 + 3, ()).unwrap();
+        p.run_hooks::<OnInit>().await.unwrap();
+        assert_eq!(p.total, 1123, "urgent(-1), first, second, then attached");
+        p.total = 0;
+        p.run_hooks_reversed::<OnInit>().await.unwrap();
+        assert_eq!(p.total, 3211);
+        let listed: Vec<String> = p.hooks::<OnInit>().into_iter().map(|h| h.method.into_owned()).collect();
+        assert_eq!(listed, ["urgent", "first", "second", "attached"]);
     }
 }

@@ -23,10 +23,8 @@ pub(crate) async fn run_hooks<R: Hooks, H: HookType>(
     reversed: bool,
 ) -> Result<(), MultiError> {
     let statics = R::__hooks_table().of(TypeId::of::<H>());
-    let attached = this
-        .__hooks_attached()
-        .map(|a| a.snapshot(TypeId::of::<R>(), TypeId::of::<H>()))
-        .unwrap_or_default();
+    let attached =
+        this.__hooks_attached().map(|a| a.snapshot(TypeId::of::<R>(), TypeId::of::<H>())).unwrap_or_default();
     let mut errors = MultiError::default();
     for hook in run_order(statics, &attached, reversed) {
         let (owner, method, timeout, step) = match hook {
@@ -115,12 +113,7 @@ fn attribute<H: HookType>(
     let error = match failure {
         Failure::Error(source) => HookError::Failed { owner, method, hook_type, source },
         Failure::Panic(message) => HookError::Panicked { owner, method, hook_type, message },
-        Failure::TimedOut => HookError::TimedOut {
-            owner,
-            method,
-            hook_type,
-            timeout: timeout.unwrap_or_default(),
-        },
+        Failure::TimedOut => HookError::TimedOut { owner, method, hook_type, timeout: timeout.unwrap_or_default() },
     };
     tracing::warn!(error = %error, "hook failed");
     error

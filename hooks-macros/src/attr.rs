@@ -167,15 +167,13 @@ impl HookAttr {
         let name = kind.attr_name();
         let args: Vec<RawArg> = match &attr.meta {
             syn::Meta::Path(_) => Vec::new(),
-            syn::Meta::List(list) => {
-                match list.parse_args_with(Punctuated::<RawArg, Token![,]>::parse_terminated) {
-                    Ok(args) => args.into_iter().collect(),
-                    Err(err) => {
-                        cx.syn_error(err);
-                        return None;
-                    }
+            syn::Meta::List(list) => match list.parse_args_with(Punctuated::<RawArg, Token![,]>::parse_terminated) {
+                Ok(args) => args.into_iter().collect(),
+                Err(err) => {
+                    cx.syn_error(err);
+                    return None;
                 }
-            }
+            },
             syn::Meta::NameValue(nv) => {
                 cx.error_spanned_by(nv, format!("expected `#[{name}]` or `#[{name}(..)]`"));
                 return None;

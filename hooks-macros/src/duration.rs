@@ -16,7 +16,8 @@ pub(crate) fn parse_duration_str(text: &str) -> Result<u64, String> {
         "" => return Err(format!("`{text}` has no unit; write e.g. \"{text}s\" or \"{text}ms\"")),
         other => return Err(format!("unknown duration unit `{other}`; expected one of ns, us, ms, s, m, h")),
     };
-    from_number(number, scale).ok_or_else(|| format!("`{text}` is not a duration; expected e.g. \"250ms\", \"5s\", \"1m\""))
+    from_number(number, scale)
+        .ok_or_else(|| format!("`{text}` is not a duration; expected e.g. \"250ms\", \"5s\", \"1m\""))
 }
 
 /// Nanoseconds in a number of seconds written as an integer or float literal.

@@ -45,7 +45,8 @@ pub(crate) fn derive(input: &syn::DeriveInput, root: &TokenStream, error: syn::E
 pub(crate) fn misplaced(name: &str, item: TokenStream) -> TokenStream {
     // An attribute macro's call site is the attribute itself.
     let span = proc_macro2::Span::call_site();
-    let message = format!("`#[{name}]` has no effect outside an impl block marked `#[hooks]`; add `#[hooks]` to the impl");
+    let message =
+        format!("`#[{name}]` has no effect outside an impl block marked `#[hooks]`; add `#[hooks]` to the impl");
     let error = syn::Error::new(span, message).into_compile_error();
     quote!(#item #error)
 }

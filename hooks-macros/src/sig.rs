@@ -39,12 +39,7 @@ impl HookSig {
         if let Some(variadic) = &sig.variadic {
             cx.error_spanned_by(variadic, format!("`#[{attr_name}]` methods cannot be variadic"));
         }
-        let args = sig
-            .inputs
-            .iter()
-            .filter(|a| matches!(a, FnArg::Typed(_)))
-            .map(Spanned::span)
-            .collect();
+        let args = sig.inputs.iter().filter(|a| matches!(a, FnArg::Typed(_))).map(Spanned::span).collect();
         let output_span = match &sig.output {
             ReturnType::Type(_, ty) => ty.span(),
             ReturnType::Default => sig.ident.span(),

@@ -61,7 +61,12 @@ pub(crate) fn check_methods(cx: &Ctxt, model: &HooksImpl) {
 fn expected_max(kind: &HookKind) -> usize {
     match kind {
         HookKind::Init | HookKind::Start | HookKind::BackgroundTask => 0,
-        HookKind::Stop | HookKind::Custom(_) | HookKind::Message | HookKind::Command | HookKind::Request | HookKind::PullMessage => 1,
+        HookKind::Stop
+        | HookKind::Custom(_)
+        | HookKind::Message
+        | HookKind::Command
+        | HookKind::Request
+        | HookKind::PullMessage => 1,
         HookKind::StateChange => 2,
     }
 }

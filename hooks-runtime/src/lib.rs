@@ -64,8 +64,8 @@ pub mod prelude;
 pub use base::{CommandHandler, MessageBusClient, PullClient, ReplyClient, RequestClient, Service};
 pub use hooks_core::{
     hook_type, registrations, AttachedHooks, BackgroundTask, BoxError, ErrorPolicy, HookError, HookInfo, HookType,
-    Hooks, HooksMixin, IntoHookResult, IntoInterval, IntoParams, LifecycleState, Location, MultiError, OnInit,
-    OnStart, OnStateChange, OnStop, Param, ParamValue, Provided, StateChange, StopReason, TaskSpec,
+    Hooks, HooksMixin, IntoHookResult, IntoInterval, IntoParams, LifecycleState, Location, MultiError, OnInit, OnStart,
+    OnStateChange, OnStop, Param, ParamValue, Provided, StateChange, StopReason, TaskSpec,
 };
 pub use hooks_macros::{
     background_task, hook, hooks, on_command, on_init, on_message, on_pull_message, on_request, on_start,
