@@ -123,7 +123,7 @@ async fn a_hook_past_its_timeout_is_cancelled_and_reported_by_name() {
     let mut f = Flaky::default();
     let err = f.run_hooks::<OnFlush>().await.unwrap_err();
     assert_eq!(f.ran, ["flush_hangs", "flush_quick"], "the hung hook was cancelled, the next one ran");
-    match &err.errors()[..] {
+    match err.errors() {
         [HookError::TimedOut { method, timeout, .. }] => {
             assert_eq!(method, "flush_hangs");
             assert_eq!(*timeout, Duration::from_secs(1));

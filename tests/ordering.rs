@@ -110,8 +110,7 @@ impl Child {
 
 fn child() -> (Child, Log) {
     let log = Log::default();
-    let mut c = Child::default();
-    c.log = log.clone();
+    let mut c = Child { log: log.clone(), ..Child::default() };
     c.sidecar.log = log.clone();
     c.parent.log = log.clone();
     c.parent.grand.log = log.clone();
@@ -192,8 +191,7 @@ impl Prioritized {
 #[tokio::test]
 async fn priority_moves_hooks_across_levels_and_ties_keep_hierarchy_order() {
     let log = Log::default();
-    let mut c = Prioritized::default();
-    c.log = log.clone();
+    let mut c = Prioritized { log: log.clone(), ..Prioritized::default() };
     c.grand.log = log.clone();
     c.run_hooks::<OnInit>().await.unwrap();
     assert_eq!(take(&log), ["early", "early_too", "grand_init", "plain", "late"]);

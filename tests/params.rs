@@ -114,8 +114,7 @@ fn dynamic_params_see_the_instance_state_when_resolved() {
 
 #[test]
 fn a_base_hooks_params_are_resolved_against_the_base_instance() {
-    let mut m = Manager::default();
-    m.debug = true;
+    let mut m = Manager { debug: true, ..Manager::default() };
     let hooks = m.hooks::<OnMessage>();
     assert_eq!((hooks[0].owner, &*hooks[0].method), ("Bus", "bus_debug"));
     assert!(kinds(&hooks[0]).is_empty(), "Bus::verbose is false whatever Manager::debug is");
@@ -125,8 +124,7 @@ fn a_base_hooks_params_are_resolved_against_the_base_instance() {
 
 #[test]
 fn background_task_params_carry_interval_immediate_and_stop_on_error() {
-    let mut m = Manager::default();
-    m.period_ms = 250;
+    let mut m = Manager { period_ms: 250, ..Manager::default() };
     let specs: Vec<TaskSpec> =
         m.hooks::<BackgroundTask>().iter().map(|h| *h.params[0].downcast_ref::<TaskSpec>().unwrap()).collect();
     assert_eq!(

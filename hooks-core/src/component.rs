@@ -11,7 +11,7 @@ use crate::error::{HookError, MultiError};
 use crate::hook::HookType;
 use crate::params::{IntoParams, ParamValue};
 use crate::registry::{Location, Provided, Table, Walker};
-use crate::run::run_hooks;
+use crate::run::{run_hook_at, run_hooks, RunOptions};
 use crate::shim::{HookFuture, IntoHookResult, Step};
 
 /// A type whose methods can be hooks. Implemented by `#[derive(Hooks)]`; the hidden items are the
@@ -91,7 +91,7 @@ pub trait HooksMixin: Hooks {
     where
         H::Arg: Default,
     {
-        async move { run_hooks::<Self, H>(self, &H::Arg::default(), false).await }
+        async move { run_hooks::<Self, H>(self, &H::Arg::default(), RunOptions::default()).await }
     }
 
     /// Runs every hook of type `H` with `arg`, in order.
@@ -99,7 +99,7 @@ pub trait HooksMixin: Hooks {
         &'a mut self,
         arg: &'a H::Arg,
     ) -> impl Future<Output = Result<(), MultiError>> + Send + 'a {
-        run_hooks::<Self, H>(self, arg, false)
+        run_hooks::<Self, H>(self, arg, RunOptions::default())
     }
 
     /// Runs every hook of type `H` in the exact reverse order.
@@ -107,7 +107,7 @@ pub trait HooksMixin: Hooks {
     where
         H::Arg: Default,
     {
-        async move { run_hooks::<Self, H>(self, &H::Arg::default(), true).await }
+        async move { run_hooks::<Self, H>(self, &H::Arg::default(), RunOptions { reversed: true, timeout_cap: None }).await }
     }
 
     /// Runs every hook of type `H` with `arg`, in the exact reverse order.
@@ -115,7 +115,26 @@ pub trait HooksMixin: Hooks {
         &'a mut self,
         arg: &'a H::Arg,
     ) -> impl Future<Output = Result<(), MultiError>> + Send + 'a {
-        run_hooks::<Self, H>(self, arg, true)
+        run_hooks::<Self, H>(self, arg, RunOptions { reversed: true, timeout_cap: None })
+    }
+
+    /// Runs every hook of type `H` with `arg` as `options` say (order, a cap on each hook's time).
+    fn run_hooks_with_options<'a, H: HookType>(
+        &'a mut self,
+        arg: &'a H::Arg,
+        options: RunOptions,
+    ) -> impl Future<Output = Result<(), MultiError>> + Send + 'a {
+        run_hooks::<Self, H>(self, arg, options)
+    }
+
+    /// Runs only the hook of type `H` at `position` in run order (the order of [`hooks`](Self::hooks));
+    /// `None` when there is no such hook. Used to run one background task at a time.
+    fn run_hook_at<'a, H: HookType>(
+        &'a mut self,
+        position: usize,
+        arg: &'a H::Arg,
+    ) -> impl Future<Output = Option<Result<(), HookError>>> + Send + 'a {
+        run_hook_at::<Self, H>(self, position, arg)
     }
 
     /// This instance's hooks of type `H`, in run order (static, then attached at equal priority).

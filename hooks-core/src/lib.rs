@@ -29,6 +29,7 @@ pub use error::{BoxError, HookError, MultiError};
 pub use hook::{BackgroundTask, ErrorPolicy, HookType, OnInit, OnStart, OnStateChange, OnStop, StateChange, TaskSpec};
 pub use params::{IntoInterval, IntoParams, Param, ParamValue};
 pub use registry::{registrations, registrations_of, Location, Provided};
+pub use run::RunOptions;
 pub use shim::{HookFuture, HookResult, IntoHookResult, Step};
 pub use state::{LifecycleState, StopReason};
 

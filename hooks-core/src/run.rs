@@ -15,45 +15,81 @@ use crate::hook::{ErrorPolicy, HookType};
 use crate::order::{run_order, Scheduled};
 use crate::shim::{HookResult, Step};
 
+/// How a run goes beyond its hook type's defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Run in the exact reverse order.
+    pub reversed: bool,
+    /// A cap on every async hook's time (a stop budget): the smaller of this and the hook's own
+    /// `timeout` applies.
+    pub timeout_cap: Option<Duration>,
+}
+
 /// Runs every hook of type `H` on `this` with `arg`, in order (or exactly reversed), applying `H`'s
 /// error policy. Static and attached hooks are one ordered list.
 pub(crate) async fn run_hooks<R: Hooks, H: HookType>(
     this: &mut R,
     arg: &H::Arg,
-    reversed: bool,
+    options: RunOptions,
 ) -> Result<(), MultiError> {
     let statics = R::__hooks_table().of(TypeId::of::<H>());
     let attached =
         this.__hooks_attached().map(|a| a.snapshot(TypeId::of::<R>(), TypeId::of::<H>())).unwrap_or_default();
     let mut errors = MultiError::default();
-    for hook in run_order(statics, &attached, reversed) {
-        let (owner, method, timeout, step) = match hook {
-            Scheduled::Static(h) => {
-                let call = h.reg.call;
-                let target = h.owner_mut(this);
-                let step = caught(move || call(target, arg as &dyn Any));
-                (h.reg.owner_name, Cow::Borrowed(h.reg.method), h.reg.timeout, step)
-            }
-            Scheduled::Attached(h) => {
-                let step = match h.call.downcast_ref::<AttachedFn<R>>() {
-                    Some(call) => {
-                        let this = &mut *this;
-                        caught(move || call(this, arg as &dyn Any))
-                    }
-                    None => Ok(Step::mismatch(h.owner, "receiver")),
-                };
-                (h.owner, h.name.clone(), None, step)
-            }
-        };
-        let outcome = finish::<H>(owner, &method, timeout, step).await;
-        if let Err(source) = outcome {
-            errors.push(attribute::<H>(owner, method, timeout, source));
+    for hook in run_order(statics, &attached, options.reversed) {
+        if let Err(error) = run_one::<R, H>(this, hook, arg, options.timeout_cap).await {
+            errors.push(error);
             if H::POLICY == ErrorPolicy::FailFast {
                 break;
             }
         }
     }
     errors.into_result()
+}
+
+/// Runs the hook of type `H` at `position` in run order (as listed by `hooks::<H>()`).
+pub(crate) async fn run_hook_at<R: Hooks, H: HookType>(
+    this: &mut R,
+    position: usize,
+    arg: &H::Arg,
+) -> Option<Result<(), HookError>> {
+    let statics = R::__hooks_table().of(TypeId::of::<H>());
+    let attached =
+        this.__hooks_attached().map(|a| a.snapshot(TypeId::of::<R>(), TypeId::of::<H>())).unwrap_or_default();
+    let hook = run_order(statics, &attached, false).nth(position)?;
+    Some(run_one::<R, H>(this, hook, arg, None).await)
+}
+
+/// Calls one hook and drives it to its attributed result.
+async fn run_one<R: Hooks, H: HookType>(
+    this: &mut R,
+    hook: Scheduled<'_, R>,
+    arg: &H::Arg,
+    timeout_cap: Option<Duration>,
+) -> Result<(), HookError> {
+    let (owner, method, timeout, step) = match hook {
+        Scheduled::Static(h) => {
+            let call = h.reg.call;
+            let target = h.owner_mut(this);
+            let step = caught(move || call(target, arg as &dyn Any));
+            (h.reg.owner_name, Cow::Borrowed(h.reg.method), h.reg.timeout, step)
+        }
+        Scheduled::Attached(h) => {
+            let step = match h.call.downcast_ref::<AttachedFn<R>>() {
+                Some(call) => caught(move || call(this, arg as &dyn Any)),
+                None => Ok(Step::mismatch(h.owner, "receiver")),
+            };
+            (h.owner, h.name.clone(), None, step)
+        }
+    };
+    let timeout = match (timeout, timeout_cap) {
+        (Some(own), Some(cap)) => Some(own.min(cap)),
+        (own, cap) => own.or(cap),
+    };
+    match finish::<H>(owner, &method, timeout, step).await {
+        Ok(()) => Ok(()),
+        Err(failure) => Err(attribute::<H>(owner, method, timeout, failure)),
+    }
 }
 
 /// Calls a hook's shim, catching a panic raised before its first `.await` (or in a plain `fn`).

@@ -58,20 +58,28 @@
 extern crate self as hooks_runtime;
 
 mod base;
+mod context;
+mod error;
+mod lifecycle;
 mod message;
 pub mod prelude;
+mod runtime;
+mod task;
 
 pub use base::{CommandHandler, MessageBusClient, PullClient, ReplyClient, RequestClient, Service};
+pub use context::Context;
+pub use error::{LifecycleError, Recovered};
 pub use hooks_core::{
     hook_type, registrations, AttachedHooks, BackgroundTask, BoxError, ErrorPolicy, HookError, HookInfo, HookType,
     Hooks, HooksMixin, IntoHookResult, IntoInterval, IntoParams, LifecycleState, Location, MultiError, OnInit, OnStart,
-    OnStateChange, OnStop, Param, ParamValue, Provided, StateChange, StopReason, TaskSpec,
+    OnStateChange, OnStop, Param, ParamValue, Provided, RunOptions, StateChange, StopReason, TaskSpec,
 };
 pub use hooks_macros::{
     background_task, hook, hooks, on_command, on_init, on_message, on_pull_message, on_request, on_start,
     on_state_change, on_stop, Hooks,
 };
 pub use message::{Message, OnCommand, OnMessage, OnPullMessage, OnRequest};
+pub use runtime::{Handle, Runtime};
 
 /// What the macros' generated code names. Not a public API: it changes without notice.
 #[doc(hidden)]

@@ -1,0 +1,510 @@
+//! [`Runtime`] and [`Handle`]: each component runs in its own tokio task that owns it, runs its hooks
+//! one at a time with `&mut self`, and drives its lifecycle, background tasks and stop.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use hooks_core::{
+    BackgroundTask, Hooks, HooksMixin, LifecycleState, MultiError, OnInit, OnStart, OnStateChange, OnStop, RunOptions,
+    StateChange, StopReason,
+};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::context::Context;
+use crate::error::{LifecycleError, Recovered};
+use crate::lifecycle;
+use crate::task::Task;
+
+/// How many calls a component's mailbox holds before senders wait.
+const MAILBOX: usize = 64;
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Runs components on the ambient tokio runtime.
+///
+/// ```
+/// use hooks_runtime::prelude::*;
+///
+/// #[derive(Hooks, Default)]
+/// struct Db { #[hooks(base)] service: Service, open: bool }
+///
+/// #[hooks]
+/// impl Db {
+///     #[on_start]
+///     fn open(&mut self) { self.open = true; }
+///     #[on_stop]
+///     fn close(&mut self) { self.open = false; }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), LifecycleError> {
+/// let runtime = Runtime::new();
+/// let db = runtime.spawn(Db::default());      // Created: nothing has run yet
+/// db.start().await?;                          // initializes first, returns once Running
+/// assert_eq!(db.state(), LifecycleState::Running);
+/// let db = db.stop().await?;                  // runs on_stop hooks, hands the component back
+/// assert!(!db.open);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Default)]
+pub struct Runtime {
+    inner: Arc<RuntimeInner>,
+}
+
+#[derive(Default)]
+struct RuntimeInner {
+    /// Every component, in spawn order.
+    components: Mutex<Vec<Arc<dyn Managed>>>,
+    /// Ids of the components that reached `Running`, in that order.
+    started: Mutex<Vec<u64>>,
+    next_id: AtomicU64,
+}
+
+impl Runtime {
+    /// A runtime whose components run on the ambient tokio runtime (spawning needs one).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes ownership of `component` and returns its handle; the component stays `Created`.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, like `tokio::spawn`.
+    pub fn spawn<T: Hooks>(&self, component: T) -> Handle<T> {
+        self.spawn_named(T::NAME, component)
+    }
+
+    /// [`spawn`](Self::spawn) with a name for logs, errors and [`Context::name`].
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, like `tokio::spawn`.
+    pub fn spawn_named<T: Hooks>(&self, name: impl Into<Arc<str>>, component: T) -> Handle<T> {
+        let name = name.into();
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(MAILBOX);
+        let (state_tx, state_rx) = watch::channel(LifecycleState::Created);
+        let stop_requested = CancellationToken::new();
+        let context = Context::new(name.clone(), id, stop_requested.clone());
+        let actor = Actor {
+            component,
+            name: name.clone(),
+            state: LifecycleState::Created,
+            state_tx,
+            context: context.clone(),
+            stop_requested: stop_requested.clone(),
+            tasks: Vec::new(),
+            rolled_back: false,
+        };
+        tokio::spawn(context.scope(actor.run(rx)));
+        let handle = Handle {
+            shared: Arc::new(Shared {
+                tx,
+                state: state_rx,
+                name,
+                id,
+                stop_requested,
+                runtime: Arc::downgrade(&self.inner),
+            }),
+        };
+        lock(&self.inner.components).push(Arc::new(handle.clone()));
+        handle
+    }
+
+    /// Starts every component not started yet, in spawn order. When one fails, the components this
+    /// call started are stopped in reverse order and the failure is returned.
+    pub async fn start_all(&self) -> Result<(), LifecycleError> {
+        let components = lock(&self.inner.components).clone();
+        let mut started: Vec<&Arc<dyn Managed>> = Vec::new();
+        for c in &components {
+            if c.state() != LifecycleState::Created && c.state() != LifecycleState::Initialized {
+                continue;
+            }
+            if let Err(err) = c.start().await {
+                for done in started.iter().rev() {
+                    let _ = done.stop(StopReason::Parent).await;
+                }
+                return Err(err);
+            }
+            started.push(c);
+        }
+        Ok(())
+    }
+
+    /// Stops every component: those that started in reverse start order, then the others in
+    /// reverse spawn order. Every failure of every component's stop hooks comes back in one
+    /// `MultiError`; components already handed back are skipped.
+    pub async fn stop_all(&self) -> Result<(), MultiError> {
+        let components = lock(&self.inner.components).clone();
+        let started = lock(&self.inner.started).clone();
+        let mut order: Vec<&Arc<dyn Managed>> =
+            started.iter().rev().filter_map(|id| components.iter().find(|c| c.id() == *id)).collect();
+        order.extend(components.iter().rev().filter(|c| !started.contains(&c.id())));
+        let mut errors = MultiError::default();
+        for c in order {
+            if let Err(LifecycleError::Hooks { errors: failed, .. }) = c.stop(StopReason::Requested).await {
+                // Only this call holds the Arc once the component is handed back.
+                match Arc::try_unwrap(failed) {
+                    Ok(failed) => failed.into_iter().for_each(|e| errors.push(e)),
+                    Err(shared) => tracing::warn!(error = %shared, "stop failed"),
+                }
+            }
+        }
+        errors.into_result()
+    }
+
+    /// The names of the components, in spawn order, with their states.
+    pub fn components(&self) -> Vec<(String, LifecycleState)> {
+        lock(&self.inner.components).iter().map(|c| (c.name().to_owned(), c.state())).collect()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A component as the runtime sees it, whatever its type.
+trait Managed: Send + Sync {
+    fn id(&self) -> u64;
+    fn name(&self) -> &str;
+    fn state(&self) -> LifecycleState;
+    fn start(&self) -> BoxFuture<'_, Result<(), LifecycleError>>;
+    fn stop(&self, reason: StopReason) -> BoxFuture<'_, Result<(), LifecycleError>>;
+}
+
+impl<T: Hooks> Managed for Handle<T> {
+    fn id(&self) -> u64 {
+        self.shared.id
+    }
+    fn name(&self) -> &str {
+        &self.shared.name
+    }
+    fn state(&self) -> LifecycleState {
+        Handle::state(self)
+    }
+    fn start(&self) -> BoxFuture<'_, Result<(), LifecycleError>> {
+        Box::pin(Handle::start(self))
+    }
+    fn stop(&self, reason: StopReason) -> BoxFuture<'_, Result<(), LifecycleError>> {
+        Box::pin(async move {
+            match self.stop_with(reason, None).await {
+                Ok(_) | Err(LifecycleError::Gone { .. }) => Ok(()),
+                Err(err) => Err(err),
+            }
+        })
+    }
+}
+
+/// The handle of a component run by a [`Runtime`]: drives its lifecycle, hands it back on stop.
+/// Cheap to clone; every method takes `&self`.
+pub struct Handle<T> {
+    shared: Arc<Shared<T>>,
+}
+
+struct Shared<T> {
+    tx: mpsc::Sender<Op<T>>,
+    state: watch::Receiver<LifecycleState>,
+    name: Arc<str>,
+    id: u64,
+    stop_requested: CancellationToken,
+    runtime: Weak<RuntimeInner>,
+}
+
+impl<T> Clone for Handle<T> {
+    fn clone(&self) -> Self {
+        Handle { shared: self.shared.clone() }
+    }
+}
+
+impl<T> std::fmt::Debug for Handle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("name", &self.shared.name)
+            .field("id", &self.shared.id)
+            .field("state", &*self.shared.state.borrow())
+            .finish()
+    }
+}
+
+type Reply<R> = oneshot::Sender<Result<R, LifecycleError>>;
+
+/// A call to a component's task.
+enum Op<T> {
+    Initialize(Reply<()>),
+    Start(Reply<()>),
+    Stop { reason: StopReason, budget: Option<Duration>, reply: Reply<T> },
+    With(Box<dyn FnOnce(&mut T) + Send>),
+}
+
+impl<T: Hooks> Handle<T> {
+    /// The component's name.
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// The component's id, unique in its runtime.
+    pub fn id(&self) -> u64 {
+        self.shared.id
+    }
+
+    /// Its current state.
+    pub fn state(&self) -> LifecycleState {
+        *self.shared.state.borrow()
+    }
+
+    /// A watch on its state: every transition is published (a slow reader sees the latest).
+    pub fn watch_state(&self) -> watch::Receiver<LifecycleState> {
+        self.shared.state.clone()
+    }
+
+    /// Waits until the component is `Stopped` (by a handle or by a hook's `Context::request_stop`).
+    pub async fn wait_stopped(&self) {
+        let mut state = self.shared.state.clone();
+        // An error means the component's task is gone, which only happens once it is stopped.
+        let _ = state.wait_for(|s| *s == LifecycleState::Stopped).await;
+    }
+
+    /// Runs the `on_init` hooks: `Created → Initializing → Initialized` (or `Failed`, after the
+    /// `on_stop` hooks ran in reverse with `StopReason::Failed`). In any other state: `InvalidState`.
+    pub async fn initialize(&self) -> Result<(), LifecycleError> {
+        self.call("initialize", Op::Initialize).await
+    }
+
+    /// Initializes if needed, runs the `on_start` hooks, starts the background tasks and returns
+    /// once `Running`. On failure: `Failed` after a rollback (the `on_stop` hooks in reverse).
+    pub async fn start(&self) -> Result<(), LifecycleError> {
+        self.call("start", Op::Start).await?;
+        if let Some(rt) = self.shared.runtime.upgrade() {
+            lock(&rt.started).push(self.shared.id);
+        }
+        Ok(())
+    }
+
+    /// Stops the component: background tasks and spawned tasks are cancelled, then the `on_stop`
+    /// hooks run in reverse order (all of them, failures collected); then it is handed back.
+    /// A second `stop()` is `Err(Gone)`. A stop during start waits for start to finish.
+    pub async fn stop(&self) -> Result<T, LifecycleError> {
+        self.stop_with(StopReason::Requested, None).await
+    }
+
+    /// [`stop`](Self::stop) with a budget: each async `on_stop` hook still running after `budget`
+    /// is cancelled and reported as `HookError::TimedOut`; the other stop hooks still run.
+    pub async fn stop_with_timeout(&self, budget: Duration) -> Result<T, LifecycleError> {
+        self.stop_with(StopReason::TimedOut, Some(budget)).await
+    }
+
+    async fn stop_with(&self, reason: StopReason, budget: Option<Duration>) -> Result<T, LifecycleError> {
+        let (reply, rx) = oneshot::channel();
+        let sent = self.shared.tx.send(Op::Stop { reason, budget, reply }).await;
+        // Interrupts a background task in progress; the stop call is already queued.
+        self.shared.stop_requested.cancel();
+        if sent.is_err() {
+            return Err(self.gone("stop"));
+        }
+        rx.await.unwrap_or_else(|_| Err(self.gone("stop")))
+    }
+
+    /// Runs `f` on the component between two hooks, and returns what it returns.
+    pub async fn with<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut T) -> R + Send + 'static,
+    ) -> Result<R, LifecycleError> {
+        let (reply, rx) = oneshot::channel();
+        let op = Op::With(Box::new(move |c: &mut T| {
+            let _ = reply.send(f(c));
+        }));
+        if self.shared.tx.send(op).await.is_err() {
+            return Err(self.gone("inspect"));
+        }
+        rx.await.map_err(|_| self.gone("inspect"))
+    }
+
+    async fn call(&self, op: &'static str, make: fn(Reply<()>) -> Op<T>) -> Result<(), LifecycleError> {
+        let (reply, rx) = oneshot::channel();
+        if self.shared.tx.send(make(reply)).await.is_err() {
+            return Err(self.gone(op));
+        }
+        rx.await.unwrap_or_else(|_| Err(self.gone(op)))
+    }
+
+    fn gone(&self, op: &'static str) -> LifecycleError {
+        LifecycleError::Gone { component: self.shared.name.clone(), op }
+    }
+}
+
+/// The task that owns a component.
+struct Actor<T> {
+    component: T,
+    name: Arc<str>,
+    state: LifecycleState,
+    state_tx: watch::Sender<LifecycleState>,
+    context: Context,
+    stop_requested: CancellationToken,
+    tasks: Vec<Task>,
+    /// The `on_stop` hooks already ran to roll back a failed start.
+    rolled_back: bool,
+}
+
+impl<T: Hooks> Actor<T> {
+    async fn run(mut self, mut rx: mpsc::Receiver<Op<T>>) {
+        loop {
+            let next_tick = Task::next_due(&self.tasks);
+            let stoppable = self.state != LifecycleState::Stopped;
+            tokio::select! {
+                biased;
+                op = rx.recv() => match op {
+                    Some(Op::Stop { reason, budget, reply }) => {
+                        let result = self.stop(reason, budget).await;
+                        let _ = reply.send(match result {
+                            Ok(()) => Ok(self.component),
+                            Err(errors) => Err(LifecycleError::Hooks {
+                                component: self.name,
+                                op: "stop",
+                                errors: Arc::new(errors),
+                                rollback: None,
+                                recovered: Recovered::new(self.component),
+                            }),
+                        });
+                        return;
+                    }
+                    Some(Op::Initialize(reply)) => {
+                        let _ = reply.send(self.initialize().await);
+                    }
+                    Some(Op::Start(reply)) => {
+                        let _ = reply.send(self.start().await);
+                    }
+                    Some(Op::With(f)) => f(&mut self.component),
+                    None => {
+                        // Every handle is gone: stop, then drop the component.
+                        if stoppable {
+                            let _ = self.stop(StopReason::Parent, None).await;
+                        }
+                        return;
+                    }
+                },
+                () = self.stop_requested.cancelled(), if stoppable => {
+                    // Asked by a hook (`Context::request_stop`); a handle's `stop()` arrives as an
+                    // op first. The component waits, stopped, to be handed back.
+                    if let Err(errors) = self.stop(StopReason::Requested, None).await {
+                        tracing::warn!(component = %self.name, error = %errors, "stop hooks failed");
+                    }
+                }
+                () = sleep_until(next_tick), if next_tick.is_some() => self.run_due_tasks().await,
+            }
+        }
+    }
+
+    /// Moves to `to` and runs the `on_state_change` hooks (failures are logged: a transition has
+    /// happened whatever its observers do).
+    async fn transition(&mut self, to: LifecycleState) {
+        debug_assert!(lifecycle::allowed(self.state, to), "{:?} -> {to:?}", self.state);
+        let change = StateChange { old: self.state, new: to };
+        self.state = to;
+        self.state_tx.send_replace(to);
+        tracing::debug!(component = %self.name, old = ?change.old, new = ?to, "transition");
+        if let Err(errors) = self.component.run_hooks_with::<OnStateChange>(&change).await {
+            tracing::warn!(component = %self.name, error = %errors, "on_state_change hooks failed");
+        }
+    }
+
+    fn invalid(&self, op: &'static str) -> LifecycleError {
+        LifecycleError::InvalidState { component: self.name.clone(), op, state: self.state }
+    }
+
+    async fn initialize(&mut self) -> Result<(), LifecycleError> {
+        if self.state != LifecycleState::Created {
+            return Err(self.invalid("initialize"));
+        }
+        self.transition(LifecycleState::Initializing).await;
+        match self.component.run_hooks::<OnInit>().await {
+            Ok(()) => {
+                self.transition(LifecycleState::Initialized).await;
+                Ok(())
+            }
+            Err(errors) => Err(self.fail("initialize", errors).await),
+        }
+    }
+
+    async fn start(&mut self) -> Result<(), LifecycleError> {
+        if self.state == LifecycleState::Created {
+            self.initialize().await?;
+        }
+        if self.state != LifecycleState::Initialized {
+            return Err(self.invalid("start"));
+        }
+        self.transition(LifecycleState::Starting).await;
+        match self.component.run_hooks::<OnStart>().await {
+            Ok(()) => {
+                self.tasks = Task::schedule(self.component.hooks::<BackgroundTask>(), tokio::time::Instant::now());
+                self.transition(LifecycleState::Running).await;
+                Ok(())
+            }
+            Err(errors) => Err(self.fail("start", errors).await),
+        }
+    }
+
+    /// A startup hook failed: `Failed`, then the `on_stop` hooks in reverse as a rollback.
+    async fn fail(&mut self, op: &'static str, errors: MultiError) -> LifecycleError {
+        let errors = Arc::new(errors);
+        self.transition(LifecycleState::Failed).await;
+        let reason = StopReason::Failed(errors.clone());
+        let rollback = self.component.run_hooks_reversed_with::<OnStop>(&reason).await.err();
+        self.rolled_back = true;
+        LifecycleError::Hooks { component: self.name.clone(), op, errors, rollback, recovered: Recovered::default() }
+    }
+
+    /// Cancels tasks, runs the `on_stop` hooks in reverse (unless a rollback already ran them).
+    async fn stop(&mut self, reason: StopReason, budget: Option<Duration>) -> Result<(), MultiError> {
+        if self.state == LifecycleState::Stopped {
+            return Ok(());
+        }
+        self.tasks.clear();
+        self.context.cancel_tasks().await;
+        self.transition(LifecycleState::Stopping).await;
+        let result = if self.rolled_back {
+            Ok(())
+        } else {
+            let options = RunOptions { reversed: true, timeout_cap: budget };
+            self.component.run_hooks_with_options::<OnStop>(&reason, options).await
+        };
+        self.transition(LifecycleState::Stopped).await;
+        result
+    }
+
+    /// Runs every background task that is due, one at a time; a stop request interrupts.
+    async fn run_due_tasks(&mut self) {
+        let now = tokio::time::Instant::now();
+        for i in 0..self.tasks.len() {
+            if self.tasks[i].next.is_none_or(|next| next > now) {
+                continue;
+            }
+            let position = self.tasks[i].position;
+            let outcome = tokio::select! {
+                biased;
+                () = self.stop_requested.cancelled() => return,
+                outcome = self.component.run_hook_at::<BackgroundTask>(position, &()) => outcome,
+            };
+            let failed = match outcome {
+                Some(Ok(())) => false,
+                Some(Err(error)) => {
+                    tracing::warn!(component = %self.name, task = %self.tasks[i].method, %error, "background task failed");
+                    true
+                }
+                None => {
+                    self.tasks[i].next = None;
+                    continue;
+                }
+            };
+            self.tasks[i].reschedule(failed, tokio::time::Instant::now());
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
