@@ -1,4 +1,5 @@
-//! A small service declared with attributes, its hooks run in order by hand.
+//! A small service declared with attributes and run by the runtime: init, start, a background task,
+//! a custom progress hook, a state-change logger, then a clean stop. Ends by itself in about 2 s.
 //!
 //! Run with `cargo run --example quickstart`.
 
@@ -7,11 +8,11 @@ use std::time::{Duration, Instant};
 use hooks_runtime::prelude::*;
 
 hook_type!(
-    /// Fired with the number of jobs done so far.
+    /// Fired with the number of documents indexed so far.
     pub OnProgress(u32)
 );
 
-/// A base every service here embeds: opens and closes a connection.
+/// A base the service embeds: its hooks run first on start and last on stop.
 #[derive(Hooks, Default)]
 #[provides_hooks(OnProgress)]
 struct Connection {
@@ -24,33 +25,40 @@ struct Connection {
 impl Connection {
     #[on_init]
     async fn connect(&mut self) -> Result<(), std::io::Error> {
+        tokio::time::sleep(Duration::from_millis(20)).await;
         self.open = true;
-        say("Connection", "connect (base hooks run first)");
+        say("Connection", "connect (a base: runs first)");
         Ok(())
     }
 
     #[on_stop]
     fn disconnect(&mut self) {
         self.open = false;
-        say("Connection", "disconnect (base hooks run last on stop)");
+        say("Connection", "disconnect (a base: runs last on stop)");
     }
 }
 
-/// The service: loads its jobs, reports progress, flushes on stop.
+/// The service: indexes one document per tick, then asks to stop.
 #[derive(Hooks, Default)]
 struct Indexer {
     #[hooks(base)]
     connection: Connection,
-    jobs: Vec<&'static str>,
-    verbose: bool,
+    queue: Vec<&'static str>,
+    done: u32,
+    fast: bool,
 }
 
 #[hooks]
 impl Indexer {
+    #[on_state_change]
+    fn log_transition(&mut self, old: LifecycleState, new: LifecycleState) {
+        say("Indexer", &format!("state {old:?} -> {new:?}"));
+    }
+
     #[on_init]
     fn load(&mut self) {
-        self.jobs = vec!["a.txt", "b.txt", "c.txt"];
-        say("Indexer", &format!("load {} jobs", self.jobs.len()));
+        self.queue = vec!["d.txt", "c.txt", "b.txt", "a.txt"];
+        say("Indexer", &format!("load {} documents", self.queue.len()));
     }
 
     #[on_start]
@@ -59,62 +67,56 @@ impl Indexer {
         say("Indexer", "warm up");
     }
 
-    #[background_task(interval = |this: &Self| if this.verbose { Duration::from_millis(100) } else { Duration::from_secs(1) })]
-    async fn index_one(&mut self) -> Result<(), String> {
-        let job = self.jobs.pop().ok_or("no job left")?;
-        say("Indexer", &format!("index {job}"));
-        Ok(())
+    // The interval is resolved against the instance when the task starts.
+    #[background_task(interval = |this: &Self| Duration::from_millis(if this.fast { 300 } else { 1000 }))]
+    async fn index_next(&mut self) -> Result<(), MultiError> {
+        let Some(doc) = self.queue.pop() else {
+            say("Indexer", "queue empty: requesting stop");
+            if let Some(ctx) = Context::current() {
+                ctx.request_stop();
+            }
+            return Ok(());
+        };
+        self.done += 1;
+        say("Indexer", &format!("index {doc}"));
+        let done = self.done;
+        self.run_hooks_with::<OnProgress>(&done).await
     }
 
-    #[hook(OnProgress, priority = -1)]
+    #[hook(OnProgress)]
     fn progress(&mut self, done: &u32) {
-        say("Indexer", &format!("progress: {done} done"));
-    }
-
-    #[on_state_change]
-    fn changed(&mut self, old: LifecycleState, new: LifecycleState) {
-        say("Indexer", &format!("state {old:?} -> {new:?}"));
+        say("Indexer", &format!("  progress: {done} indexed"));
     }
 
     #[on_stop]
     async fn flush(&mut self, reason: &StopReason) {
-        say("Indexer", &format!("flush ({reason:?})"));
+        say("Indexer", &format!("flush {} documents ({reason:?})", self.done));
     }
 }
 
 fn say(who: &str, what: &str) {
     static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     let t = START.get_or_init(Instant::now).elapsed();
-    println!("{:>6.1} ms  {who:<10} {what}", t.as_secs_f64() * 1000.0);
+    println!("{:>7.1} ms  {who:<10} {what}", t.as_secs_f64() * 1000.0);
 }
 
 #[tokio::main]
-async fn main() -> Result<(), MultiError> {
-    let mut indexer = Indexer { verbose: true, ..Indexer::default() };
-
-    println!("hooks of Indexer, in run order:");
+async fn main() -> Result<(), LifecycleError> {
+    let indexer = Indexer { fast: true, ..Indexer::default() };
+    println!("Indexer's hooks, in run order:");
     for h in indexer.hook_infos() {
-        println!("  {:<15} {}::{} params={:?}", h.hook_type, h.owner, h.method, h.params);
+        let params = if h.params.is_empty() { String::new() } else { format!(" {:?}", h.params) };
+        println!("  {:<15} {}::{}{params}", h.hook_type, h.owner, h.method);
     }
     println!();
 
-    let transition = |old, new| StateChange { old, new };
-    indexer.run_hooks_with::<OnStateChange>(&transition(LifecycleState::Created, LifecycleState::Initializing)).await?;
-    indexer.run_hooks::<OnInit>().await?;
-    indexer.run_hooks::<OnStart>().await?;
-
-    // The background task's interval is resolved against this instance (`verbose` is set).
-    let spec = *indexer.hooks::<BackgroundTask>()[0].params[0].downcast_ref::<TaskSpec>().expect("a TaskSpec");
-    let every = spec.interval.unwrap_or_default();
-    let mut done = 0;
-    while indexer.run_hooks::<BackgroundTask>().await.is_ok() {
-        done += 1;
-        indexer.run_hooks_with::<OnProgress>(&done).await?;
-        tokio::time::sleep(every).await;
-    }
-    say("main", "no job left: the background task reported an error, stopping");
-
-    indexer.run_hooks_reversed_with::<OnStop>(&StopReason::Requested).await?;
-    assert!(!indexer.connection.open);
+    let runtime = Runtime::new();
+    let handle = runtime.spawn(indexer);
+    say("main", "start");
+    handle.start().await?;
+    say("main", "running; waiting for the indexer to stop itself");
+    handle.wait_stopped().await;
+    let indexer = handle.stop().await?;
+    say("main", &format!("handed back: {} indexed, connection open: {}", indexer.done, indexer.connection.open));
     Ok(())
 }
