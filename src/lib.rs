@@ -8,3 +8,7 @@ struct ReadmeDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/concepts.md")]
 struct ConceptsDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/lifecycle.md")]
+struct LifecycleDoctests;
