@@ -503,6 +503,7 @@ async fn context_spawned_tasks_are_cancelled_before_stop_hooks_and_a_hook_can_re
         #[on_start]
         fn start(&mut self) {
             let ctx = Context::current().expect("inside the runtime");
+            assert_eq!(ctx.state(), Starting);
             self.name = ctx.name().to_owned();
             let progress = self.progress.clone();
             ctx.spawn(async move {
@@ -548,4 +549,50 @@ async fn dropping_every_handle_stops_the_component_with_reason_parent() {
         tokio::task::yield_now().await;
     }
     assert!(entries(&log).contains(&"stop_1(parent)".to_owned()), "{:?}", entries(&log));
+}
+
+#[derive(Hooks, Default, Debug)]
+struct Panicky {
+    #[hooks(base)]
+    service: Service,
+    log: Vec<&'static str>,
+}
+
+#[hooks]
+impl Panicky {
+    #[on_state_change]
+    fn changed(&mut self, _old: LifecycleState, new: LifecycleState) {
+        if new == Initializing {
+            panic!("observer exploded");
+        }
+    }
+    #[on_init]
+    async fn init(&mut self) {
+        self.log.push("init");
+    }
+    #[on_stop]
+    async fn stop_panics(&mut self) {
+        panic!("stop exploded");
+    }
+    #[on_stop]
+    fn stop_runs(&mut self) {
+        self.log.push("stop_runs");
+    }
+}
+
+#[tokio::test]
+async fn panics_in_any_hook_are_caught_and_other_components_go_on() {
+    let runtime = Runtime::new();
+    let bystander_log = Log::default();
+    let bystander = runtime.spawn(ordered("x", &bystander_log, false));
+    let panicky = runtime.spawn(Panicky::default());
+    bystander.start().await.unwrap();
+    panicky.start().await.expect("a panicking state observer does not fail the start");
+    let err = panicky.stop().await.unwrap_err();
+    assert!(matches!(&err.errors()[0], HookError::Panicked { message, method, .. }
+        if message == "stop exploded" && method == "stop_panics"));
+    let p: Panicky = err.take_component().unwrap();
+    assert_eq!(p.log, ["init", "stop_runs"]);
+    assert_eq!(bystander.state(), Running);
+    bystander.stop().await.unwrap();
 }

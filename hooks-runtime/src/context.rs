@@ -3,6 +3,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use hooks_core::LifecycleState;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -49,18 +51,25 @@ struct Inner {
     id: u64,
     /// Cancelled when a stop is requested (by a handle or a hook).
     stop_requested: CancellationToken,
+    state: watch::Receiver<LifecycleState>,
     /// Cancelled when stop begins; tasks spawned through the context end with it.
     stopping: CancellationToken,
     tasks: TaskTracker,
 }
 
 impl Context {
-    pub(crate) fn new(name: Arc<str>, id: u64, stop_requested: CancellationToken) -> Self {
+    pub(crate) fn new(
+        name: Arc<str>,
+        id: u64,
+        stop_requested: CancellationToken,
+        state: watch::Receiver<LifecycleState>,
+    ) -> Self {
         Context {
             inner: Arc::new(Inner {
                 name,
                 id,
                 stop_requested,
+                state,
                 stopping: CancellationToken::new(),
                 tasks: TaskTracker::new(),
             }),
@@ -84,6 +93,11 @@ impl Context {
     /// The component's id, unique in its runtime.
     pub fn id(&self) -> u64 {
         self.inner.id
+    }
+
+    /// The component's lifecycle state (`Starting` inside an `on_start` hook, and so on).
+    pub fn state(&self) -> LifecycleState {
+        *self.inner.state.borrow()
     }
 
     /// Asks the component to stop as soon as the hook now running returns. The component is then

@@ -87,7 +87,7 @@ impl Runtime {
         let (tx, rx) = mpsc::channel(MAILBOX);
         let (state_tx, state_rx) = watch::channel(LifecycleState::Created);
         let stop_requested = CancellationToken::new();
-        let context = Context::new(name.clone(), id, stop_requested.clone());
+        let context = Context::new(name.clone(), id, stop_requested.clone(), state_rx.clone());
         let actor = Actor {
             component,
             name: name.clone(),
