@@ -86,6 +86,10 @@ impl<T: Param> IntoParams for Option<T> {
 }
 
 /// What a dynamic `interval = |this: &Self| ..` may return: a `Duration`, or `None` to run once.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a background task interval",
+    label = "an `interval` closure or method must return a `Duration` or an `Option<Duration>`"
+)]
 pub trait IntoInterval {
     /// The interval.
     fn into_interval(self) -> Option<std::time::Duration>;

@@ -76,7 +76,7 @@ impl<'a> Component<'a> {
                 Some(ident) => syn::Member::Named(ident.clone()),
                 None => syn::Member::Unnamed(i.into()),
             };
-            let (mut base, mut attached) = (false, false);
+            let (mut base, mut attached) = (false, None);
             for attr in field.attrs.iter().filter(|a| a.path().is_ident(kw::HOOKS)) {
                 // #[hooks(base)]  |  #[hooks(attached)]
                 let result = attr.parse_nested_meta(|meta| {
@@ -84,7 +84,7 @@ impl<'a> Component<'a> {
                         base = true;
                         Ok(())
                     } else if meta.path.is_ident(kw::ATTACHED) {
-                        attached = true;
+                        attached = Some(attr);
                         Ok(())
                     } else {
                         Err(meta.error("unknown `hooks` option on a field; expected `base` or `attached`"))
@@ -97,9 +97,9 @@ impl<'a> Component<'a> {
             if base {
                 component.bases.push(Field { member: member.clone(), ty: &field.ty });
             }
-            if attached {
+            if let Some(attr) = attached {
                 if component.attached.is_some() {
-                    cx.error_spanned_by(field, "only one field can be `#[hooks(attached)]`");
+                    cx.error_spanned_by(attr, "only one field can be `#[hooks(attached)]`");
                 }
                 component.attached = Some(Field { member, ty: &field.ty });
             } else if attached_by_type.is_none() && is_attached_hooks_type(&field.ty) {

@@ -16,30 +16,47 @@ pub(crate) fn parse_duration_str(text: &str) -> Result<u64, String> {
         "" => return Err(format!("`{text}` has no unit; write e.g. \"{text}s\" or \"{text}ms\"")),
         other => return Err(format!("unknown duration unit `{other}`; expected one of ns, us, ms, s, m, h")),
     };
-    from_number(number, scale)
-        .ok_or_else(|| format!("`{text}` is not a duration; expected e.g. \"250ms\", \"5s\", \"1m\""))
+    from_number(number, scale).map_err(|err| match err {
+        NumberError::Malformed => format!("`{text}` is not a duration; expected e.g. \"250ms\", \"5s\", \"1m\""),
+        NumberError::TooLong => too_long(text),
+    })
 }
 
 /// Nanoseconds in a number of seconds written as an integer or float literal.
 pub(crate) fn seconds_to_nanos(number: &str) -> Result<u64, String> {
-    from_number(number, 1e9).ok_or_else(|| format!("`{number}` is not a number of seconds"))
+    from_number(number, 1e9).map_err(|err| match err {
+        NumberError::Malformed => format!("`{number}` is not a number of seconds"),
+        NumberError::TooLong => too_long(&format!("{number} seconds")),
+    })
 }
 
-fn from_number(number: &str, scale: f64) -> Option<u64> {
+/// Why a number is not a duration: a number that is too large is not "not a number".
+enum NumberError {
+    Malformed,
+    TooLong,
+}
+
+fn too_long(text: &str) -> String {
+    // u64::MAX nanoseconds, what a registration stores.
+    format!("`{text}` is too long a duration; the longest is about 584 years")
+}
+
+fn from_number(number: &str, scale: f64) -> Result<u64, NumberError> {
     if number.is_empty() || number.starts_with('.') || number.ends_with('.') {
-        return None;
+        return Err(NumberError::Malformed);
     }
-    let nanos = if let Ok(int) = number.parse::<u64>() {
-        int.checked_mul(scale as u64)?
-    } else {
-        let value: f64 = number.parse().ok()?;
-        let nanos = (value * scale).round();
-        if !nanos.is_finite() || nanos < 0.0 || nanos > u64::MAX as f64 {
-            return None;
-        }
-        nanos as u64
-    };
-    Some(nanos)
+    if let Ok(int) = number.parse::<u64>() {
+        return int.checked_mul(scale as u64).ok_or(NumberError::TooLong);
+    }
+    let value: f64 = number.parse().map_err(|_| NumberError::Malformed)?;
+    let nanos = (value * scale).round();
+    if nanos.is_nan() || nanos < 0.0 {
+        return Err(NumberError::Malformed);
+    }
+    if nanos > u64::MAX as f64 {
+        return Err(NumberError::TooLong);
+    }
+    Ok(nanos as u64)
 }
 
 #[cfg(test)]
@@ -64,7 +81,7 @@ mod tests {
         assert!(parse_duration_str("5 parsecs").unwrap_err().contains("unknown duration unit"));
         assert!(parse_duration_str("s").is_err());
         assert!(parse_duration_str("1..5s").is_err());
-        assert!(parse_duration_str("99999999999999999999h").is_err());
+        assert!(parse_duration_str("99999999999999999999h").unwrap_err().contains("too long"));
     }
 
     #[test]
@@ -72,5 +89,6 @@ mod tests {
         assert_eq!(seconds_to_nanos("5"), Ok(5_000_000_000));
         assert_eq!(seconds_to_nanos("0.25"), Ok(250_000_000));
         assert!(seconds_to_nanos("x").is_err());
+        assert!(seconds_to_nanos("99999999999999999999").unwrap_err().contains("too long"));
     }
 }

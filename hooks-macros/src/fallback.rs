@@ -41,6 +41,18 @@ pub(crate) fn derive(input: &syn::DeriveInput, root: &TokenStream, error: syn::E
     }
 }
 
+/// `#[hooks]` on something other than an impl block: the item unchanged, plus an error that says
+/// where `#[hooks]` goes (and, on a struct, that the derive is what was meant).
+pub(crate) fn not_an_impl(item: TokenStream) -> TokenStream {
+    let message = match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Struct(_)) => "`#[hooks]` goes on an impl block; on a struct, use `#[derive(Hooks)]`",
+        _ => "`#[hooks]` goes on an impl block: `#[hooks] impl Type { .. }`",
+    };
+    // An attribute macro's call site is the attribute itself.
+    let error = syn::Error::new(proc_macro2::Span::call_site(), message).into_compile_error();
+    quote!(#item #error)
+}
+
 /// A method attribute outside a `#[hooks]` impl: the item unchanged, plus an error that says so.
 pub(crate) fn misplaced(name: &str, item: TokenStream) -> TokenStream {
     // An attribute macro's call site is the attribute itself.

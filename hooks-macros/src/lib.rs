@@ -142,14 +142,7 @@ pub fn hooks(args: TokenStream, item: TokenStream) -> TokenStream {
 fn hooks_impl(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     let mut item: syn::ItemImpl = match syn::parse2(item.clone()) {
         Ok(item) => item,
-        Err(_) => {
-            let err = syn::Error::new(
-                proc_macro2::Span::call_site(),
-                "`#[hooks]` goes on an impl block; on a struct, use `#[derive(Hooks)]`",
-            );
-            let err = err.into_compile_error();
-            return quote::quote!(#item #err);
-        }
+        Err(_) => return fallback::not_an_impl(item),
     };
     let cx = ctxt::Ctxt::new();
     let krate = parse_crate_arg(&cx, args);

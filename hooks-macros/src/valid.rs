@@ -5,6 +5,7 @@ use crate::attr::HookKind;
 use crate::ctxt::Ctxt;
 
 /// The impl block itself: no trait impls, no generics (registrations are static, one per type).
+/// An `unsafe impl Type` is left to rustc (E0197), which says why better than this crate could.
 pub(crate) fn check_impl(cx: &Ctxt, item: &syn::ItemImpl) {
     if let Some((_, path, _)) = &item.trait_ {
         cx.error_spanned_by(
@@ -17,9 +18,6 @@ pub(crate) fn check_impl(cx: &Ctxt, item: &syn::ItemImpl) {
             &item.generics,
             "`#[hooks]` cannot be used on a generic impl: hook registrations are static, one per concrete type",
         );
-    }
-    if let Some(unsafety) = &item.unsafety {
-        cx.error_spanned_by(unsafety, "`#[hooks]` cannot be used on an `unsafe impl`");
     }
 }
 
@@ -43,7 +41,14 @@ pub(crate) fn check_methods(cx: &Ctxt, model: &HooksImpl) {
             HookKind::Custom(_) => (n <= 1, "take `&mut self` and optionally the hook type's argument by reference"),
         };
         if !ok {
-            let span = method.sig.args.get(expected_max(&attr.kind)).copied().unwrap_or(method.ident.span());
+            // The first argument too many, else (too few) the last one given, else the name.
+            let span = method
+                .sig
+                .args
+                .get(expected_max(&attr.kind))
+                .or(method.sig.args.last())
+                .copied()
+                .unwrap_or(method.ident.span());
             cx.syn_error(syn::Error::new(span, format!("`#[{name}]` methods {expected}")));
         }
         if let Some((_, span)) = attr.timeout {

@@ -30,7 +30,12 @@ pub(crate) fn expand(input: &Component, root: &TokenStream) -> TokenStream {
                 }
 
                 fn __hooks_bases<R: #root::Hooks>(walker: &mut #root::Walker<'_, R, Self>) {
-                    #(walker.base::<#base_tys>(|t| &t.#base_members, |t| &mut t.#base_members);)*
+                    // `<B as Hooks>` named first: a base that is not a component is then one error,
+                    // the trait's own; rustc drops the same error from `base::<B>`'s bound.
+                    #(
+                        let _ = <#base_tys as #root::Hooks>::NAME;
+                        walker.base::<#base_tys>(|t| &t.#base_members, |t| &mut t.#base_members);
+                    )*
                 }
 
                 fn __hooks_attached(&self) -> ::core::option::Option<&#root::AttachedHooks> {

@@ -15,7 +15,7 @@
 //! const _: () = { assert!(<Worker as Hooks>::PROVIDED.contains(OnMessage::KEY), ".."); submit! { Registration { .. } } };
 //! ```
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
 use crate::ast::{HookMethod, HooksImpl};
@@ -52,10 +52,16 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
     let name = &model.self_name;
     let shim = shim_ident(method);
     let hook_ty = attr.hook_type(root);
-    let args = match (&attr.kind, sig.args.len()) {
-        (_, 0) => quote!(),
-        (HookKind::StateChange, 2) => quote!(__hooks_arg.old, __hooks_arg.new),
-        _ => quote!(__hooks_arg),
+    // Each argument is passed with its parameter's location, so that a parameter of the wrong
+    // type is reported on the user's `reason: &T`, not on `#[hooks]`.
+    let args = match (&attr.kind, sig.args.as_slice()) {
+        (_, []) => quote!(),
+        (HookKind::StateChange, [old, new]) => {
+            let old = quote_spanned!(user_located(*old)=> __hooks_arg.old);
+            let new = quote_spanned!(user_located(*new)=> __hooks_arg.new);
+            quote!(#old, #new)
+        }
+        (_, [arg, ..]) => quote_spanned!(user_located(*arg)=> __hooks_arg),
     };
     let downcast_arg = if sig.args.is_empty() {
         quote!()
@@ -69,12 +75,28 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
         }
     };
     let call = quote!(__hooks_this.#ident(#args));
+    // The conversion carries the location of the user's `-> T`: an unsatisfied `IntoHookResult`
+    // bound is then reported on `-> i32`, not on `#[hooks]`.
+    let ret_span = user_located(sig.output_span);
+    let into_hook_result = respan(quote!(#root::IntoHookResult::into_hook_result), ret_span);
+    let ret = quote_spanned!(ret_span=> __hooks_ret);
     let body = if sig.is_async {
-        let convert = quote_spanned!(sig.output_span=> #root::IntoHookResult::into_hook_result(#call.await));
-        quote!(#root::Step::Pending(#root::Box::pin(async move { #convert })))
+        // The future is located at the method's name: a future that is not `Send` is reported
+        // there (with rustc's note on the `.await` at fault), not on `#[hooks]`.
+        let at = user_located(ident.span());
+        let pin = respan(quote!(#root::Box::pin), at);
+        let future = quote_spanned! {at=>
+            #pin(async move {
+                let __hooks_ret = #call.await;
+                #into_hook_result(#ret)
+            })
+        };
+        quote!(#root::Step::Pending(#future))
     } else {
-        let convert = quote_spanned!(sig.output_span=> #root::IntoHookResult::into_hook_result(#call));
-        quote!(#root::Step::Done(#convert))
+        quote! {{
+            let __hooks_ret = #call;
+            #root::Step::Done(#into_hook_result(#ret))
+        }}
     };
     let params = params_resolver(method, root).map(|body| {
         let params = params_ident(method);
@@ -106,6 +128,22 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
     }
 }
 
+/// A span that resolves like the macro's own tokens (call site) but is reported at `location`.
+fn user_located(location: Span) -> Span {
+    Span::call_site().located_at(location)
+}
+
+/// `tokens` with every top-level token at `span` (for paths built from the crate root).
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
+}
+
 /// The body of the params resolver (with `__hooks_this: &Self` in scope), or `None` without params.
 fn params_resolver(method: &HookMethod, root: &TokenStream) -> Option<TokenStream> {
     let attr = &method.attr;
@@ -114,8 +152,9 @@ fn params_resolver(method: &HookMethod, root: &TokenStream) -> Option<TokenStrea
             None => quote!(::core::option::Option::None),
             Some(Interval::Fixed(nanos)) => quote!(::core::option::Option::Some(#root::Duration::from_nanos(#nanos))),
             Some(Interval::Dynamic(f)) => {
-                let span = syn::spanned::Spanned::span(f);
-                quote_spanned!(span=> #root::IntoInterval::into_interval((#f)(__hooks_this)))
+                let at = user_located(syn::spanned::Spanned::span(f));
+                let into_interval = respan(quote!(#root::IntoInterval::into_interval), at);
+                quote_spanned!(at=> #into_interval((#f)(__hooks_this)))
             }
         };
         let immediate = attr.immediate.unwrap_or(true);
@@ -132,10 +171,13 @@ fn params_resolver(method: &HookMethod, root: &TokenStream) -> Option<TokenStrea
         return None;
     }
     let pushes = attr.params.iter().map(|p| match p {
-        ParamArg::Static(value) => quote!(__hooks_params.push(#root::ParamValue::new(#value));),
-        ParamArg::Dynamic(f) => extend(root, quote!((#f)(__hooks_this))),
+        ParamArg::Static(value) => {
+            let new = respan(quote!(#root::ParamValue::new), user_located(syn::spanned::Spanned::span(value)));
+            quote!(__hooks_params.push(#new(#value));)
+        }
+        ParamArg::Dynamic(f) => push_each(root, f),
     });
-    let from_fn = attr.params_fn.as_ref().map(|f| extend(root, quote!((#f)(__hooks_this))));
+    let from_fn = attr.params_fn.as_ref().map(|f| push_each(root, f));
     Some(quote! {
         let mut __hooks_params = #root::Vec::new();
         #(#pushes)*
@@ -144,11 +186,16 @@ fn params_resolver(method: &HookMethod, root: &TokenStream) -> Option<TokenStrea
     })
 }
 
-fn extend(root: &TokenStream, values: TokenStream) -> TokenStream {
+/// Pushes every value `f(this)` yields. A `for` loop, not `extend(..map(..))`: a closure that
+/// returns something not iterable is then one error, on the closure.
+fn push_each(root: &TokenStream, f: &syn::Expr) -> TokenStream {
+    let at = user_located(syn::spanned::Spanned::span(f));
+    let new = respan(quote!(#root::ParamValue::new), at);
+    let values = quote_spanned!(at=> (#f)(__hooks_this));
     quote! {
-        __hooks_params.extend(
-            ::core::iter::IntoIterator::into_iter(#values).map(#root::ParamValue::new)
-        );
+        for __hooks_value in #values {
+            __hooks_params.push(#new(__hooks_value));
+        }
     }
 }
 
@@ -163,7 +210,7 @@ fn registration(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> T
     let shim = shim_ident(method);
     let message = format!(
         "`{owner}` does not provide the hook type `{hook_name}` used by `#[{}]` on `{method_name}`; \
-         add #[provides_hooks({hook_name})] to `{owner}` or embed a base that provides it with #[hooks(base)]",
+         add `#[provides_hooks({hook_name})]` to `{owner}` or embed a base that provides it with `#[hooks(base)]`",
         attr.kind.attr_name()
     );
     let check = quote_spanned! {*attr_span=>

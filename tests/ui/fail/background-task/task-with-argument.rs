@@ -1,0 +1,15 @@
+use hooks_runtime::prelude::*;
+
+#[derive(Hooks)]
+#[provides_hooks(BackgroundTask)]
+struct Worker;
+
+#[hooks]
+impl Worker {
+    #[background_task(interval = "5s")]
+    async fn tick(&mut self, spec: &TaskSpec) {
+        let _ = spec;
+    }
+}
+
+fn main() {}

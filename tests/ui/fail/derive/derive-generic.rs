@@ -1,0 +1,8 @@
+use hooks_runtime::prelude::*;
+
+#[derive(Hooks)]
+struct Worker<T> {
+    value: T,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use hooks_runtime::prelude::*;
+
+#[derive(Hooks)]
+enum Worker {
+    Idle,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use hooks_runtime::prelude::*;
+
+#[derive(Hooks)]
+#[hooks(base)]
+struct Worker {
+    service: Service,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use hooks_runtime::prelude::*;
+
+#[hooks]
+fn init() {}
+
+fn main() {}

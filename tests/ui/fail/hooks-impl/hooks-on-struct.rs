@@ -1,0 +1,8 @@
+use hooks_runtime::prelude::*;
+
+#[hooks]
+struct Worker {
+    ready: bool,
+}
+
+fn main() {}

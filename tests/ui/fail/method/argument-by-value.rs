@@ -1,0 +1,20 @@
+use hooks_runtime::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    A,
+}
+
+#[derive(Hooks)]
+#[provides_hooks(OnMessage)]
+struct Worker;
+
+#[hooks]
+impl Worker {
+    #[on_message(Kind::A)]
+    fn message(&mut self, msg: Message) {
+        let _ = msg;
+    }
+}
+
+fn main() {}

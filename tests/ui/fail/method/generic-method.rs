@@ -1,0 +1,15 @@
+use hooks_runtime::prelude::*;
+
+#[derive(Hooks)]
+#[provides_hooks(OnInit)]
+struct Worker;
+
+#[hooks]
+impl Worker {
+    #[on_init]
+    fn init<T: Default>(&mut self) {
+        let _ = T::default();
+    }
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use hooks_runtime::prelude::*;
+
+#[derive(Hooks)]
+#[provides_hooks(OnInit)]
+struct Worker;
+
+#[hooks]
+impl Worker {
+    #[on_init(priority = "high")]
+    fn init(&mut self) {}
+}
+
+fn main() {}

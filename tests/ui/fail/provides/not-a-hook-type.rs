@@ -1,0 +1,7 @@
+use hooks_runtime::prelude::*;
+
+#[derive(Hooks)]
+#[provides_hooks(String)]
+struct Worker;
+
+fn main() {}
