@@ -1,1 +1,418 @@
-fn main() {}
+//! `hook_dispatch`: what `run_hooks` costs per hook, against the code it replaces.
+//!
+//! For 1, 10 and 100 no-op hooks of one custom hook type, once as `async fn` and once as plain `fn`:
+//!
+//! - `run_hooks`: `component.run_hooks::<Noop>()`, the statically registered hooks;
+//! - (a) `direct`: the same methods called (and awaited) one after the other by hand;
+//! - (b) `boxed_loop`: a hand-written `Vec<Box<dyn for<'a> Fn(&'a mut T) -> Pin<Box<dyn Future + Send + 'a>>>>`
+//!   over closures calling the same methods;
+//! - (c) `dyn_fn_loop`, plain `fn` only: a `Vec<Box<dyn Fn(&mut T)>>`, the cheapest dynamic dispatch.
+//!
+//! Every variant is one future driven by the same driver: polled once with a no-op waker (no hook
+//! awaits anything, so one poll completes it). Each hook's body only passes `self` through
+//! `black_box`, so that the direct calls of baseline (a) are not optimised away.
+//!
+//! Heap allocations are counted by a `#[global_allocator]` around `System`, outside criterion's timing.
+//! After criterion, a table gives ns/hook and the ratios to (b) and (a), all from this run: each timed
+//! batch of criterion's `iter_custom` is recorded, and the estimate is criterion's own (the slope of
+//! time over iterations across the measurement samples).
+//!
+//! Run with `cargo bench --bench hook_dispatch`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::RefCell;
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion};
+use hooks_runtime::prelude::*;
+
+// ---------------------------------------------------------------------------------------------
+// Allocation counting
+
+/// Counts allocations while [`COUNTING`] is set; otherwise costs one relaxed load per allocation.
+struct CountingAllocator;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+impl CountingAllocator {
+    #[inline]
+    fn count() {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+// SAFETY: every method forwards its arguments unchanged to `System`, which upholds the
+// `GlobalAlloc` contract; the counting only touches atomics and never allocates.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        Self::count();
+        // SAFETY: the caller's guarantees for `layout` are passed on as they are.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        Self::count();
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        Self::count();
+        // SAFETY: `ptr` was allocated by `System` (through this allocator) with `layout`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` (through this allocator) with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Allocations (including reallocations) per call of `f`, averaged over `runs` calls.
+fn allocations_per_run(runs: u64, mut f: impl FnMut()) -> f64 {
+    f(); // first call: one-time initialisation (registry index, per-type table) is not per run
+    ALLOCATIONS.store(0, Ordering::Relaxed);
+    COUNTING.store(true, Ordering::Relaxed);
+    for _ in 0..runs {
+        f();
+    }
+    COUNTING.store(false, Ordering::Relaxed);
+    ALLOCATIONS.load(Ordering::Relaxed) as f64 / runs as f64
+}
+
+// ---------------------------------------------------------------------------------------------
+// The driver, the same for every variant
+
+/// Polls `future` once with a no-op waker; no hook here awaits anything, so once is enough.
+#[inline]
+fn poll_once<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("a no-op hook future was pending"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Components with 1, 10 and 100 no-op hooks
+
+hook_type!(Noop);
+
+/// Baseline (b): one hand-boxed future per hook.
+type BoxedHook<T> = Box<dyn for<'a> Fn(&'a mut T) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> + Send + Sync>;
+
+/// Baseline (c): a plain dynamic call per hook.
+type DynFnHook<T> = Box<dyn Fn(&mut T) + Send + Sync>;
+
+/// Gives a closure the higher-ranked signature of [`BoxedHook`].
+fn boxed<T>(
+    f: impl for<'a> Fn(&'a mut T) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> + Send + Sync + 'static,
+) -> BoxedHook<T> {
+    Box::new(f)
+}
+
+/// Baseline (b): the hand-written loop.
+async fn run_boxed<T>(this: &mut T, hooks: &[BoxedHook<T>]) {
+    for hook in hooks {
+        hook(this).await;
+    }
+}
+
+/// A component with `HOOKS` no-op hooks of type [`Noop`] and the same calls written by hand.
+trait Fixture: HooksMixin + Default {
+    const KIND: &'static str;
+    const HOOKS: usize;
+    /// Baseline (a): each method called directly (and awaited, for `async fn`).
+    async fn direct(&mut self);
+    /// Baseline (b): one boxed closure per method.
+    fn boxed_loop() -> Vec<BoxedHook<Self>>;
+    /// Baseline (c), plain `fn` hooks only: one `Box<dyn Fn>` per method.
+    fn dyn_fn_loop() -> Option<Vec<DynFnHook<Self>>>;
+}
+
+/// `component!(async|fn Name [h0 h1 ..])`: a `#[hooks]` impl with one `#[hook(Noop)]` method per name,
+/// and its [`Fixture`]. The attribute is written here, not passed in, so `#[hooks]` sees it as is.
+macro_rules! component {
+    (async $name:ident [$($hook:ident)*]) => {
+        #[derive(Hooks, Default)]
+        #[provides_hooks(Noop)]
+        struct $name;
+
+        #[hooks]
+        impl $name {
+            $(
+                #[hook(Noop)]
+                async fn $hook(&mut self) {
+                    black_box(self);
+                }
+            )*
+        }
+
+        impl Fixture for $name {
+            const KIND: &'static str = "async fn";
+            const HOOKS: usize = [$(stringify!($hook)),*].len();
+
+            async fn direct(&mut self) {
+                $(self.$hook().await;)*
+            }
+
+            fn boxed_loop() -> Vec<BoxedHook<Self>> {
+                vec![$(boxed(|this: &mut Self| Box::pin(this.$hook()))),*]
+            }
+
+            fn dyn_fn_loop() -> Option<Vec<DynFnHook<Self>>> {
+                None
+            }
+        }
+    };
+    (fn $name:ident [$($hook:ident)*]) => {
+        #[derive(Hooks, Default)]
+        #[provides_hooks(Noop)]
+        struct $name;
+
+        #[hooks]
+        impl $name {
+            $(
+                #[hook(Noop)]
+                fn $hook(&mut self) {
+                    black_box(self);
+                }
+            )*
+        }
+
+        impl Fixture for $name {
+            const KIND: &'static str = "fn";
+            const HOOKS: usize = [$(stringify!($hook)),*].len();
+
+            async fn direct(&mut self) {
+                $(self.$hook();)*
+            }
+
+            fn boxed_loop() -> Vec<BoxedHook<Self>> {
+                vec![$(boxed(|this: &mut Self| Box::pin(async move { this.$hook() }))),*]
+            }
+
+            fn dyn_fn_loop() -> Option<Vec<DynFnHook<Self>>> {
+                Some(vec![$(Box::new(|this: &mut Self| this.$hook())),*])
+            }
+        }
+    };
+}
+
+/// `names_N!(macro!(args))` calls `macro!(args [h0 .. h{N-1}])`: macro_rules cannot make identifiers.
+macro_rules! names_1 {
+    ($m:ident!($($args:tt)*)) => { $m!($($args)* [h0]); };
+}
+macro_rules! names_10 {
+    ($m:ident!($($args:tt)*)) => { $m!($($args)* [h0 h1 h2 h3 h4 h5 h6 h7 h8 h9]); };
+}
+macro_rules! names_100 {
+    ($m:ident!($($args:tt)*)) => {
+        $m!($($args)* [
+            h00 h01 h02 h03 h04 h05 h06 h07 h08 h09 h10 h11 h12 h13 h14 h15 h16 h17 h18 h19
+            h20 h21 h22 h23 h24 h25 h26 h27 h28 h29 h30 h31 h32 h33 h34 h35 h36 h37 h38 h39
+            h40 h41 h42 h43 h44 h45 h46 h47 h48 h49 h50 h51 h52 h53 h54 h55 h56 h57 h58 h59
+            h60 h61 h62 h63 h64 h65 h66 h67 h68 h69 h70 h71 h72 h73 h74 h75 h76 h77 h78 h79
+            h80 h81 h82 h83 h84 h85 h86 h87 h88 h89 h90 h91 h92 h93 h94 h95 h96 h97 h98 h99
+        ]);
+    };
+}
+
+names_1!(component!(async Async1));
+names_10!(component!(async Async10));
+names_100!(component!(async Async100));
+names_1!(component!(fn Fn1));
+names_10!(component!(fn Fn10));
+names_100!(component!(fn Fn100));
+
+// ---------------------------------------------------------------------------------------------
+// Measurement
+
+/// Variants, in table order: criterion's function ids (filter with e.g. `-- fn/boxed_loop`).
+const RUN_HOOKS: &str = "run_hooks";
+const DIRECT: &str = "direct";
+const BOXED_LOOP: &str = "boxed_loop";
+const DYN_FN_LOOP: &str = "dyn_fn_loop";
+
+/// A variant as the table shows it.
+fn label(variant: &str) -> &str {
+    match variant {
+        DIRECT => "(a) direct",
+        BOXED_LOOP => "(b) boxed_loop",
+        DYN_FN_LOOP => "(c) dyn_fn_loop",
+        other => other,
+    }
+}
+
+/// One variant at one N: every batch criterion timed, and the allocations per run.
+struct Series {
+    kind: &'static str,
+    hooks: usize,
+    variant: &'static str,
+    /// `(iterations, elapsed)` of each batch, warm-up first, then criterion's samples.
+    batches: Vec<(u64, Duration)>,
+    allocations_per_run: f64,
+}
+
+impl Series {
+    /// Nanoseconds per run, as criterion estimates it: the least-squares slope of time over
+    /// iterations across the samples (the trailing batches of d, 2d, .., kd iterations).
+    fn ns_per_run(&self) -> Option<f64> {
+        let samples = measurement_samples(&self.batches);
+        let (nt, nn) = samples.iter().fold((0.0, 0.0), |(nt, nn), &(n, t)| {
+            let n = n as f64;
+            (nt + n * t.as_nanos() as f64, nn + n * n)
+        });
+        (nn > 0.0).then(|| nt / nn)
+    }
+}
+
+/// Criterion's samples are the trailing batches of d, 2d, .., kd iterations (linear sampling);
+/// the warm-up before them doubles its iterations. Falls back to every batch.
+fn measurement_samples(batches: &[(u64, Duration)]) -> &[(u64, Duration)] {
+    let n = batches.len();
+    if n < 2 {
+        return batches;
+    }
+    let step = batches[n - 1].0.wrapping_sub(batches[n - 2].0);
+    let mut start = n - 1;
+    while start > 0 && batches[start].0.wrapping_sub(batches[start - 1].0) == step {
+        start -= 1;
+    }
+    if batches[start].0 == step {
+        &batches[start..]
+    } else {
+        batches
+    }
+}
+
+type Results = RefCell<Vec<Series>>;
+
+/// Times `iters` calls of `run` and records the batch under `series`.
+fn timed(results: &Results, series: usize, iters: u64, run: &mut impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        run();
+    }
+    let elapsed = start.elapsed();
+    results.borrow_mut()[series].batches.push((iters, elapsed));
+    elapsed
+}
+
+fn bench_variant(
+    criterion: &mut Criterion,
+    results: &Results,
+    kind: &'static str,
+    hooks: usize,
+    variant: &'static str,
+    mut run: impl FnMut(),
+) {
+    let allocations_per_run = allocations_per_run(1_000, &mut run);
+    let series = {
+        let mut results = results.borrow_mut();
+        results.push(Series { kind, hooks, variant, batches: Vec::new(), allocations_per_run });
+        results.len() - 1
+    };
+    let group_name = format!("hook_dispatch/{}", kind.replace(' ', "_"));
+    let mut group = criterion.benchmark_group(group_name);
+    group.bench_function(BenchmarkId::new(variant, hooks), |b| {
+        b.iter_custom(|iters| timed(results, series, iters, &mut run));
+    });
+    group.finish();
+}
+
+fn bench_fixture<C: Fixture>(criterion: &mut Criterion, results: &Results) {
+    // The methods come from a macro_rules expansion: check that `#[hooks]` registered every one.
+    assert_eq!(C::default().hooks::<Noop>().len(), C::HOOKS, "{} x {}: hooks not registered", C::HOOKS, C::KIND);
+    let mut component = C::default();
+    bench_variant(criterion, results, C::KIND, C::HOOKS, RUN_HOOKS, || {
+        black_box(poll_once(component.run_hooks::<Noop>())).expect("no-op hooks succeed");
+    });
+    let mut component = C::default();
+    bench_variant(criterion, results, C::KIND, C::HOOKS, DIRECT, || {
+        poll_once(black_box(&mut component).direct());
+    });
+    let (mut component, hooks) = (C::default(), C::boxed_loop());
+    bench_variant(criterion, results, C::KIND, C::HOOKS, BOXED_LOOP, || {
+        poll_once(run_boxed(black_box(&mut component), &hooks));
+    });
+    if let Some(hooks) = C::dyn_fn_loop() {
+        let mut component = C::default();
+        bench_variant(criterion, results, C::KIND, C::HOOKS, DYN_FN_LOOP, || {
+            poll_once(async {
+                let this = black_box(&mut component);
+                for hook in &hooks {
+                    hook(this);
+                }
+            });
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+fn print_table(results: &[Series]) {
+    println!();
+    println!("hook_dispatch: ns per hook (criterion slope estimate) and ratio to baselines (b) and (a), same run");
+    println!(
+        "{:<9} {:>4}  {:<16} {:>10} {:>9} {:>9} {:>12} {:>13}",
+        "hooks", "N", "variant", "ns/hook", "vs (b)", "vs (a)", "allocs/run", "allocs/hook"
+    );
+    let per_hook = |s: &Series| s.ns_per_run().map(|ns| ns / s.hooks as f64);
+    let find = |kind: &str, hooks: usize, variant: &str| {
+        results.iter().find(|s| s.kind == kind && s.hooks == hooks && s.variant == variant).and_then(per_hook)
+    };
+    let ratio = |ns: Option<f64>, base: Option<f64>| match (ns, base) {
+        (Some(ns), Some(base)) if base > 0.0 => format!("{:.2}x", ns / base),
+        _ => "-".to_owned(),
+    };
+    for s in results {
+        let ns = per_hook(s);
+        println!(
+            "{:<9} {:>4}  {:<16} {:>10} {:>9} {:>9} {:>12.2} {:>13.2}",
+            s.kind,
+            s.hooks,
+            label(s.variant),
+            ns.map_or_else(|| "-".to_owned(), |ns| format!("{ns:.2}")),
+            ratio(ns, find(s.kind, s.hooks, BOXED_LOOP)),
+            ratio(ns, find(s.kind, s.hooks, DIRECT)),
+            s.allocations_per_run,
+            s.allocations_per_run / s.hooks as f64,
+        );
+    }
+}
+
+fn main() {
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30)
+        .configure_from_args();
+    let results = Results::default();
+    bench_fixture::<Async1>(&mut criterion, &results);
+    bench_fixture::<Async10>(&mut criterion, &results);
+    bench_fixture::<Async100>(&mut criterion, &results);
+    bench_fixture::<Fn1>(&mut criterion, &results);
+    bench_fixture::<Fn10>(&mut criterion, &results);
+    bench_fixture::<Fn100>(&mut criterion, &results);
+    criterion.final_summary();
+    // `cargo test` (`--test`), `--list` and `--profile-time` run nothing criterion times: no table.
+    let args: Vec<String> = std::env::args().collect();
+    let untimed = ["--test", "--list", "--profile-time"].iter().any(|flag| args.iter().any(|arg| arg == flag));
+    if args.iter().any(|arg| arg == "--bench") && !untimed {
+        print_table(&results.into_inner());
+    }
+}
