@@ -293,3 +293,33 @@ async fn a_component_without_a_hooks_impl_runs_its_bases_hooks() {
     c.run_hooks::<OnInit>().await.unwrap();
     assert!(OnlyBases::provides::<OnMessage>(), "provided through Child's Sidecar base");
 }
+
+macro_rules! generated_hooks {
+    ($($name:ident),*) => {
+        #[derive(Hooks, Default)]
+        struct Generated {
+            #[hooks(base)]
+            service: Service,
+            log: Vec<&'static str>,
+        }
+
+        #[hooks]
+        impl Generated {
+            $(
+                #[on_init]
+                fn $name(&mut self) {
+                    self.log.push(stringify!($name));
+                }
+            )*
+        }
+    };
+}
+
+generated_hooks!(h0, h1, h2, h3, h4, h5, h6, h7, h8, h9);
+
+#[tokio::test]
+async fn hooks_generated_by_one_macro_call_keep_definition_order() {
+    let mut g = Generated::default();
+    g.run_hooks::<OnInit>().await.unwrap();
+    assert_eq!(g.log, ["h0", "h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8", "h9"]);
+}

@@ -130,6 +130,9 @@ pub(crate) struct HooksImpl {
 /// One method with a hook attribute.
 pub(crate) struct HookMethod {
     pub(crate) ident: Ident,
+    /// Position among the impl's items: definition order where locations tie (hooks generated
+    /// by one `macro_rules!` call all share its location).
+    pub(crate) index: u32,
     pub(crate) attr: HookAttr,
     /// The attribute's name, where errors about the hook type are spanned.
     pub(crate) attr_span: proc_macro2::Span,
@@ -153,7 +156,7 @@ impl HooksImpl {
             other => quote::ToTokens::to_token_stream(other).to_string(),
         };
         let mut methods = Vec::new();
-        for impl_item in &mut item.items {
+        for (index, impl_item) in item.items.iter_mut().enumerate() {
             let syn::ImplItem::Fn(method) = impl_item else {
                 strip_misplaced(cx, impl_item);
                 continue;
@@ -176,6 +179,7 @@ impl HooksImpl {
             let cfgs = method.attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned().collect();
             methods.push(HookMethod {
                 ident: method.sig.ident.clone(),
+                index: index as u32,
                 attr,
                 attr_span: first.path().segments.last().map_or_else(proc_macro2::Span::call_site, |s| s.ident.span()),
                 sig,

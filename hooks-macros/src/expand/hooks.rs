@@ -234,6 +234,7 @@ fn registration(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> T
         quote!(::core::option::Option::None)
     };
     let is_async = sig.is_async;
+    let index = method.index;
     let location = quote_spanned! {ident.span()=>
         #root::Location { file: ::core::file!(), line: ::core::line!(), column: ::core::column!() }
     };
@@ -249,6 +250,7 @@ fn registration(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> T
                     hook_name: <#hook_ty as #root::HookType>::NAME,
                     method: #method_name,
                     location: #location,
+                    index: #index,
                     priority: #priority,
                     timeout: #timeout,
                     is_async: #is_async,
