@@ -177,3 +177,18 @@ fn hook_infos_lists_every_hook_of_every_type() {
     assert_eq!(count("OnStateChange"), 1);
     assert_eq!(infos.len(), 10);
 }
+
+#[test]
+fn describe_lists_every_hook_without_an_instance() {
+    let described = Manager::describe();
+    assert_eq!(described.len(), Manager::default().hook_infos().len());
+    let find = |m: &str| described.iter().find(|h| h.method == m).unwrap();
+    assert_eq!(format!("{:?}", find("track").params), "[Status, Heartbeat]");
+    assert!(!find("track").dynamic_params && find("track").is_async);
+    assert!(find("debug").dynamic_params && find("debug").params.is_empty());
+    assert!(find("report").dynamic_params, "a dynamic interval");
+    let seconds = find("seconds").params[0].downcast_ref::<TaskSpec>().copied().unwrap();
+    assert_eq!(seconds.interval, Some(Duration::from_millis(2500)));
+    assert_eq!((find("first").owner, find("first").priority), ("Manager", -1));
+    assert_eq!(find("bus_debug").owner, "Bus");
+}

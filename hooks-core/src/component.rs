@@ -62,6 +62,8 @@ pub struct HookInfo {
     pub timeout: Option<Duration>,
     /// Whether the hook is an `async fn`.
     pub is_async: bool,
+    /// Whether the params are computed from the instance (`describe()` leaves them empty).
+    pub dynamic_params: bool,
     /// Where the method is defined (`None` for attached hooks).
     pub location: Option<Location>,
     /// Whether the hook was attached at run time.
@@ -159,6 +161,31 @@ pub trait HooksMixin: Hooks {
             infos.extend(extra.into_iter().map(attached_info));
         }
         infos
+    }
+
+    /// Every hook of this type, listed without an instance and without running anything: kind,
+    /// owner, order, sync/async, priority, timeout and static params (a background task's
+    /// interval, a message handler's types). Params computed from an instance are left empty and
+    /// flagged with [`HookInfo::dynamic_params`].
+    ///
+    /// ```
+    /// # use hooks_core::{HooksMixin, OnInit};
+    /// # use hooks_core::__doc_component as component;
+    /// # component!(Counter, OnInit);
+    /// assert!(Counter::describe().is_empty(), "no hook registered");
+    /// ```
+    fn describe() -> Vec<HookInfo> {
+        Self::__hooks_table()
+            .all()
+            .map(|h| {
+                let reg = h.reg;
+                let params = match reg.params {
+                    Some(resolve) if !reg.dynamic_params => resolve(&()),
+                    _ => Vec::new(),
+                };
+                HookInfo { params, location: Some(reg.location), ..info_of(reg) }
+            })
+            .collect()
     }
 
     /// Whether this type provides hook type `H` (itself or through a base).
@@ -265,13 +292,17 @@ fn attach<R: Hooks, H: HookType>(
 }
 
 fn static_info<R: Hooks>(root: &R, hook: &crate::registry::StaticHook<R>) -> HookInfo {
-    let reg = hook.reg;
+    HookInfo { params: hook.params(root), ..info_of(hook.reg) }
+}
+
+fn info_of(reg: &crate::registry::Registration) -> HookInfo {
     HookInfo {
         owner: reg.owner_name,
         method: Cow::Borrowed(reg.method),
         hook_type: reg.hook_name,
         priority: reg.priority,
-        params: hook.params(root),
+        params: Vec::new(),
+        dynamic_params: reg.dynamic_params,
         timeout: reg.timeout,
         is_async: reg.is_async,
         location: Some(reg.location),
@@ -286,6 +317,7 @@ fn attached_info(hook: &AttachedHook) -> HookInfo {
         hook_type: hook.hook_name,
         priority: hook.priority,
         params: hook.params.clone(),
+        dynamic_params: false,
         timeout: None,
         is_async: hook.is_async,
         location: None,

@@ -60,6 +60,8 @@ pub struct Registration {
     pub timeout: Option<Duration>,
     /// Whether the method is an `async fn`.
     pub is_async: bool,
+    /// Whether the params depend on the instance (else the resolver ignores its argument).
+    pub dynamic_params: bool,
     /// The params resolver, when the attribute has params.
     pub params: Option<ParamsFn>,
     /// The erased call.
@@ -315,6 +317,7 @@ mod tests {
             priority,
             timeout: None,
             is_async: false,
+            dynamic_params: false,
             params: None,
             call,
         }

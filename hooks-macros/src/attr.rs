@@ -303,6 +303,13 @@ impl HookAttr {
         }
     }
 
+    /// Whether any param is computed from the instance (a closure, `params = ..`, a dynamic interval).
+    pub(crate) fn has_dynamic_params(&self) -> bool {
+        self.params_fn.is_some()
+            || self.params.iter().any(|p| matches!(p, ParamArg::Dynamic(_)))
+            || matches!(self.interval, Some(Interval::Dynamic(_)))
+    }
+
     /// The hook type's name as written, for messages.
     pub(crate) fn hook_type_name(&self) -> String {
         match (&self.kind, self.kind.marker_name()) {

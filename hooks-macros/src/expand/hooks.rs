@@ -100,13 +100,21 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
     };
     let params = params_resolver(method, root).map(|body| {
         let params = params_ident(method);
-        quote! {
-            #(#cfgs)*
-            fn #params(__hooks_this: &dyn ::core::any::Any) -> #root::Vec<#root::ParamValue> {
+        // Static params need no instance: `describe()` resolves them without one.
+        let this = if method.attr.has_dynamic_params() {
+            quote! {
                 let ::core::option::Option::Some(__hooks_this) = <dyn ::core::any::Any>::downcast_ref::<Self>(__hooks_this)
                 else {
                     return #root::Vec::new();
                 };
+            }
+        } else {
+            quote!(let _ = __hooks_this;)
+        };
+        quote! {
+            #(#cfgs)*
+            fn #params(__hooks_this: &dyn ::core::any::Any) -> #root::Vec<#root::ParamValue> {
+                #this
                 #body
             }
         }
@@ -235,6 +243,7 @@ fn registration(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> T
     };
     let is_async = sig.is_async;
     let index = method.index;
+    let dynamic_params = attr.has_dynamic_params();
     let location = quote_spanned! {ident.span()=>
         #root::Location { file: ::core::file!(), line: ::core::line!(), column: ::core::column!() }
     };
@@ -254,6 +263,7 @@ fn registration(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> T
                     priority: #priority,
                     timeout: #timeout,
                     is_async: #is_async,
+                    dynamic_params: #dynamic_params,
                     params: #params,
                     call: <#self_ty>::#shim,
                 }
