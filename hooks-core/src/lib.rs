@@ -27,7 +27,7 @@ pub use attach::AttachedHooks;
 pub use component::{HookInfo, Hooks, HooksMixin};
 pub use error::{BoxError, HookError, MultiError};
 pub use hook::{BackgroundTask, ErrorPolicy, HookType, OnInit, OnStart, OnStateChange, OnStop, StateChange, TaskSpec};
-pub use params::{IntoInterval, IntoParams, Param, ParamValue};
+pub use params::{IntoInterval, IntoParams, Key, KeyValue, Param, ParamValue};
 pub use registry::{registrations, registrations_of, Location, Provided};
 pub use run::RunOptions;
 pub use shim::{HookFuture, HookResult, IntoHookResult, Step};

@@ -30,28 +30,111 @@ impl<T: Any + fmt::Debug + Send + Sync> Param for T {
 /// assert_eq!(format!("{p:?}"), "Status");
 /// ```
 #[derive(Clone)]
-pub struct ParamValue(Arc<dyn Param>);
+pub struct ParamValue {
+    value: Arc<dyn Param>,
+    /// Set when the value can route messages (`Eq + Hash`).
+    key: Option<Key>,
+}
 
 impl ParamValue {
     /// Wraps a value.
     pub fn new<T: Param>(value: T) -> Self {
-        ParamValue(Arc::new(value))
+        ParamValue { value: Arc::new(value), key: None }
+    }
+
+    /// Wraps a value that can also route messages: a message type of `#[on_message(..)]` & co.
+    pub fn key<T: KeyValue>(value: T) -> Self {
+        let key = Key::new(value);
+        ParamValue { value: key.0.value.clone(), key: Some(key) }
+    }
+
+    /// The value as a routing key, when it was made with [`ParamValue::key`].
+    pub fn as_key(&self) -> Option<&Key> {
+        self.key.as_ref()
     }
 
     /// The value, if it is a `T`.
     pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
-        (*self.0).as_any().downcast_ref()
+        (*self.value).as_any().downcast_ref()
     }
 
     /// Whether the value is a `T`.
     pub fn is<T: Any>(&self) -> bool {
-        (*self.0).as_any().is::<T>()
+        (*self.value).as_any().is::<T>()
     }
 }
 
 impl fmt::Debug for ParamValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(&*self.value, f)
+    }
+}
+
+/// What a message type may be: any `Debug + Send + Sync + 'static` value (the user's enum, a
+/// `&'static str` topic, a `String`…).
+pub trait KeyValue: Param {}
+
+impl<T: Param> KeyValue for T {}
+
+/// A type-erased message type that can be compared and hashed: the routing key of a message and
+/// of each message handler's params. Two keys are equal when they hold values of the same type
+/// with the same `Debug` text (for enums: the same variant), so message types need neither `Eq`
+/// nor `Hash`; the text is computed once, when the key is made.
+///
+/// ```
+/// use hooks_core::Key;
+///
+/// #[derive(Debug)]
+/// enum Kind { Status, Heartbeat }
+///
+/// assert_eq!(Key::new(Kind::Status), Key::new(Kind::Status));
+/// assert_ne!(Key::new(Kind::Status), Key::new(Kind::Heartbeat));
+/// assert_ne!(Key::new("Status"), Key::new(Kind::Status));
+/// assert_eq!(format!("{:?}", Key::new("topic")), "\"topic\"");
+/// ```
+#[derive(Clone)]
+pub struct Key(Arc<KeyInner>);
+
+struct KeyInner {
+    type_id: std::any::TypeId,
+    text: String,
+    value: Arc<dyn Param>,
+}
+
+impl Key {
+    /// A key holding `value`.
+    pub fn new<T: KeyValue>(value: T) -> Self {
+        Key(Arc::new(KeyInner {
+            type_id: std::any::TypeId::of::<T>(),
+            text: format!("{value:?}"),
+            value: Arc::new(value),
+        }))
+    }
+
+    /// The value, if it is a `T`.
+    pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
+        (*self.0.value).as_any().downcast_ref()
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || (self.0.type_id == other.0.type_id && self.0.text == other.0.text)
+    }
+}
+
+impl Eq for Key {}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.type_id.hash(state);
+        self.0.text.hash(state);
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.text)
     }
 }
 

@@ -79,6 +79,11 @@ impl HookKind {
         matches!(self, HookKind::Message | HookKind::Command | HookKind::Request | HookKind::PullMessage)
     }
 
+    /// Command-like kinds: the handler's value is the response.
+    pub(crate) fn is_call(&self) -> bool {
+        matches!(self, HookKind::Command | HookKind::Request)
+    }
+
     fn takes_params(&self) -> bool {
         self.is_message() || matches!(self, HookKind::Custom(_))
     }

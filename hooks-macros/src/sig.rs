@@ -11,6 +11,8 @@ pub(crate) struct HookSig {
     pub(crate) is_async: bool,
     /// The span of each argument after the receiver.
     pub(crate) args: Vec<Span>,
+    /// The type of each argument after the receiver.
+    pub(crate) arg_types: Vec<syn::Type>,
     /// Where a wrong return type is reported: the `-> T`, or the name when there is none.
     pub(crate) output_span: Span,
 }
@@ -44,6 +46,14 @@ impl HookSig {
             ReturnType::Type(_, ty) => ty.span(),
             ReturnType::Default => sig.ident.span(),
         };
-        HookSig { is_async: sig.asyncness.is_some(), args, output_span }
+        let arg_types = sig
+            .inputs
+            .iter()
+            .filter_map(|a| match a {
+                FnArg::Typed(t) => Some((*t.ty).clone()),
+                FnArg::Receiver(_) => None,
+            })
+            .collect();
+        HookSig { is_async: sig.asyncness.is_some(), args, arg_types, output_span }
     }
 }

@@ -4,6 +4,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use hooks_core::LifecycleState;
+
+use crate::bus::{Bus, Message, SendError};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -52,6 +54,7 @@ struct Inner {
     /// Cancelled when a stop is requested (by a handle or a hook).
     stop_requested: CancellationToken,
     state: watch::Receiver<LifecycleState>,
+    bus: Arc<Bus>,
     /// Cancelled when stop begins; tasks spawned through the context end with it.
     stopping: CancellationToken,
     tasks: TaskTracker,
@@ -63,6 +66,7 @@ impl Context {
         id: u64,
         stop_requested: CancellationToken,
         state: watch::Receiver<LifecycleState>,
+        bus: Arc<Bus>,
     ) -> Self {
         Context {
             inner: Arc::new(Inner {
@@ -70,6 +74,7 @@ impl Context {
                 id,
                 stop_requested,
                 state,
+                bus,
                 stopping: CancellationToken::new(),
                 tasks: TaskTracker::new(),
             }),
@@ -98,6 +103,18 @@ impl Context {
     /// The component's lifecycle state (`Starting` inside an `on_start` hook, and so on).
     pub fn state(&self) -> LifecycleState {
         *self.inner.state.borrow()
+    }
+
+    /// Publishes `message` on the runtime's bus (see `Runtime::publish`); returns how many
+    /// components accepted it. Waits while a mailbox is full: publishing to the component's own
+    /// full mailbox from its own hook would wait forever.
+    pub async fn publish(&self, message: Message) -> usize {
+        self.inner.bus.publish(message).await
+    }
+
+    /// Puts `message` on the runtime's work queue of its type (see `Runtime::push`).
+    pub async fn push(&self, message: Message) -> Result<(), SendError> {
+        self.inner.bus.push(message).await
     }
 
     /// Asks the component to stop as soon as the hook now running returns. The component is then

@@ -58,33 +58,36 @@
 extern crate self as hooks_runtime;
 
 mod base;
+pub mod bus;
 mod context;
 mod error;
 mod lifecycle;
-mod message;
 pub mod prelude;
 mod runtime;
 mod task;
 
 pub use base::{CommandHandler, MessageBusClient, PullClient, ReplyClient, RequestClient, Service};
+pub use bus::{
+    Call, CallError, IntoResponse, Message, MessageEvent, OnCommand, OnMessage, OnPullMessage, OnRequest, Response,
+    SendError,
+};
 pub use context::Context;
 pub use error::{LifecycleError, Recovered};
 pub use hooks_core::{
     hook_type, registrations, AttachedHooks, BackgroundTask, BoxError, ErrorPolicy, HookError, HookInfo, HookType,
-    Hooks, HooksMixin, IntoHookResult, IntoInterval, IntoParams, LifecycleState, Location, MultiError, OnInit, OnStart,
-    OnStateChange, OnStop, Param, ParamValue, Provided, RunOptions, StateChange, StopReason, TaskSpec,
+    Hooks, HooksMixin, IntoHookResult, IntoInterval, IntoParams, Key, KeyValue, LifecycleState, Location, MultiError,
+    OnInit, OnStart, OnStateChange, OnStop, Param, ParamValue, Provided, RunOptions, StateChange, StopReason, TaskSpec,
 };
 pub use hooks_macros::{
     background_task, hook, hooks, on_command, on_init, on_message, on_pull_message, on_request, on_start,
     on_state_change, on_stop, Hooks,
 };
-pub use message::{Message, OnCommand, OnMessage, OnPullMessage, OnRequest};
 pub use runtime::{Handle, Runtime};
 
 /// What the macros' generated code names. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::message::{OnCommand, OnMessage, OnPullMessage, OnRequest};
+    pub use crate::bus::{Call, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest};
     pub use hooks_core::__private::{inventory, Registration, Shim, Table, Walker};
     pub use hooks_core::{
         AttachedHooks, BackgroundTask, HookType, Hooks, IntoHookResult, IntoInterval, Location, OnInit, OnStart,

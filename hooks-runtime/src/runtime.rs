@@ -14,6 +14,10 @@ use hooks_core::{
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::bus::{
+    Bus, Call, CallError, CallKind, DeadLetter, Delivery, Message, MessageEvent, OnCommand, OnMessage, OnPullMessage,
+    OnRequest, Response, Routes, SendError, WorkQueue, MAILBOX as MESSAGE_MAILBOX,
+};
 use crate::context::Context;
 use crate::error::{LifecycleError, Recovered};
 use crate::lifecycle;
@@ -61,6 +65,7 @@ struct RuntimeInner {
     /// Ids of the components that reached `Running`, in that order.
     started: Mutex<Vec<u64>>,
     next_id: AtomicU64,
+    bus: Arc<Bus>,
 }
 
 impl Runtime {
@@ -85,23 +90,33 @@ impl Runtime {
         let name = name.into();
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(MAILBOX);
+        let (mail_tx, mail_rx) = mpsc::channel(MESSAGE_MAILBOX);
         let (state_tx, state_rx) = watch::channel(LifecycleState::Created);
         let stop_requested = CancellationToken::new();
-        let context = Context::new(name.clone(), id, stop_requested.clone(), state_rx.clone());
+        let bus = self.inner.bus.clone();
+        let context = Context::new(name.clone(), id, stop_requested.clone(), state_rx.clone(), bus.clone());
         let actor = Actor {
             component,
             name: name.clone(),
+            id,
             state: LifecycleState::Created,
             state_tx,
             context: context.clone(),
             stop_requested: stop_requested.clone(),
             tasks: Vec::new(),
             rolled_back: false,
+            mail_rx,
+            mail_tx: mail_tx.clone(),
+            bus: bus.clone(),
+            routes: None,
+            pulls: Vec::new(),
         };
         tokio::spawn(context.scope(actor.run(rx)));
         let handle = Handle {
             shared: Arc::new(Shared {
                 tx,
+                mail: mail_tx,
+                bus,
                 state: state_rx,
                 name,
                 id,
@@ -155,6 +170,30 @@ impl Runtime {
         errors.into_result()
     }
 
+    /// Publishes `message` to every running component with an `on_message` handler for its type;
+    /// returns how many accepted it (waiting while a mailbox is full).
+    pub async fn publish(&self, message: Message) -> usize {
+        self.inner.bus.publish(message).await
+    }
+
+    /// Puts `message` on the work queue of its type: exactly one component with an
+    /// `on_pull_message` handler for that type will handle it.
+    pub async fn push(&self, message: Message) -> Result<(), SendError> {
+        self.inner.bus.push(message).await
+    }
+
+    /// Calls `observer` for every message sent to or received by a component of this runtime
+    /// (the SEND/RECEIVE edge events, for logging or metrics).
+    pub fn observe(&self, observer: impl Fn(&MessageEvent) + Send + Sync + 'static) {
+        self.inner.bus.observe(Arc::new(observer));
+    }
+
+    /// Takes the pulled messages whose handler failed (kept, not dropped; the last
+    /// [`DEAD_LETTERS`](crate::bus::DEAD_LETTERS)).
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        self.inner.bus.take_dead_letters()
+    }
+
     /// The names of the components, in spawn order, with their states.
     pub fn components(&self) -> Vec<(String, LifecycleState)> {
         lock(&self.inner.components).iter().map(|c| (c.name().to_owned(), c.state())).collect()
@@ -205,6 +244,8 @@ pub struct Handle<T> {
 
 struct Shared<T> {
     tx: mpsc::Sender<Op<T>>,
+    mail: mpsc::Sender<Delivery>,
+    bus: Arc<Bus>,
     state: watch::Receiver<LifecycleState>,
     name: Arc<str>,
     id: u64,
@@ -306,7 +347,72 @@ impl<T: Hooks> Handle<T> {
         rx.await.unwrap_or_else(|_| Err(self.gone("stop")))
     }
 
-    /// Runs `f` on the component between two hooks, and returns what it returns.
+    /// Delivers `message` to this component's `on_message` handlers for its type, waiting while the
+    /// mailbox is full. Accepted messages are handled exactly once, even when a stop follows; once
+    /// stop has begun the message is handed back in the error.
+    pub async fn publish(&self, message: Message) -> Result<(), SendError> {
+        self.send(Delivery::Message(message)).await
+    }
+
+    /// [`publish`](Self::publish) without waiting: a full mailbox hands the message back too.
+    pub fn try_publish(&self, message: Message) -> Result<(), SendError> {
+        let kind = message.key().clone();
+        self.shared.mail.try_send(Delivery::Message(message)).map_err(|e| {
+            let delivery = match e {
+                mpsc::error::TrySendError::Full(d) | mpsc::error::TrySendError::Closed(d) => d,
+            };
+            SendError { component: self.shared.name.clone(), message: delivery.into_message() }
+        })?;
+        self.shared.bus.notify(&MessageEvent::Sent { to: self.shared.name.clone(), kind });
+        Ok(())
+    }
+
+    /// Delivers `message` to this component's `on_pull_message` handlers.
+    pub async fn push(&self, message: Message) -> Result<(), SendError> {
+        self.send(Delivery::Pull(message)).await
+    }
+
+    /// Sends a command and waits for the response: what the `on_command` handler returned.
+    /// No handler, or a failing one, is an error, never silence.
+    pub async fn command(&self, message: Message) -> Result<Response, CallError> {
+        self.call_with(CallKind::Command, message).await
+    }
+
+    /// Sends a request and waits for the reply (`on_request` handlers).
+    pub async fn request(&self, message: Message) -> Result<Response, CallError> {
+        self.call_with(CallKind::Request, message).await
+    }
+
+    /// [`request`](Self::request), giving up after `timeout` (`CallError::TimedOut`).
+    pub async fn request_with_timeout(&self, message: Message, timeout: Duration) -> Result<Response, CallError> {
+        let kind = message.key().clone();
+        tokio::time::timeout(timeout, self.call_with(CallKind::Request, message))
+            .await
+            .unwrap_or_else(|_| Err(CallError::TimedOut { component: self.shared.name.clone(), kind, timeout }))
+    }
+
+    async fn call_with(&self, kind: CallKind, message: Message) -> Result<Response, CallError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Delivery::Call { kind, message, reply }).await?;
+        // The component answers every call it accepted, also while stopping.
+        rx.await.unwrap_or_else(|_| Err(CallError::Rejected(self.rejected(Message::default()))))
+    }
+
+    async fn send(&self, delivery: Delivery) -> Result<(), SendError> {
+        let kind = match &delivery {
+            Delivery::Message(m) | Delivery::Pull(m) | Delivery::Call { message: m, .. } => m.key().clone(),
+        };
+        self.shared.mail.send(delivery).await.map_err(|e| self.rejected(e.0.into_message()))?;
+        self.shared.bus.notify(&MessageEvent::Sent { to: self.shared.name.clone(), kind });
+        Ok(())
+    }
+
+    fn rejected(&self, message: Message) -> SendError {
+        SendError { component: self.shared.name.clone(), message }
+    }
+
+    /// Runs `f` on the component between two hooks, and returns what it returns. When the
+    /// component is running, `f` sees every message accepted before this call.
     pub async fn with<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut T) -> R + Send + 'static,
@@ -338,6 +444,7 @@ impl<T: Hooks> Handle<T> {
 struct Actor<T> {
     component: T,
     name: Arc<str>,
+    id: u64,
     state: LifecycleState,
     state_tx: watch::Sender<LifecycleState>,
     context: Context,
@@ -345,6 +452,14 @@ struct Actor<T> {
     tasks: Vec<Task>,
     /// The `on_stop` hooks already ran to roll back a failed start.
     rolled_back: bool,
+    mail_rx: mpsc::Receiver<Delivery>,
+    /// Kept to subscribe on the bus.
+    mail_tx: mpsc::Sender<Delivery>,
+    bus: Arc<Bus>,
+    /// Built when the component starts.
+    routes: Option<Routes>,
+    /// The work queues this component pulls from while running.
+    pulls: Vec<WorkQueue>,
 }
 
 impl<T: Hooks> Actor<T> {
@@ -352,6 +467,7 @@ impl<T: Hooks> Actor<T> {
         loop {
             let next_tick = Task::next_due(&self.tasks);
             let stoppable = self.state != LifecycleState::Stopped;
+            let running = self.state == LifecycleState::Running;
             tokio::select! {
                 biased;
                 op = rx.recv() => match op {
@@ -375,7 +491,16 @@ impl<T: Hooks> Actor<T> {
                     Some(Op::Start(reply)) => {
                         let _ = reply.send(self.start().await);
                     }
-                    Some(Op::With(f)) => f(&mut self.component),
+                    Some(Op::With(f)) => {
+                        // Sees every message accepted before it was sent (the mailbox is a
+                        // separate channel): handle what is queued first.
+                        if running {
+                            while let Ok(delivery) = self.mail_rx.try_recv() {
+                                self.deliver(delivery).await;
+                            }
+                        }
+                        f(&mut self.component);
+                    }
                     None => {
                         // Every handle is gone: stop, then drop the component.
                         if stoppable {
@@ -390,6 +515,10 @@ impl<T: Hooks> Actor<T> {
                     if let Err(errors) = self.stop(StopReason::Requested, None).await {
                         tracing::warn!(component = %self.name, error = %errors, "stop hooks failed");
                     }
+                }
+                Some(delivery) = self.mail_rx.recv(), if running => self.deliver(delivery).await,
+                message = next_pull(&self.pulls), if running && !self.pulls.is_empty() => {
+                    self.deliver(Delivery::Pull(message)).await;
                 }
                 () = sleep_until(next_tick), if next_tick.is_some() => self.run_due_tasks().await,
             }
@@ -438,6 +567,7 @@ impl<T: Hooks> Actor<T> {
         match self.component.run_hooks::<OnStart>().await {
             Ok(()) => {
                 self.tasks = Task::schedule(self.component.hooks::<BackgroundTask>(), tokio::time::Instant::now());
+                self.subscribe();
                 self.transition(LifecycleState::Running).await;
                 Ok(())
             }
@@ -460,9 +590,16 @@ impl<T: Hooks> Actor<T> {
         if self.state == LifecycleState::Stopped {
             return Ok(());
         }
+        // From here a send fails and hands its message back; what was accepted is handled below.
+        self.mail_rx.close();
+        self.bus.unsubscribe(self.id);
+        self.pulls.clear();
         self.tasks.clear();
         self.context.cancel_tasks().await;
         self.transition(LifecycleState::Stopping).await;
+        while let Ok(delivery) = self.mail_rx.try_recv() {
+            self.deliver(delivery).await;
+        }
         let result = if self.rolled_back {
             Ok(())
         } else {
@@ -471,6 +608,93 @@ impl<T: Hooks> Actor<T> {
         };
         self.transition(LifecycleState::Stopped).await;
         result
+    }
+
+    /// Resolves the message routes (params seen now) and subscribes on the bus.
+    fn subscribe(&mut self) {
+        let routes = Routes::of(&self.component);
+        for key in routes.message.keys() {
+            self.bus.subscribe(key.clone(), self.id, self.mail_tx.clone());
+        }
+        self.pulls = routes.pull.keys().map(|key| self.bus.queue(key)).collect();
+        self.routes = Some(routes);
+    }
+
+    /// Runs the handlers of one delivery, in hook order; every failure is reported.
+    async fn deliver(&mut self, delivery: Delivery) {
+        let routes = self.routes.take().unwrap_or_else(|| Routes::of(&self.component));
+        match delivery {
+            Delivery::Message(message) => {
+                self.received(&message);
+                let positions = routes.message.get(message.key()).map_or(&[][..], Vec::as_slice);
+                let mut errors = MultiError::default();
+                for &position in positions {
+                    if let Some(Err(error)) = self.component.run_hook_at::<OnMessage>(position, &message).await {
+                        errors.push(error);
+                    }
+                }
+                if positions.is_empty() {
+                    tracing::debug!(component = %self.name, kind = ?message.key(), "no on_message handler");
+                } else if !errors.is_empty() {
+                    tracing::warn!(component = %self.name, kind = ?message.key(), %errors, "message handlers failed");
+                }
+            }
+            Delivery::Call { kind, message, reply } => {
+                self.received(&message);
+                let table = match kind {
+                    CallKind::Command => &routes.command,
+                    CallKind::Request => &routes.request,
+                };
+                let key = message.key().clone();
+                let positions = table.get(&key).map_or(&[][..], Vec::as_slice);
+                let response = if positions.is_empty() {
+                    Err(CallError::NoHandler { component: self.name.clone(), kind: key })
+                } else {
+                    let call = Call::new(message);
+                    let mut errors = MultiError::default();
+                    for &position in positions {
+                        let outcome = match kind {
+                            CallKind::Command => self.component.run_hook_at::<OnCommand>(position, &call).await,
+                            CallKind::Request => self.component.run_hook_at::<OnRequest>(position, &call).await,
+                        };
+                        if let Some(Err(error)) = outcome {
+                            errors.push(error);
+                        }
+                    }
+                    match errors.into_result() {
+                        Ok(()) => Ok(call.into_response().unwrap_or_else(|| Response::new(()))),
+                        Err(errors) => Err(CallError::Failed { component: self.name.clone(), kind: key, errors }),
+                    }
+                };
+                let _ = reply.send(response);
+            }
+            Delivery::Pull(message) => {
+                self.received(&message);
+                let positions = routes.pull.get(message.key()).map_or(&[][..], Vec::as_slice);
+                let mut errors = MultiError::default();
+                for &position in positions {
+                    if let Some(Err(error)) = self.component.run_hook_at::<OnPullMessage>(position, &message).await {
+                        errors.push(error);
+                    }
+                }
+                if positions.is_empty() || !errors.is_empty() {
+                    if positions.is_empty() {
+                        errors.push(hooks_core::HookError::Failed {
+                            owner: T::NAME,
+                            method: "on_pull_message".into(),
+                            hook_type: "OnPullMessage",
+                            source: format!("no handler for {:?}", message.key()).into(),
+                        });
+                    }
+                    self.bus.dead_letter(DeadLetter { component: self.name.clone(), message, errors });
+                }
+            }
+        }
+        self.routes = Some(routes);
+    }
+
+    fn received(&self, message: &Message) {
+        self.bus.notify(&MessageEvent::Received { by: self.name.clone(), kind: message.key().clone() });
     }
 
     /// Runs every background task that is due, one at a time; a stop request interrupts.
@@ -500,6 +724,20 @@ impl<T: Hooks> Actor<T> {
             self.tasks[i].reschedule(failed, tokio::time::Instant::now());
         }
     }
+}
+
+/// The next message of any of `queues` (cancel-safe: a message is taken only when returned).
+async fn next_pull(queues: &[WorkQueue]) -> Message {
+    let receivers = queues.iter().map(|q| {
+        Box::pin(async move {
+            match q.rx.lock().await.recv().await {
+                Some(message) => message,
+                // The bus keeps every queue's sender: never closed.
+                None => std::future::pending().await,
+            }
+        })
+    });
+    futures_util::future::select_all(receivers).await.0
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {

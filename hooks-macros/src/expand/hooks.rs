@@ -61,6 +61,7 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
             let new = quote_spanned!(user_located(*new)=> __hooks_arg.new);
             quote!(#old, #new)
         }
+        (kind, [arg, ..]) if kind.is_message() => quote_spanned!(user_located(*arg)=> __hooks_input),
         (_, [arg, ..]) => quote_spanned!(user_located(*arg)=> __hooks_arg),
     };
     let downcast_arg = if sig.args.is_empty() {
@@ -74,12 +75,45 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
             };
         }
     };
+    // Message handlers take the whole message (`msg: &Message`) or just its payload
+    // (`status: &Status`): a payload of another type is the hook's error, not a panic.
+    let input = match sig.arg_types.first() {
+        Some(ty) if attr.kind.is_message() => {
+            let message = if attr.kind.is_call() { quote!(&__hooks_arg.message) } else { quote!(__hooks_arg) };
+            match payload_type(ty) {
+                None => {
+                    let at = user_located(syn::spanned::Spanned::span(ty));
+                    let message = respan(message, at);
+                    quote_spanned!(at=> let __hooks_input = #message;)
+                }
+                Some(payload) => {
+                    let at = user_located(syn::spanned::Spanned::span(payload));
+                    quote_spanned! {at=>
+                        let __hooks_input = match #root::Message::payload_or_err::<#payload>(#message) {
+                            ::core::result::Result::Ok(__hooks_payload) => __hooks_payload,
+                            ::core::result::Result::Err(__hooks_error) => {
+                                return #root::Step::Done(::core::result::Result::Err(__hooks_error));
+                            }
+                        };
+                    }
+                }
+            }
+        }
+        _ => quote!(),
+    };
     let call = quote!(__hooks_this.#ident(#args));
     // The conversion carries the location of the user's `-> T`: an unsatisfied `IntoHookResult`
     // bound is then reported on `-> i32`, not on `#[hooks]`.
     let ret_span = user_located(sig.output_span);
-    let into_hook_result = respan(quote!(#root::IntoHookResult::into_hook_result), ret_span);
     let ret = quote_spanned!(ret_span=> __hooks_ret);
+    // A command or request handler's value is the response; other hooks give `()` or an error.
+    let convert = if attr.kind.is_call() {
+        let respond = respan(quote!(#root::IntoResponse::respond_to), ret_span);
+        quote!(#respond(#ret, __hooks_arg))
+    } else {
+        let into_hook_result = respan(quote!(#root::IntoHookResult::into_hook_result), ret_span);
+        quote!(#into_hook_result(#ret))
+    };
     let body = if sig.is_async {
         // The future is located at the method's name: a future that is not `Send` is reported
         // there (with rustc's note on the `.await` at fault), not on `#[hooks]`.
@@ -88,14 +122,14 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
         let future = quote_spanned! {at=>
             #pin(async move {
                 let __hooks_ret = #call.await;
-                #into_hook_result(#ret)
+                #convert
             })
         };
         quote!(#root::Step::Pending(#future))
     } else {
         quote! {{
             let __hooks_ret = #call;
-            #root::Step::Done(#into_hook_result(#ret))
+            #root::Step::Done(#convert)
         }}
     };
     let params = params_resolver(method, root).map(|body| {
@@ -130,9 +164,21 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
                 return #root::Step::mismatch(#name, "receiver");
             };
             #downcast_arg
+            #input
             #body
         }
         #params
+    }
+}
+
+/// The payload type a message handler takes (`&Status` → `Status`), or `None` when it takes the
+/// whole `&Message` (or a type it cannot see through, passed as is for rustc to check).
+fn payload_type(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Reference(reference) = ty else { return None };
+    match &*reference.elem {
+        syn::Type::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Message") => None,
+        syn::Type::Infer(_) => None,
+        payload => Some(payload),
     }
 }
 
@@ -178,14 +224,16 @@ fn params_resolver(method: &HookMethod, root: &TokenStream) -> Option<TokenStrea
     if attr.params.is_empty() && attr.params_fn.is_none() {
         return None;
     }
+    // Message types route messages: they are made keys (`Eq + Hash`), checked at compile time.
+    let constructor = if attr.kind.is_message() { quote!(key) } else { quote!(new) };
     let pushes = attr.params.iter().map(|p| match p {
         ParamArg::Static(value) => {
-            let new = respan(quote!(#root::ParamValue::new), user_located(syn::spanned::Spanned::span(value)));
+            let new = respan(quote!(#root::ParamValue::#constructor), user_located(syn::spanned::Spanned::span(value)));
             quote!(__hooks_params.push(#new(#value));)
         }
-        ParamArg::Dynamic(f) => push_each(root, f),
+        ParamArg::Dynamic(f) => push_each(root, f, &constructor),
     });
-    let from_fn = attr.params_fn.as_ref().map(|f| push_each(root, f));
+    let from_fn = attr.params_fn.as_ref().map(|f| push_each(root, f, &constructor));
     Some(quote! {
         let mut __hooks_params = #root::Vec::new();
         #(#pushes)*
@@ -196,9 +244,9 @@ fn params_resolver(method: &HookMethod, root: &TokenStream) -> Option<TokenStrea
 
 /// Pushes every value `f(this)` yields. A `for` loop, not `extend(..map(..))`: a closure that
 /// returns something not iterable is then one error, on the closure.
-fn push_each(root: &TokenStream, f: &syn::Expr) -> TokenStream {
+fn push_each(root: &TokenStream, f: &syn::Expr, constructor: &TokenStream) -> TokenStream {
     let at = user_located(syn::spanned::Spanned::span(f));
-    let new = respan(quote!(#root::ParamValue::new), at);
+    let new = respan(quote!(#root::ParamValue::#constructor), at);
     let values = quote_spanned!(at=> (#f)(__hooks_this));
     quote! {
         for __hooks_value in #values {

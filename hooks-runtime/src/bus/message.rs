@@ -1,0 +1,204 @@
+//! Messages, commands and their responses, and the message hook types.
+
+use std::any::{Any, TypeId};
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use hooks_core::{BoxError, HookResult, Key, KeyValue};
+
+/// A message: a type key (the user's enum or a topic string) and a typed payload. Cheap to clone
+/// (the payload is shared), so one message can go to every subscriber.
+///
+/// ```
+/// use hooks_runtime::Message;
+///
+/// #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// enum Kind { Status }
+///
+/// let msg = Message::new(Kind::Status, 42u32);
+/// assert_eq!(msg.kind::<Kind>(), Some(&Kind::Status));
+/// assert_eq!(msg.payload::<u32>(), Some(&42));
+/// assert_eq!(msg.payload::<String>(), None);
+/// ```
+#[derive(Clone)]
+pub struct Message {
+    kind: Key,
+    payload: Arc<dyn Any + Send + Sync>,
+    payload_type: &'static str,
+}
+
+impl Message {
+    /// A message of type `kind` carrying `payload`.
+    pub fn new<K: KeyValue, P: Any + Send + Sync>(kind: K, payload: P) -> Self {
+        Message { kind: Key::new(kind), payload: Arc::new(payload), payload_type: std::any::type_name::<P>() }
+    }
+
+    /// A message of type `kind` with no payload (`()`).
+    pub fn signal<K: KeyValue>(kind: K) -> Self {
+        Message::new(kind, ())
+    }
+
+    /// The type key, if it is a `K`.
+    pub fn kind<K: Any>(&self) -> Option<&K> {
+        self.kind.downcast_ref()
+    }
+
+    /// The type key, erased (what subscriptions match).
+    pub fn key(&self) -> &Key {
+        &self.kind
+    }
+
+    /// The payload, if it is a `P`.
+    pub fn payload<P: Any>(&self) -> Option<&P> {
+        self.payload.downcast_ref()
+    }
+
+    /// The payload, or an error naming the expected and the actual payload types (what a handler
+    /// declared with `msg: &P` receives when the payload is not a `P`).
+    pub fn payload_or_err<P: Any>(&self) -> Result<&P, BoxError> {
+        self.payload().ok_or_else(|| {
+            format!(
+                "message {:?} carries a `{}`, not the `{}` the handler takes",
+                self.kind,
+                self.payload_type,
+                std::any::type_name::<P>()
+            )
+            .into()
+        })
+    }
+
+    /// Whether the payload is a `P`.
+    pub fn payload_is<P: Any>(&self) -> bool {
+        (*self.payload).type_id() == TypeId::of::<P>()
+    }
+}
+
+impl Default for Message {
+    /// A message of kind `()` with no payload: what `run_hooks::<OnMessage>()` passes.
+    fn default() -> Self {
+        Message::signal(())
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Message").field("kind", &self.kind).field("payload", &self.payload_type).finish()
+    }
+}
+
+/// A command or request being handled: the message, and the response the first handler that
+/// returns a value gives. What `#[on_command]`/`#[on_request]` hooks receive (they see the message).
+#[derive(Debug, Default)]
+pub struct Call {
+    /// The command or request.
+    pub message: Message,
+    response: OnceLock<Response>,
+}
+
+impl Call {
+    /// A call carrying `message`, not answered yet.
+    pub fn new(message: Message) -> Self {
+        Call { message, response: OnceLock::new() }
+    }
+
+    /// Answers the call unless it was answered already (the first answer wins).
+    pub fn respond(&self, response: Response) {
+        let _ = self.response.set(response);
+    }
+
+    /// The answer, if any.
+    pub fn into_response(self) -> Option<Response> {
+        self.response.into_inner()
+    }
+}
+
+/// The value a command or request handler returned, type-erased.
+///
+/// ```
+/// use hooks_runtime::Response;
+///
+/// let r = Response::new(7u32);
+/// assert_eq!(r.get::<u32>(), Some(&7));
+/// assert_eq!(r.downcast::<u32>().ok(), Some(7));
+/// ```
+pub struct Response {
+    value: Box<dyn Any + Send + Sync>,
+    type_name: &'static str,
+}
+
+impl Response {
+    /// A response holding `value`.
+    pub fn new<T: Any + Send + Sync>(value: T) -> Self {
+        Response { value: Box::new(value), type_name: std::any::type_name::<T>() }
+    }
+
+    /// The value, if it is a `T`.
+    pub fn get<T: Any>(&self) -> Option<&T> {
+        self.value.downcast_ref()
+    }
+
+    /// The value, or the response back when it is not a `T`.
+    pub fn downcast<T: Any>(self) -> Result<T, Response> {
+        match self.value.downcast::<T>() {
+            Ok(value) => Ok(*value),
+            Err(value) => Err(Response { value, type_name: self.type_name }),
+        }
+    }
+
+    /// The name of the value's type.
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Response({})", self.type_name)
+    }
+}
+
+/// What a command or request handler may return: `()`, or `Result<T, E>` whose `Ok` value is the
+/// response (any `Send + Sync + 'static` value).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a valid command or request handler return type",
+    label = "return `Result<T, E>` (the `Ok` value is the response) or `()`"
+)]
+pub trait IntoResponse {
+    /// Records the response in `call` and gives the hook's result.
+    fn respond_to(self, call: &Call) -> HookResult;
+}
+
+impl IntoResponse for () {
+    fn respond_to(self, call: &Call) -> HookResult {
+        call.respond(Response::new(()));
+        Ok(())
+    }
+}
+
+impl<T: Any + Send + Sync, E: Into<BoxError>> IntoResponse for Result<T, E> {
+    fn respond_to(self, call: &Call) -> HookResult {
+        let value = self.map_err(Into::into)?;
+        call.respond(Response::new(value));
+        Ok(())
+    }
+}
+
+hooks_core::hook_type!(
+    /// Handles published messages of the types in its params (`#[on_message(..)]`).
+    pub OnMessage(Message)
+);
+hooks_core::hook_type!(
+    /// Handles commands of the types in its params (`#[on_command(..)]`); the value the handler
+    /// returns is the response.
+    pub OnCommand(Call)
+);
+hooks_core::hook_type!(
+    /// Handles requests of the types in its params (`#[on_request(..)]`); the value the handler
+    /// returns is the reply.
+    pub OnRequest(Call)
+);
+hooks_core::hook_type!(
+    /// Handles work-queue messages of the types in its params (`#[on_pull_message(..)]`): each
+    /// pushed message goes to exactly one puller.
+    pub OnPullMessage(Message)
+);
