@@ -12,3 +12,7 @@ struct ConceptsDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/lifecycle.md")]
 struct LifecycleDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/messaging.md")]
+struct MessagingDoctests;
