@@ -191,8 +191,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     });
     let controller = runtime.spawn(Controller::default());
     let manager = runtime.spawn(WorkerManager { total: 40, ..WorkerManager::default() });
-    let workers: Vec<_> =
-        (0..WORKERS).map(|id| runtime.spawn_named(format!("worker-{id}"), Worker { id, ..Worker::default() })).collect();
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|id| runtime.spawn_named(format!("worker-{id}"), Worker { id, ..Worker::default() }))
+        .collect();
     runtime.start_all().await?;
     say("main", format!("{} components running", runtime.components().len()));
 
