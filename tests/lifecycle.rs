@@ -596,3 +596,18 @@ async fn panics_in_any_hook_are_caught_and_other_components_go_on() {
     assert_eq!(bystander.state(), Running);
     bystander.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_runtime_lets_go_of_a_component_once_it_is_handed_back() {
+    let runtime = Runtime::new();
+    let (p, _) = probe(FailAt::Nowhere);
+    let a = runtime.spawn_named("a", p);
+    let (p, _) = probe(FailAt::Nowhere);
+    let _b = runtime.spawn_named("b", p);
+    a.start().await.unwrap();
+    assert_eq!(runtime.components(), [("a".to_owned(), Running), ("b".to_owned(), Created)]);
+    a.stop().await.unwrap();
+    assert_eq!(runtime.components(), [("b".to_owned(), Created)]);
+    runtime.stop_all().await.unwrap();
+    assert!(runtime.components().is_empty());
+}

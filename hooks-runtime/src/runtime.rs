@@ -1,6 +1,7 @@
 //! [`Runtime`] and [`Handle`]: each component runs in its own tokio task that owns it, runs its hooks
 //! one at a time with `&mut self`, and drives its lifecycle, background tasks and stop.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +28,30 @@ use crate::task::Task;
 const MAILBOX: usize = 64;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The components a runtime holds until they are handed back by `stop()`.
+#[derive(Default)]
+struct Registry {
+    /// By id; ids grow with each spawn, so this is spawn order.
+    entries: BTreeMap<u64, Entry>,
+    /// The next start number.
+    starts: u64,
+}
+
+struct Entry {
+    handle: Arc<dyn Managed>,
+    /// When it reached `Running`, as a start number.
+    started: Option<u64>,
+}
+
+impl Registry {
+    /// Started components in reverse start order, then the others in reverse spawn order.
+    fn stop_order(&self) -> Vec<Arc<dyn Managed>> {
+        let mut entries: Vec<(&u64, &Entry)> = self.entries.iter().collect();
+        entries.sort_by_key(|(id, e)| std::cmp::Reverse((e.started.is_some(), e.started, **id)));
+        entries.into_iter().map(|(_, e)| e.handle.clone()).collect()
+    }
+}
 
 /// Runs components on the ambient tokio runtime.
 ///
@@ -61,9 +86,7 @@ pub struct Runtime {
 #[derive(Default)]
 struct RuntimeInner {
     /// Every component, in spawn order.
-    components: Mutex<Vec<Arc<dyn Managed>>>,
-    /// Ids of the components that reached `Running`, in that order.
-    started: Mutex<Vec<u64>>,
+    components: Mutex<Registry>,
     next_id: AtomicU64,
     bus: Arc<Bus>,
 }
@@ -124,14 +147,15 @@ impl Runtime {
                 runtime: Arc::downgrade(&self.inner),
             }),
         };
-        lock(&self.inner.components).push(Arc::new(handle.clone()));
+        lock(&self.inner.components).entries.insert(id, Entry { handle: Arc::new(handle.clone()), started: None });
         handle
     }
 
     /// Starts every component not started yet, in spawn order. When one fails, the components this
     /// call started are stopped in reverse order and the failure is returned.
     pub async fn start_all(&self) -> Result<(), LifecycleError> {
-        let components = lock(&self.inner.components).clone();
+        let components: Vec<Arc<dyn Managed>> =
+            lock(&self.inner.components).entries.values().map(|e| e.handle.clone()).collect();
         let mut started: Vec<&Arc<dyn Managed>> = Vec::new();
         for c in &components {
             if c.state() != LifecycleState::Created && c.state() != LifecycleState::Initialized {
@@ -152,11 +176,7 @@ impl Runtime {
     /// reverse spawn order. Every failure of every component's stop hooks comes back in one
     /// `MultiError`; components already handed back are skipped.
     pub async fn stop_all(&self) -> Result<(), MultiError> {
-        let components = lock(&self.inner.components).clone();
-        let started = lock(&self.inner.started).clone();
-        let mut order: Vec<&Arc<dyn Managed>> =
-            started.iter().rev().filter_map(|id| components.iter().find(|c| c.id() == *id)).collect();
-        order.extend(components.iter().rev().filter(|c| !started.contains(&c.id())));
+        let order = lock(&self.inner.components).stop_order();
         let mut errors = MultiError::default();
         for c in order {
             if let Err(LifecycleError::Hooks { errors: failed, .. }) = c.stop(StopReason::Requested).await {
@@ -194,9 +214,9 @@ impl Runtime {
         self.inner.bus.take_dead_letters()
     }
 
-    /// The names of the components, in spawn order, with their states.
+    /// The components not handed back yet, in spawn order: names and states.
     pub fn components(&self) -> Vec<(String, LifecycleState)> {
-        lock(&self.inner.components).iter().map(|c| (c.name().to_owned(), c.state())).collect()
+        lock(&self.inner.components).entries.values().map(|e| (e.handle.name().to_owned(), e.handle.state())).collect()
     }
 }
 
@@ -206,7 +226,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// A component as the runtime sees it, whatever its type.
 trait Managed: Send + Sync {
-    fn id(&self) -> u64;
     fn name(&self) -> &str;
     fn state(&self) -> LifecycleState;
     fn start(&self) -> BoxFuture<'_, Result<(), LifecycleError>>;
@@ -214,9 +233,6 @@ trait Managed: Send + Sync {
 }
 
 impl<T: Hooks> Managed for Handle<T> {
-    fn id(&self) -> u64 {
-        self.shared.id
-    }
     fn name(&self) -> &str {
         &self.shared.name
     }
@@ -318,7 +334,12 @@ impl<T: Hooks> Handle<T> {
     pub async fn start(&self) -> Result<(), LifecycleError> {
         self.call("start", Op::Start).await?;
         if let Some(rt) = self.shared.runtime.upgrade() {
-            lock(&rt.started).push(self.shared.id);
+            let mut registry = lock(&rt.components);
+            let start = registry.starts;
+            registry.starts += 1;
+            if let Some(entry) = registry.entries.get_mut(&self.shared.id) {
+                entry.started = Some(start);
+            }
         }
         Ok(())
     }
@@ -341,10 +362,13 @@ impl<T: Hooks> Handle<T> {
         let sent = self.shared.tx.send(Op::Stop { reason, budget, reply }).await;
         // Interrupts a background task in progress; the stop call is already queued.
         self.shared.stop_requested.cancel();
-        if sent.is_err() {
-            return Err(self.gone("stop"));
+        let result =
+            if sent.is_err() { Err(self.gone("stop")) } else { rx.await.unwrap_or_else(|_| Err(self.gone("stop"))) };
+        // Handed back (or gone): the runtime lets go of it.
+        if let Some(rt) = self.shared.runtime.upgrade() {
+            lock(&rt.components).entries.remove(&self.shared.id);
         }
-        rx.await.unwrap_or_else(|_| Err(self.gone("stop")))
+        result
     }
 
     /// Delivers `message` to this component's `on_message` handlers for its type, waiting while the

@@ -19,7 +19,7 @@
 mod message;
 mod routes;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use hooks_core::{HookError, Key, MultiError};
@@ -154,11 +154,6 @@ pub struct DeadLetter {
     pub errors: MultiError,
 }
 
-struct Subscriber {
-    id: u64,
-    mailbox: mpsc::Sender<Delivery>,
-}
-
 /// A work queue: many pullers share the receiver; each message is received once.
 #[derive(Clone)]
 pub(crate) struct WorkQueue {
@@ -169,24 +164,37 @@ pub(crate) struct WorkQueue {
 /// The bus of one runtime.
 #[derive(Default)]
 pub(crate) struct Bus {
-    subscribers: RwLock<HashMap<Key, Vec<Subscriber>>>,
+    /// Message type → subscribed components' mailboxes, by component id.
+    subscribers: RwLock<Subscribers>,
     queues: Mutex<HashMap<Key, WorkQueue>>,
     observers: RwLock<Vec<Observer>>,
     dead_letters: Mutex<VecDeque<DeadLetter>>,
 }
 
+#[derive(Default)]
+struct Subscribers {
+    by_key: HashMap<Key, BTreeMap<u64, mpsc::Sender<Delivery>>>,
+    /// The keys each component subscribed to, so that unsubscribing touches only those.
+    by_component: HashMap<u64, Vec<Key>>,
+}
+
 impl Bus {
     pub(crate) fn subscribe(&self, key: Key, id: u64, mailbox: mpsc::Sender<Delivery>) {
         let mut subs = self.subscribers.write().unwrap_or_else(PoisonError::into_inner);
-        subs.entry(key).or_default().push(Subscriber { id, mailbox });
+        subs.by_component.entry(id).or_default().push(key.clone());
+        subs.by_key.entry(key).or_default().insert(id, mailbox);
     }
 
     pub(crate) fn unsubscribe(&self, id: u64) {
         let mut subs = self.subscribers.write().unwrap_or_else(PoisonError::into_inner);
-        for list in subs.values_mut() {
-            list.retain(|s| s.id != id);
+        for key in subs.by_component.remove(&id).unwrap_or_default() {
+            if let Some(list) = subs.by_key.get_mut(&key) {
+                list.remove(&id);
+                if list.is_empty() {
+                    subs.by_key.remove(&key);
+                }
+            }
         }
-        subs.retain(|_, list| !list.is_empty());
     }
 
     /// Delivers `message` to every subscriber of its type that still accepts messages; returns
@@ -194,7 +202,7 @@ impl Bus {
     pub(crate) async fn publish(&self, message: Message) -> usize {
         let targets: Vec<mpsc::Sender<Delivery>> = {
             let subs = self.subscribers.read().unwrap_or_else(PoisonError::into_inner);
-            subs.get(message.key()).map(|list| list.iter().map(|s| s.mailbox.clone()).collect()).unwrap_or_default()
+            subs.by_key.get(message.key()).map(|list| list.values().cloned().collect()).unwrap_or_default()
         };
         let mut accepted = 0;
         for target in targets {
