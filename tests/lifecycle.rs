@@ -611,3 +611,47 @@ async fn the_runtime_lets_go_of_a_component_once_it_is_handed_back() {
     runtime.stop_all().await.unwrap();
     assert!(runtime.components().is_empty());
 }
+
+#[derive(Hooks, Default)]
+struct WithContext {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    bus: MessageBusClient,
+    seen: Vec<String>,
+}
+
+#[hooks]
+impl WithContext {
+    #[on_start]
+    fn start(&mut self, ctx: &Context) {
+        self.seen.push(format!("start {} {:?}", ctx.name(), ctx.state()));
+    }
+
+    #[on_message("ping")]
+    async fn ping(&mut self, n: &u32, ctx: &Context) {
+        self.seen.push(format!("ping {n} in {}", ctx.name()));
+    }
+
+    #[background_task(interval = "1s", immediate = false)]
+    async fn tick(&mut self, ctx: &mut Context) {
+        self.seen.push("tick".into());
+        ctx.request_stop();
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn hooks_may_take_the_context_as_their_last_argument() {
+    let runtime = Runtime::new();
+    let h = runtime.spawn_named("ctx-1", WithContext::default());
+    h.start().await.unwrap();
+    h.publish(Message::new("ping", 7u32)).await.unwrap();
+    h.wait_stopped().await;
+    let c = h.stop().await.unwrap();
+    assert_eq!(c.seen, ["start ctx-1 Starting", "ping 7 in ctx-1", "tick"]);
+
+    let mut by_hand = WithContext::default();
+    let err = by_hand.run_hooks::<OnStart>().await.unwrap_err();
+    let source = std::error::Error::source(&err.errors()[0]).unwrap().to_string();
+    assert!(source.contains("takes a `Context`, which only hooks run by a `Runtime` have"), "{source}");
+}

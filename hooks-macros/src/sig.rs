@@ -13,8 +13,26 @@ pub(crate) struct HookSig {
     pub(crate) args: Vec<Span>,
     /// The type of each argument after the receiver.
     pub(crate) arg_types: Vec<syn::Type>,
+    /// A last argument `ctx: &Context` or `ctx: &mut Context` (not counted in `args`): the
+    /// component's runtime context, passed by the shim.
+    pub(crate) context: Option<Context>,
     /// Where a wrong return type is reported: the `-> T`, or the name when there is none.
     pub(crate) output_span: Span,
+}
+
+/// The `ctx: &Context` / `ctx: &mut Context` argument of a hook.
+pub(crate) struct Context {
+    pub(crate) mutable: bool,
+    pub(crate) span: Span,
+}
+
+/// `&Context` or `&mut Context` (any path ending in `Context`, without generics).
+fn context_arg(ty: &syn::Type) -> Option<Context> {
+    let syn::Type::Reference(r) = ty else { return None };
+    let syn::Type::Path(p) = &*r.elem else { return None };
+    let last = p.path.segments.last()?;
+    (p.qself.is_none() && last.ident == "Context" && last.arguments.is_none())
+        .then(|| Context { mutable: r.mutability.is_some(), span: ty.span() })
 }
 
 impl HookSig {
@@ -41,12 +59,13 @@ impl HookSig {
         if let Some(variadic) = &sig.variadic {
             cx.error_spanned_by(variadic, format!("`#[{attr_name}]` methods cannot be variadic"));
         }
-        let args = sig.inputs.iter().filter(|a| matches!(a, FnArg::Typed(_))).map(Spanned::span).collect();
+        let mut args: Vec<Span> =
+            sig.inputs.iter().filter(|a| matches!(a, FnArg::Typed(_))).map(Spanned::span).collect();
         let output_span = match &sig.output {
             ReturnType::Type(_, ty) => ty.span(),
             ReturnType::Default => sig.ident.span(),
         };
-        let arg_types = sig
+        let mut arg_types: Vec<syn::Type> = sig
             .inputs
             .iter()
             .filter_map(|a| match a {
@@ -54,6 +73,11 @@ impl HookSig {
                 FnArg::Receiver(_) => None,
             })
             .collect();
-        HookSig { is_async: sig.asyncness.is_some(), args, arg_types, output_span }
+        let context = arg_types.last().and_then(context_arg);
+        if context.is_some() {
+            args.pop();
+            arg_types.pop();
+        }
+        HookSig { is_async: sig.asyncness.is_some(), args, arg_types, context, output_span }
     }
 }

@@ -147,6 +147,16 @@ impl Context {
     }
 }
 
+/// The error of a hook that takes a `Context` but was run by hand, not by a `Runtime`.
+#[doc(hidden)]
+pub fn no_context(owner: &str, method: &str) -> hooks_core::HookResult {
+    Err(format!(
+        "`{owner}::{method}` takes a `Context`, which only hooks run by a `Runtime` have; \
+         start the component with `Runtime::spawn` or remove the argument"
+    )
+    .into())
+}
+
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Context").field("name", &self.inner.name).field("id", &self.inner.id).finish_non_exhaustive()

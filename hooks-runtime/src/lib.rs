@@ -88,6 +88,7 @@ pub use runtime::{Handle, Runtime};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::bus::{Call, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest};
+    pub use crate::context::{no_context, Context};
     pub use hooks_core::__private::{inventory, Registration, Shim, Table, Walker};
     pub use hooks_core::{
         AttachedHooks, BackgroundTask, HookType, Hooks, IntoHookResult, IntoInterval, Location, OnInit, OnStart,

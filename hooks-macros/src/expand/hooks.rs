@@ -101,6 +101,25 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
         }
         _ => quote!(),
     };
+    // `ctx: &Context` as the last argument: the context of the runtime running the hook.
+    let (context, args) = match &sig.context {
+        None => (quote!(), args),
+        Some(ctx) => {
+            let at = user_located(ctx.span);
+            let method = ident.to_string();
+            let pass =
+                if ctx.mutable { quote_spanned!(at=> &mut __hooks_ctx) } else { quote_spanned!(at=> &__hooks_ctx) };
+            let args = if args.is_empty() { pass } else { quote!(#args, #pass) };
+            let fetch = quote! {
+                #[allow(unused_mut)]
+                let mut __hooks_ctx = match #root::Context::current() {
+                    ::core::option::Option::Some(__hooks_ctx) => __hooks_ctx,
+                    ::core::option::Option::None => return #root::Step::Done(#root::no_context(#name, #method)),
+                };
+            };
+            (fetch, args)
+        }
+    };
     let call = quote!(__hooks_this.#ident(#args));
     // The conversion carries the location of the user's `-> T`: an unsatisfied `IntoHookResult`
     // bound is then reported on `-> i32`, not on `#[hooks]`.
@@ -165,6 +184,7 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
             };
             #downcast_arg
             #input
+            #context
             #body
         }
         #params
