@@ -114,6 +114,10 @@ fn derive(input: &syn::DeriveInput) -> proc_macro2::TokenStream {
 /// `#[background_task(..)]`, `#[hook(HookType, ..)]`. Each accepts `priority = N` (default 0,
 /// lower first) and `timeout = "2s"` (async methods only).
 ///
+/// A method takes `&self` or `&mut self`, then the hook type's argument if it wants it (`reason:
+/// &StopReason`, `old, new` for state changes, `msg: &Message` or a payload `p: &P` for message
+/// hooks), then optionally `ctx: &Context` (or `&mut Context`): the runtime context of the component.
+///
 /// The impl is emitted exactly as written, minus those attributes; shims go in a separate
 /// `#[doc(hidden)] impl` (`__hooks_<kind>_<method>`) and registrations in `const _` blocks.
 /// Generic impls and trait impls are refused.
