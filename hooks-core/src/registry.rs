@@ -285,24 +285,23 @@ mod tests {
 
     crate::__doc_component!(Probe, OnInit);
 
-    fn bump<'a>(this: &'a mut dyn Any, _: &'a dyn Any) -> Step<'a> {
+    /// Appends `digit` to the probe's total, so the total spells the run order.
+    fn append(this: &mut dyn Any, digit: u32) -> Step<'_> {
         match this.downcast_mut::<Probe>() {
             Some(p) => {
-                p.total = p.total * 10 + 1;
+                p.total = p.total * 10 + digit;
                 Step::Done(Ok(()))
             }
             None => Step::mismatch("Probe", "receiver"),
         }
     }
 
+    fn bump<'a>(this: &'a mut dyn Any, _: &'a dyn Any) -> Step<'a> {
+        append(this, 1)
+    }
+
     fn double<'a>(this: &'a mut dyn Any, _: &'a dyn Any) -> Step<'a> {
-        match this.downcast_mut::<Probe>() {
-            Some(p) => {
-                p.total = p.total * 10 + 2;
-                Step::Done(Ok(()))
-            }
-            None => Step::mismatch("Probe", "receiver"),
-        }
+        append(this, 2)
     }
 
     const fn reg(method: &'static str, line: u32, priority: i32, call: crate::shim::Shim) -> Registration {

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use hooks_core::{
-    BackgroundTask, Hooks, HooksMixin, LifecycleState, MultiError, OnInit, OnStart, OnStateChange, OnStop, RunOptions,
-    StateChange, StopReason,
+    BackgroundTask, HookType, Hooks, HooksMixin, LifecycleState, MultiError, OnInit, OnStart, OnStateChange, OnStop,
+    RunOptions, StateChange, StopReason,
 };
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
@@ -651,12 +651,7 @@ impl<T: Hooks> Actor<T> {
             Delivery::Message(message) => {
                 self.received(&message);
                 let positions = routes.message.get(message.key()).map_or(&[][..], Vec::as_slice);
-                let mut errors = MultiError::default();
-                for &position in positions {
-                    if let Some(Err(error)) = self.component.run_hook_at::<OnMessage>(position, &message).await {
-                        errors.push(error);
-                    }
-                }
+                let errors = run_at::<T, OnMessage>(&mut self.component, positions, &message).await;
                 if positions.is_empty() {
                     tracing::debug!(component = %self.name, kind = ?message.key(), "no on_message handler");
                 } else if !errors.is_empty() {
@@ -675,16 +670,10 @@ impl<T: Hooks> Actor<T> {
                     Err(CallError::NoHandler { component: self.name.clone(), kind: key })
                 } else {
                     let call = Call::new(message);
-                    let mut errors = MultiError::default();
-                    for &position in positions {
-                        let outcome = match kind {
-                            CallKind::Command => self.component.run_hook_at::<OnCommand>(position, &call).await,
-                            CallKind::Request => self.component.run_hook_at::<OnRequest>(position, &call).await,
-                        };
-                        if let Some(Err(error)) = outcome {
-                            errors.push(error);
-                        }
-                    }
+                    let errors = match kind {
+                        CallKind::Command => run_at::<T, OnCommand>(&mut self.component, positions, &call).await,
+                        CallKind::Request => run_at::<T, OnRequest>(&mut self.component, positions, &call).await,
+                    };
                     match errors.into_result() {
                         Ok(()) => Ok(call.into_response().unwrap_or_else(|| Response::new(()))),
                         Err(errors) => Err(CallError::Failed { component: self.name.clone(), kind: key, errors }),
@@ -695,12 +684,7 @@ impl<T: Hooks> Actor<T> {
             Delivery::Pull(message) => {
                 self.received(&message);
                 let positions = routes.pull.get(message.key()).map_or(&[][..], Vec::as_slice);
-                let mut errors = MultiError::default();
-                for &position in positions {
-                    if let Some(Err(error)) = self.component.run_hook_at::<OnPullMessage>(position, &message).await {
-                        errors.push(error);
-                    }
-                }
+                let mut errors = run_at::<T, OnPullMessage>(&mut self.component, positions, &message).await;
                 if positions.is_empty() || !errors.is_empty() {
                     if positions.is_empty() {
                         errors.push(hooks_core::HookError::Failed {
@@ -748,6 +732,17 @@ impl<T: Hooks> Actor<T> {
             self.tasks[i].reschedule(failed, tokio::time::Instant::now());
         }
     }
+}
+
+/// Runs the hooks of type `H` at `positions` (a message's handlers), collecting every failure.
+async fn run_at<T: Hooks, H: HookType>(component: &mut T, positions: &[usize], arg: &H::Arg) -> MultiError {
+    let mut errors = MultiError::default();
+    for &position in positions {
+        if let Some(Err(error)) = component.run_hook_at::<H>(position, arg).await {
+            errors.push(error);
+        }
+    }
+    errors
 }
 
 /// The next message of any of `queues` (cancel-safe: a message is taken only when returned).
