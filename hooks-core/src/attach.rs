@@ -1,17 +1,138 @@
-//! Hooks attached to one instance at run time (`attach_hook`).
+//! Hooks attached to one instance at run time, by name: [`HookSpec`] says how (priority, context
+//! tags, enabled, error handler, params), [`AttachedHooks`] keeps them with their statistics.
+//!
+//! Rules (issue "named hooks"):
+//! - a name is unique per component and hook type: attaching an existing name replaces that hook
+//!   **in place** (it keeps its place among hooks of equal priority) and **takes the new priority**;
+//! - a disabled hook stays listed and is reported as disabled, never run;
+//! - a hook attached while a run is in progress does not join that run (runs take a snapshot).
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::params::ParamValue;
+use crate::error::HookError;
+use crate::params::{IntoParams, ParamValue};
 use crate::shim::Step;
 
 /// The erased call of a hook attached to a component `R`.
 pub(crate) type AttachedFn<R> = Box<dyn for<'a> Fn(&'a mut R, &'a dyn Any) -> Step<'a> + Send + Sync>;
 
+/// Called with a hook's error after it failed (the error is still reported).
+pub type ErrorHandler = Arc<dyn Fn(&HookError) + Send + Sync>;
+
+/// How a hook is attached: its name and options. Built with chained calls.
+///
+/// ```
+/// use hooks_core::HookSpec;
+///
+/// let spec = HookSpec::new("wallet").priority(5).context("billing").on_error(|e| eprintln!("{e}"));
+/// assert_eq!(spec.name(), "wallet");
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct HookSpec {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) priority: i32,
+    pub(crate) tags: Vec<Cow<'static, str>>,
+    pub(crate) enabled: bool,
+    pub(crate) params: Vec<ParamValue>,
+    pub(crate) on_error: Option<ErrorHandler>,
+}
+
+impl HookSpec {
+    /// A hook named `name`: priority 0, no context tag (runs in every context), enabled.
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Self {
+        HookSpec { name: name.into(), priority: 0, tags: Vec::new(), enabled: true, params: Vec::new(), on_error: None }
+    }
+
+    /// The name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Lower runs first; static hooks have 0 unless their attribute says `priority = N`.
+    pub fn priority(mut self, priority: i32) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Tags the hook with a context: a run that names another context skips it (a run that names
+    /// none, or this one, runs it). May be called several times.
+    pub fn context(mut self, tag: impl Into<Cow<'static, str>>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+
+    /// Attaches the hook disabled: listed and reported, not run until enabled.
+    pub fn disabled(mut self) -> Self {
+        self.enabled = false;
+        self
+    }
+
+    /// Params, as for `#[on_message(..)]` (message types route messages to the hook).
+    pub fn params(mut self, params: impl IntoParams) -> Self {
+        self.params = params.into_params();
+        self
+    }
+
+    /// Params that route messages (`Key`s): what `#[on_message(A, B)]` makes.
+    pub fn keys<K: crate::KeyValue>(mut self, keys: impl IntoIterator<Item = K>) -> Self {
+        self.params = keys.into_iter().map(ParamValue::key).collect();
+        self
+    }
+
+    /// Called with the hook's error when it fails or panics (the run still reports it).
+    pub fn on_error(mut self, handler: impl Fn(&HookError) + Send + Sync + 'static) -> Self {
+        self.on_error = Some(Arc::new(handler));
+        self
+    }
+}
+
+impl fmt::Debug for HookSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HookSpec")
+            .field("name", &self.name)
+            .field("priority", &self.priority)
+            .field("tags", &self.tags)
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How often a hook ran and for how long in total (recorded when stats are on, see
+/// `HooksMixin::enable_stats`, and in every `run_hooks_report`).
+#[derive(Debug, Default)]
+pub struct HookStats {
+    calls: AtomicU64,
+    nanos: AtomicU64,
+}
+
+impl HookStats {
+    pub(crate) fn record(&self, took: Duration) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.nanos.fetch_add(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// Calls so far.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// Total time so far.
+    pub fn total(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
+    }
+}
+
+/// A static hook of one component: (component, hook type, owner, method).
+pub(crate) type StaticKey = (TypeId, TypeId, &'static str, &'static str);
+
 /// One hook attached at run time.
+#[derive(Clone)]
 pub(crate) struct AttachedHook {
     /// The component type it was attached to (the storage may sit in a base).
     pub(crate) root: TypeId,
@@ -22,12 +143,17 @@ pub(crate) struct AttachedHook {
     pub(crate) priority: i32,
     pub(crate) seq: u64,
     pub(crate) params: Vec<ParamValue>,
+    pub(crate) tags: Vec<Cow<'static, str>>,
+    pub(crate) enabled: bool,
+    pub(crate) on_error: Option<ErrorHandler>,
     pub(crate) is_async: bool,
+    pub(crate) stats: Arc<HookStats>,
     /// An `AttachedFn<R>` for `R` = the type behind `root`.
-    pub(crate) call: Box<dyn Any + Send + Sync>,
+    pub(crate) call: Arc<dyn Any + Send + Sync>,
 }
 
-/// Where a component keeps the hooks attached to it at run time.
+/// Where a component keeps the hooks attached to it at run time, the static hooks it disabled,
+/// and per-hook statistics.
 ///
 /// Every runtime base (`Service`, `MessageBusClient`, …) holds one, so a component that embeds a
 /// base needs nothing more. A component without such a base adds a field marked
@@ -43,6 +169,10 @@ pub(crate) struct AttachedHook {
 pub struct AttachedHooks {
     hooks: Vec<Arc<AttachedHook>>,
     next_seq: u64,
+    /// Static hooks disabled by name: (component, hook type, method).
+    disabled: Vec<(TypeId, TypeId, Cow<'static, str>)>,
+    /// Statistics of static hooks, when on: (component, hook type, owner, method).
+    static_stats: Option<Vec<(StaticKey, Arc<HookStats>)>>,
 }
 
 impl AttachedHooks {
@@ -61,10 +191,52 @@ impl AttachedHooks {
         self.hooks.is_empty()
     }
 
-    pub(crate) fn push(&mut self, mut hook: AttachedHook) {
-        hook.seq = self.next_seq;
-        self.next_seq += 1;
-        self.hooks.push(Arc::new(hook));
+    /// Adds `hook`, or replaces the hook of the same component, type and name in place.
+    pub(crate) fn put(&mut self, mut hook: AttachedHook) {
+        let existing =
+            self.hooks.iter().position(|h| h.root == hook.root && h.hook_type == hook.hook_type && h.name == hook.name);
+        match existing {
+            Some(i) => {
+                hook.seq = self.hooks[i].seq;
+                hook.stats = self.hooks[i].stats.clone();
+                self.hooks[i] = Arc::new(hook);
+            }
+            None => {
+                hook.seq = self.next_seq;
+                self.next_seq += 1;
+                self.hooks.push(Arc::new(hook));
+            }
+        }
+    }
+
+    fn position(&self, root: TypeId, hook_type: TypeId, name: &str) -> Option<usize> {
+        self.hooks.iter().position(|h| h.root == root && h.hook_type == hook_type && h.name == name)
+    }
+
+    /// Enables or disables the attached hook `name`; `false` when there is none.
+    pub(crate) fn set_attached_enabled(&mut self, root: TypeId, hook_type: TypeId, name: &str, on: bool) -> bool {
+        let Some(i) = self.position(root, hook_type, name) else { return false };
+        if self.hooks[i].enabled != on {
+            let mut hook = (*self.hooks[i]).clone();
+            hook.enabled = on;
+            self.hooks[i] = Arc::new(hook);
+        }
+        true
+    }
+
+    /// Enables or disables a static hook by method name.
+    pub(crate) fn set_static_enabled(&mut self, root: TypeId, hook_type: TypeId, method: &'static str, on: bool) {
+        self.disabled.retain(|(r, t, m)| !(*r == root && *t == hook_type && m == method));
+        if !on {
+            self.disabled.push((root, hook_type, Cow::Borrowed(method)));
+        }
+    }
+
+    /// Removes the attached hook `name`; `false` when there is none.
+    pub(crate) fn remove(&mut self, root: TypeId, hook_type: TypeId, name: &str) -> bool {
+        let Some(i) = self.position(root, hook_type, name) else { return false };
+        self.hooks.remove(i);
+        true
     }
 
     /// The hooks of one hook type attached to `root`, in attach order. Cloned out so that a hook
@@ -75,6 +247,37 @@ impl AttachedHooks {
 
     pub(crate) fn of_root(&self, root: TypeId) -> impl Iterator<Item = &AttachedHook> {
         self.hooks.iter().filter(move |h| h.root == root).map(|h| &**h)
+    }
+
+    /// The static hooks of one type that `root` disabled (method names).
+    pub(crate) fn disabled_static(&self, root: TypeId, hook_type: TypeId) -> Vec<Cow<'static, str>> {
+        self.disabled.iter().filter(|(r, t, _)| *r == root && *t == hook_type).map(|(_, _, m)| m.clone()).collect()
+    }
+
+    /// Turns statistics of static hooks on (attached hooks always have theirs).
+    pub(crate) fn enable_stats(&mut self) {
+        self.static_stats.get_or_insert_with(Vec::new);
+    }
+
+    /// The statistics of a static hook, made on first use; `None` while stats are off.
+    pub(crate) fn static_stats(&mut self, key: StaticKey) -> Option<Arc<HookStats>> {
+        let all = self.static_stats.as_mut()?;
+        if let Some((_, stats)) = all.iter().find(|(k, _)| *k == key) {
+            return Some(stats.clone());
+        }
+        let stats = Arc::new(HookStats::default());
+        all.push((key, stats.clone()));
+        Some(stats)
+    }
+
+    /// The statistics of a static hook, if kept.
+    pub(crate) fn peek_static_stats(&self, key: StaticKey) -> Option<&HookStats> {
+        self.static_stats.as_ref()?.iter().find(|(k, _)| *k == key).map(|(_, s)| &**s)
+    }
+
+    /// Whether stats of static hooks are on.
+    pub(crate) fn stats_on(&self) -> bool {
+        self.static_stats.is_some()
     }
 }
 

@@ -6,12 +6,13 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::time::Duration;
 
-use crate::attach::{AttachedFn, AttachedHook, AttachedHooks};
+use crate::attach::{AttachedFn, AttachedHook, AttachedHooks, HookSpec};
 use crate::error::{HookError, MultiError};
 use crate::hook::HookType;
 use crate::params::{IntoParams, ParamValue};
 use crate::registry::{Location, Provided, Table, Walker};
-use crate::run::{run_hook_at, run_hooks, RunOptions};
+use crate::report::{RunReport, RunSpec};
+use crate::run::{run_hook_at, run_hooks, run_hooks_report, RunOptions};
 use crate::shim::{HookFuture, IntoHookResult, Step};
 
 /// A type whose methods can be hooks. Implemented by `#[derive(Hooks)]`; the hidden items are the
@@ -68,6 +69,14 @@ pub struct HookInfo {
     pub location: Option<Location>,
     /// Whether the hook was attached at run time.
     pub attached: bool,
+    /// Its context tags (attached hooks; static hooks have none and run in every context).
+    pub tags: Vec<String>,
+    /// Whether it runs (see `disable_hook`).
+    pub enabled: bool,
+    /// How often it ran, while stats were kept (`enable_stats`, or reports for attached hooks).
+    pub calls: u64,
+    /// Its total time over those calls.
+    pub total_time: Duration,
 }
 
 /// Running, listing and attaching hooks: available on every [`Hooks`] type.
@@ -209,11 +218,91 @@ pub trait HooksMixin: Hooks {
         F: Fn(&mut Self, &H::Arg) -> Out + Send + Sync + 'static,
         Out: IntoHookResult,
     {
+        self.attach_hook_with::<H, F, Out>(HookSpec::new(name).params(params), f)
+    }
+
+    /// Attaches (or replaces, by name) a plain-`fn` hook of type `H` as `spec` says: priority,
+    /// context tags, enabled, error handler, params. Static and attached hooks form one ordered
+    /// list: at equal priority, attached hooks come after static ones, in attach order; a
+    /// replaced hook keeps its place and takes the new priority.
+    ///
+    /// ```
+    /// # use hooks_core::{hook_type, HooksMixin, HookSpec};
+    /// # use hooks_core::__doc_component as component;
+    /// hook_type!(pub UserCreated(String));
+    /// # component!(App, UserCreated);
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let mut app = App::default();
+    /// app.attach_hook_with::<UserCreated, _, _>(HookSpec::new("welcome").priority(10), |a: &mut App, _: &String| a.total += 1)?;
+    /// app.attach_hook_with::<UserCreated, _, _>(HookSpec::new("welcome").priority(1), |a: &mut App, _: &String| a.total += 10)?;
+    /// app.run_hooks_with::<UserCreated>(&"ada".to_owned()).await.unwrap();
+    /// assert_eq!(app.total, 10, "replaced by name: one hook");
+    /// assert_eq!(app.hooks::<UserCreated>()[0].priority, 1);
+    /// # Ok::<(), hooks_core::HookError>(()) }).unwrap();
+    /// ```
+    fn attach_hook_with<H, F, Out>(&mut self, spec: HookSpec, f: F) -> Result<(), HookError>
+    where
+        H: HookType,
+        F: Fn(&mut Self, &H::Arg) -> Out + Send + Sync + 'static,
+        Out: IntoHookResult,
+    {
         let call: AttachedFn<Self> = Box::new(move |this: &mut Self, arg: &dyn Any| match arg.downcast_ref() {
             Some(arg) => Step::Done(f(this, arg).into_hook_result()),
             None => Step::mismatch(Self::NAME, "argument"),
         });
-        attach::<Self, H>(self, name.into(), call, params.into_params(), 0, false)
+        attach::<Self, H>(self, spec, call, false)
+    }
+
+    /// Enables the hook of type `H` named `name` (an attached hook, or a static hook by method
+    /// name); [`HookError::UnknownHook`] when there is none.
+    fn enable_hook<H: HookType>(&mut self, name: &str) -> Result<(), HookError> {
+        set_enabled::<Self, H>(self, name, true)
+    }
+
+    /// Disables the hook of type `H` named `name`: it stays listed (`enabled: false`), and runs
+    /// report it as `Outcome::Disabled` without running it.
+    fn disable_hook<H: HookType>(&mut self, name: &str) -> Result<(), HookError> {
+        set_enabled::<Self, H>(self, name, false)
+    }
+
+    /// Removes the attached hook of type `H` named `name`. Static hooks cannot be removed (disable
+    /// them); an unknown name is [`HookError::UnknownHook`].
+    fn remove_hook<H: HookType>(&mut self, name: &str) -> Result<(), HookError> {
+        let (owner, hook_type) = (Self::NAME, H::NAME);
+        let unknown = || HookError::UnknownHook { owner, method: Cow::Owned(name.to_owned()), hook_type };
+        let is_static = Self::__hooks_table().of(TypeId::of::<H>()).iter().any(|h| h.reg.method == name);
+        let store = self.__hooks_attached_mut().ok_or_else(unknown)?;
+        if store.remove(TypeId::of::<Self>(), TypeId::of::<H>(), name) {
+            Ok(())
+        } else if is_static {
+            Err(HookError::StaticHook { owner, method: Cow::Owned(name.to_owned()), hook_type })
+        } else {
+            Err(unknown())
+        }
+    }
+
+    /// Turns on call counts and total times for every hook of this instance (attached hooks'
+    /// are also kept by every `run_hooks_report`); read them in [`HookInfo::calls`] and
+    /// [`HookInfo::total_time`]. Needs an [`AttachedHooks`] (itself or in a base).
+    fn enable_stats(&mut self) -> Result<(), HookError> {
+        let store = self.__hooks_attached_mut().ok_or(HookError::NoAttachStorage {
+            owner: Self::NAME,
+            method: Cow::Borrowed("enable_stats"),
+            hook_type: "*",
+        })?;
+        store.enable_stats();
+        Ok(())
+    }
+
+    /// Runs every hook of type `H` with `arg` as `spec` says (a context, first value, reversed)
+    /// and reports each hook: outcome (ok, failed, panicked, timed out, stopped, disabled,
+    /// filtered, not reached), time and value.
+    fn run_hooks_report<'a, H: HookType>(
+        &'a mut self,
+        arg: &'a H::Arg,
+        spec: RunSpec,
+    ) -> impl Future<Output = RunReport> + Send + 'a {
+        async move { run_hooks_report::<Self, H>(self, arg, &spec).await }
     }
 
     /// Attaches an async hook: `f` returns a boxed future borrowing the instance and the argument.
@@ -255,7 +344,7 @@ pub trait HooksMixin: Hooks {
             }
             None => Step::mismatch(Self::NAME, "argument"),
         });
-        attach::<Self, H>(self, name.into(), call, params.into_params(), 0, true)
+        attach::<Self, H>(self, HookSpec::new(name).params(params), call, true)
     }
 }
 
@@ -263,36 +352,61 @@ impl<T: Hooks> HooksMixin for T {}
 
 fn attach<R: Hooks, H: HookType>(
     this: &mut R,
-    name: Cow<'static, str>,
+    spec: HookSpec,
     call: AttachedFn<R>,
-    params: Vec<ParamValue>,
-    priority: i32,
     is_async: bool,
 ) -> Result<(), HookError> {
     let (owner, hook_type) = (R::NAME, H::NAME);
     if !R::PROVIDED.contains(H::KEY) {
-        return Err(HookError::Unsupported { owner, method: name, hook_type });
+        return Err(HookError::Unsupported { owner, method: spec.name, hook_type });
     }
     let Some(store) = this.__hooks_attached_mut() else {
-        return Err(HookError::NoAttachStorage { owner, method: name, hook_type });
+        return Err(HookError::NoAttachStorage { owner, method: spec.name, hook_type });
     };
-    store.push(AttachedHook {
+    store.put(AttachedHook {
         root: TypeId::of::<R>(),
         hook_type: TypeId::of::<H>(),
         hook_name: hook_type,
         owner,
-        name,
-        priority,
+        name: spec.name,
+        priority: spec.priority,
         seq: 0,
-        params,
+        params: spec.params,
+        tags: spec.tags,
+        enabled: spec.enabled,
+        on_error: spec.on_error,
         is_async,
-        call: Box::new(call),
+        stats: Default::default(),
+        call: std::sync::Arc::new(call),
     });
     Ok(())
 }
 
+fn set_enabled<R: Hooks, H: HookType>(this: &mut R, name: &str, on: bool) -> Result<(), HookError> {
+    let (owner, hook_type) = (R::NAME, H::NAME);
+    let unknown = || HookError::UnknownHook { owner, method: Cow::Owned(name.to_owned()), hook_type };
+    let (root, ty) = (TypeId::of::<R>(), TypeId::of::<H>());
+    let method = R::__hooks_table().of(ty).iter().map(|h| h.reg.method).find(|m| *m == name);
+    let store = this.__hooks_attached_mut().ok_or_else(unknown)?;
+    if store.set_attached_enabled(root, ty, name, on) {
+        return Ok(());
+    }
+    let method = method.ok_or_else(unknown)?;
+    store.set_static_enabled(root, ty, method, on);
+    Ok(())
+}
+
 fn static_info<R: Hooks>(root: &R, hook: &crate::registry::StaticHook<R>) -> HookInfo {
-    HookInfo { params: hook.params(root), ..info_of(hook.reg) }
+    let reg = hook.reg;
+    let (mut enabled, mut calls, mut total_time) = (true, 0, Duration::ZERO);
+    if let Some(store) = root.__hooks_attached() {
+        let (r, t) = (TypeId::of::<R>(), (reg.hook_type)());
+        enabled = !store.disabled_static(r, t).iter().any(|m| m == reg.method);
+        if let Some(stats) = store.peek_static_stats((r, t, reg.owner_name, reg.method)) {
+            (calls, total_time) = (stats.calls(), stats.total());
+        }
+    }
+    HookInfo { params: hook.params(root), enabled, calls, total_time, ..info_of(reg) }
 }
 
 fn info_of(reg: &crate::registry::Registration) -> HookInfo {
@@ -307,6 +421,10 @@ fn info_of(reg: &crate::registry::Registration) -> HookInfo {
         is_async: reg.is_async,
         location: Some(reg.location),
         attached: false,
+        tags: Vec::new(),
+        enabled: true,
+        calls: 0,
+        total_time: Duration::ZERO,
     }
 }
 
@@ -322,5 +440,9 @@ fn attached_info(hook: &AttachedHook) -> HookInfo {
         is_async: hook.is_async,
         location: None,
         attached: true,
+        tags: hook.tags.iter().map(|t| t.to_string()).collect(),
+        enabled: hook.enabled,
+        calls: hook.stats.calls(),
+        total_time: hook.stats.total(),
     }
 }

@@ -62,6 +62,28 @@ pub enum HookError {
         /// The hook type's name.
         hook_type: &'static str,
     },
+    /// No hook of that type has that name (`enable_hook`, `disable_hook`, `remove_hook`).
+    #[error("`{owner}` has no {hook_type} hook named `{method}`")]
+    UnknownHook {
+        /// The component type.
+        owner: &'static str,
+        /// The name asked for.
+        method: Cow<'static, str>,
+        /// The hook type's name.
+        hook_type: &'static str,
+    },
+    /// A static hook cannot be removed at run time.
+    #[error(
+        "`{owner}::{method}` ({hook_type}) is a static hook and cannot be removed; disable it with `disable_hook`"
+    )]
+    StaticHook {
+        /// The component type.
+        owner: &'static str,
+        /// The method.
+        method: Cow<'static, str>,
+        /// The hook type's name.
+        hook_type: &'static str,
+    },
     /// `attach_hook` on a component that has no [`AttachedHooks`](crate::AttachedHooks) to keep it in.
     #[error(
         "`{owner}` has nowhere to keep run-time hooks (hook `{method}`, {hook_type}); embed a runtime \
@@ -85,7 +107,9 @@ impl HookError {
             | HookError::Panicked { owner, .. }
             | HookError::TimedOut { owner, .. }
             | HookError::Unsupported { owner, .. }
-            | HookError::NoAttachStorage { owner, .. } => owner,
+            | HookError::NoAttachStorage { owner, .. }
+            | HookError::UnknownHook { owner, .. }
+            | HookError::StaticHook { owner, .. } => owner,
         }
     }
 
@@ -96,7 +120,9 @@ impl HookError {
             | HookError::Panicked { method, .. }
             | HookError::TimedOut { method, .. }
             | HookError::Unsupported { method, .. }
-            | HookError::NoAttachStorage { method, .. } => method,
+            | HookError::NoAttachStorage { method, .. }
+            | HookError::UnknownHook { method, .. }
+            | HookError::StaticHook { method, .. } => method,
         }
     }
 
@@ -107,7 +133,9 @@ impl HookError {
             | HookError::Panicked { hook_type, .. }
             | HookError::TimedOut { hook_type, .. }
             | HookError::Unsupported { hook_type, .. }
-            | HookError::NoAttachStorage { hook_type, .. } => hook_type,
+            | HookError::NoAttachStorage { hook_type, .. }
+            | HookError::UnknownHook { hook_type, .. }
+            | HookError::StaticHook { hook_type, .. } => hook_type,
         }
     }
 }

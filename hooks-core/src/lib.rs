@@ -19,18 +19,20 @@ mod hook;
 mod order;
 mod params;
 mod registry;
+mod report;
 mod run;
 mod shim;
 mod state;
 
-pub use attach::AttachedHooks;
+pub use attach::{AttachedHooks, ErrorHandler, HookSpec, HookStats};
 pub use component::{HookInfo, Hooks, HooksMixin};
 pub use error::{BoxError, HookError, MultiError};
 pub use hook::{BackgroundTask, ErrorPolicy, HookType, OnInit, OnStart, OnStateChange, OnStop, StateChange, TaskSpec};
 pub use params::{IntoInterval, IntoParams, Key, KeyValue, Param, ParamValue};
 pub use registry::{registrations, registrations_of, Location, Provided};
+pub use report::{HookRun, Outcome, RunReport, RunSpec};
 pub use run::RunOptions;
-pub use shim::{HookFuture, HookResult, IntoHookResult, Step};
+pub use shim::{Control, HookFuture, HookResult, HookValue, IntoHookResult, Step};
 pub use state::{LifecycleState, StopReason};
 
 /// What generated code names. Not a public API.

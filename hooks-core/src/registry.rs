@@ -290,7 +290,7 @@ mod tests {
         match this.downcast_mut::<Probe>() {
             Some(p) => {
                 p.total = p.total * 10 + digit;
-                Step::Done(Ok(()))
+                Step::Done(Ok(crate::HookValue::Unit))
             }
             None => Step::mismatch("Probe", "receiver"),
         }

@@ -1,22 +1,29 @@
-//! Running the hooks of one type on one instance: order, error policy, panics, timeouts, tracing.
+//! Running the hooks of one type on one instance: order, enabled and context filters, error
+//! policy, control values, panics, timeouts, statistics, tracing.
 //!
-//! The hot path is a plain loop: call the shim (under `catch_unwind`), and when a plain `fn` hook
-//! succeeded, go on. Only an `async fn` hook's future and a failure take the slower paths.
+//! One loop serves both `run_hooks` (which records failures only) and `run_hooks_report` (which
+//! records every hook); it is generic over what it records, so the plain run pays for nothing it
+//! does not use. On the hot path a plain `fn` hook that succeeds costs its shim call and a few
+//! branches; an `async fn` hook's future is awaited as is unless it has a timeout or `debug`
+//! spans are on.
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use tracing::Instrument;
 
-use crate::attach::AttachedFn;
+use crate::attach::{AttachedFn, HookStats};
 use crate::component::Hooks;
 use crate::error::{panic_message, BoxError, HookError, MultiError};
 use crate::hook::{ErrorPolicy, HookType};
 use crate::order::{run_order, Scheduled};
-use crate::shim::{HookFuture, Step};
+use crate::report::{HookRun, Outcome, RunReport, RunSpec};
+use crate::shim::{Control, HookResult, HookValue, Step};
 
 /// How a run goes beyond its hook type's defaults.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,55 +35,203 @@ pub struct RunOptions {
     pub timeout_cap: Option<Duration>,
 }
 
-/// Runs every hook of type `H` on `this` with `arg`, in order (or exactly reversed), applying `H`'s
-/// error policy. Static and attached hooks are one ordered list.
+/// What a run keeps of each hook.
+trait Record {
+    /// Time every hook.
+    const TIMED: bool;
+    /// The run's context, if it names one.
+    fn context(&self) -> Option<&str>;
+    /// Stop after the first hook that returns a value.
+    fn first_value(&self) -> bool;
+    fn skipped<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome);
+    fn ran<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome, value: Option<HookValue>, took: Duration);
+}
+
+/// `run_hooks`: failures only.
+impl Record for MultiError {
+    const TIMED: bool = false;
+    fn context(&self) -> Option<&str> {
+        None
+    }
+    fn first_value(&self) -> bool {
+        false
+    }
+    fn skipped<R>(&mut self, _: &Scheduled<'_, R>, _: Outcome) {}
+    fn ran<R>(&mut self, _: &Scheduled<'_, R>, outcome: Outcome, _: Option<HookValue>, _: Duration) {
+        if let Outcome::Failed(error) = outcome {
+            self.push(error);
+        }
+    }
+}
+
+/// `run_hooks_report`: everything.
+struct Reporting<'s> {
+    spec: &'s RunSpec,
+    report: RunReport,
+}
+
+impl Record for Reporting<'_> {
+    const TIMED: bool = true;
+    fn context(&self) -> Option<&str> {
+        self.spec.context.as_deref()
+    }
+    fn first_value(&self) -> bool {
+        self.spec.first_value
+    }
+    fn skipped<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome) {
+        self.ran(hook, outcome, None, Duration::ZERO);
+    }
+    fn ran<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome, value: Option<HookValue>, took: Duration) {
+        let (owner, name) = names(hook);
+        let value = match value {
+            Some(HookValue::Value(v)) => Some(v),
+            _ => None,
+        };
+        self.report.hooks.push(HookRun { owner, name, outcome, duration: took, value });
+    }
+}
+
+/// Runs every hook of type `H` on `this` with `arg`; returns every failure.
 pub(crate) async fn run_hooks<R: Hooks, H: HookType>(
     this: &mut R,
     arg: &H::Arg,
     options: RunOptions,
 ) -> Result<(), MultiError> {
-    let statics = R::__hooks_table().of(TypeId::of::<H>());
-    let attached =
-        this.__hooks_attached().map(|a| a.snapshot(TypeId::of::<R>(), TypeId::of::<H>())).unwrap_or_default();
     let mut errors = MultiError::default();
-    for hook in run_order(statics, &attached, options.reversed) {
-        let failure = match call(this, &hook, arg) {
-            Ok(Step::Done(Ok(()))) => continue,
-            Ok(Step::Done(Err(error))) => Failure::Error(error),
-            Ok(Step::Pending(future)) => match settle::<H, R>(&hook, future, options.timeout_cap).await {
-                Ok(()) => continue,
-                Err(failure) => failure,
-            },
-            Err(payload) => Failure::Panic(panic_message(&*payload)),
-        };
-        errors.push(attribute::<H, R>(&hook, options.timeout_cap, failure));
-        if H::POLICY == ErrorPolicy::FailFast {
-            break;
-        }
-    }
+    run::<R, H, _>(this, arg, options, &mut errors).await;
     errors.into_result()
 }
 
-/// Runs the hook of type `H` at `position` in run order (as listed by `hooks::<H>()`).
+/// Runs every hook of type `H` on `this` with `arg` as `spec` says; reports every hook.
+pub(crate) async fn run_hooks_report<R: Hooks, H: HookType>(this: &mut R, arg: &H::Arg, spec: &RunSpec) -> RunReport {
+    let options = RunOptions { reversed: spec.reversed, timeout_cap: spec.timeout_cap };
+    let mut reporting = Reporting { spec, report: RunReport::new(H::NAME) };
+    run::<R, H, _>(this, arg, options, &mut reporting).await;
+    reporting.report
+}
+
+/// The loop: in order (static and attached hooks as one list), skipping disabled and filtered
+/// hooks, applying `H`'s error policy and `Control::Stop`.
+async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, options: RunOptions, rec: &mut Rec) {
+    let (root, hook_type) = (TypeId::of::<R>(), TypeId::of::<H>());
+    let statics = R::__hooks_table().of(hook_type);
+    let (attached, disabled, static_stats) = match this.__hooks_attached_mut() {
+        None => (Vec::new(), Vec::new(), Vec::new()),
+        Some(store) => {
+            let stats = if store.stats_on() {
+                statics
+                    .iter()
+                    .filter_map(|h| store.static_stats((root, hook_type, h.reg.owner_name, h.reg.method)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            (store.snapshot(root, hook_type), store.disabled_static(root, hook_type), stats)
+        }
+    };
+    let stats_on = !static_stats.is_empty() || (Rec::TIMED && !attached.is_empty());
+    let mut stopped = false;
+    for hook in run_order(statics, &attached, options.reversed) {
+        if stopped {
+            rec.skipped(&hook, Outcome::NotReached);
+            continue;
+        }
+        if let Some(skip) = skip(&hook, &disabled, rec.context()) {
+            rec.skipped(&hook, skip);
+            continue;
+        }
+        let start = (Rec::TIMED || stats_on).then(Instant::now);
+        let result = match call(this, &hook, arg) {
+            Ok(Step::Done(Ok(HookValue::Unit))) if !Rec::TIMED && !stats_on => continue,
+            Ok(Step::Done(Ok(value))) => Ok(value),
+            Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
+            Ok(Step::Pending(future)) => settle::<H, R>(&hook, future, options.timeout_cap).await,
+            Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
+        };
+        let took = start.map(|s| s.elapsed()).unwrap_or_default();
+        if let Some(stats) = stats_of(&hook, statics, &static_stats) {
+            stats.record(took);
+        }
+        match result {
+            Ok(HookValue::Control(Control::Stop(reason))) => {
+                stopped = true;
+                rec.ran(&hook, Outcome::Stopped(reason), None, took);
+            }
+            Ok(value) => {
+                stopped = rec.first_value() && matches!(value, HookValue::Value(_));
+                rec.ran(&hook, Outcome::Ok, Some(value), took);
+            }
+            Err(failure) => {
+                let error = attribute::<H, R>(&hook, options.timeout_cap, failure);
+                if let Scheduled::Attached(h) = &hook {
+                    if let Some(handler) = &h.on_error {
+                        handler(&error);
+                    }
+                }
+                stopped = H::POLICY == ErrorPolicy::FailFast;
+                rec.ran(&hook, Outcome::Failed(error), None, took);
+            }
+        }
+    }
+}
+
+/// Why a hook is not run: disabled, or tagged with other contexts than the run's.
+#[inline]
+fn skip<R>(hook: &Scheduled<'_, R>, disabled: &[Cow<'static, str>], context: Option<&str>) -> Option<Outcome> {
+    match hook {
+        Scheduled::Static(h) => {
+            (!disabled.is_empty() && disabled.iter().any(|m| m == h.reg.method)).then_some(Outcome::Disabled)
+        }
+        Scheduled::Attached(h) if !h.enabled => Some(Outcome::Disabled),
+        Scheduled::Attached(h) => match context {
+            Some(ctx) if !h.tags.is_empty() && !h.tags.iter().any(|t| t == ctx) => Some(Outcome::Filtered),
+            _ => None,
+        },
+    }
+}
+
+/// The statistics a hook's time goes to, if stats are on for it.
+fn stats_of<'s, R>(
+    hook: &'s Scheduled<'_, R>,
+    statics: &[crate::registry::StaticHook<R>],
+    static_stats: &'s [Arc<HookStats>],
+) -> Option<&'s Arc<HookStats>> {
+    match hook {
+        Scheduled::Attached(h) => Some(&h.stats),
+        Scheduled::Static(h) if !static_stats.is_empty() => {
+            // `h` points into `statics`: its index, from the addresses (no search).
+            let offset =
+                (*h as *const crate::registry::StaticHook<R> as usize).checked_sub(statics.as_ptr() as usize)?;
+            static_stats.get(offset / std::mem::size_of::<crate::registry::StaticHook<R>>().max(1))
+        }
+        Scheduled::Static(_) => None,
+    }
+}
+
+/// Runs the hook of type `H` at `position` in run order (as listed by `hooks::<H>()`); a disabled
+/// hook is skipped (`Ok`). A `Control` it returns has no run to stop.
 pub(crate) async fn run_hook_at<R: Hooks, H: HookType>(
     this: &mut R,
     position: usize,
     arg: &H::Arg,
 ) -> Option<Result<(), HookError>> {
-    let statics = R::__hooks_table().of(TypeId::of::<H>());
-    let attached =
-        this.__hooks_attached().map(|a| a.snapshot(TypeId::of::<R>(), TypeId::of::<H>())).unwrap_or_default();
+    let (root, hook_type) = (TypeId::of::<R>(), TypeId::of::<H>());
+    let statics = R::__hooks_table().of(hook_type);
+    let (attached, disabled) = this
+        .__hooks_attached()
+        .map(|a| (a.snapshot(root, hook_type), a.disabled_static(root, hook_type)))
+        .unwrap_or_default();
     let hook = run_order(statics, &attached, false).nth(position)?;
-    let failure = match call(this, &hook, arg) {
-        Ok(Step::Done(Ok(()))) => return Some(Ok(())),
-        Ok(Step::Done(Err(error))) => Failure::Error(error),
-        Ok(Step::Pending(future)) => match settle::<H, R>(&hook, future, None).await {
-            Ok(()) => return Some(Ok(())),
-            Err(failure) => failure,
-        },
-        Err(payload) => Failure::Panic(panic_message(&*payload)),
+    if skip(&hook, &disabled, None).is_some() {
+        return Some(Ok(()));
+    }
+    let result = match call(this, &hook, arg) {
+        Ok(Step::Done(Ok(_))) => return Some(Ok(())),
+        Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
+        Ok(Step::Pending(future)) => settle::<H, R>(&hook, future, None).await,
+        Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
     };
-    Some(Err(attribute::<H, R>(&hook, None, failure)))
+    Some(result.map(drop).map_err(|failure| attribute::<H, R>(&hook, None, failure)))
 }
 
 /// Calls a hook's shim, catching a panic raised before its first `.await` (or in a plain `fn`).
@@ -113,14 +268,14 @@ enum Failure {
 #[inline]
 async fn settle<H: HookType, R>(
     hook: &Scheduled<'_, R>,
-    future: HookFuture<'_>,
+    future: impl Future<Output = HookResult> + Send,
     timeout_cap: Option<Duration>,
-) -> Result<(), Failure> {
+) -> Result<HookValue, Failure> {
     if timeout_of(hook, timeout_cap).is_some() || tracing::level_enabled!(tracing::Level::DEBUG) {
         return drive::<H, R>(hook, future, timeout_cap).await;
     }
     match AssertUnwindSafe(future).catch_unwind().await {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(Failure::Error(error)),
         Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
     }
@@ -129,9 +284,9 @@ async fn settle<H: HookType, R>(
 /// Drives an async hook's future: catches its panics, applies its timeout, runs it in its span.
 async fn drive<H: HookType, R>(
     hook: &Scheduled<'_, R>,
-    future: HookFuture<'_>,
+    future: impl Future<Output = HookResult> + Send,
     timeout_cap: Option<Duration>,
-) -> Result<(), Failure> {
+) -> Result<HookValue, Failure> {
     let (owner, method) = names(hook);
     let span = tracing::debug_span!("hook", owner, method = &*method, hook_type = H::NAME);
     let future = AssertUnwindSafe(future).catch_unwind();
@@ -146,7 +301,7 @@ async fn drive<H: HookType, R>(
         None => future.instrument(span).await,
     };
     match caught {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(Failure::Error(error)),
         Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
     }

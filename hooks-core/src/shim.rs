@@ -9,8 +9,79 @@ use std::pin::Pin;
 
 use crate::error::BoxError;
 
-/// What one hook produced: `Ok(())` or its error.
-pub type HookResult = Result<(), BoxError>;
+/// What one hook produced: a [`HookValue`] or its error.
+pub type HookResult = Result<HookValue, BoxError>;
+
+/// What a hook returned, besides success: nothing, a [`Control`], or a value kept for the run's
+/// report (`RunReport::values`).
+pub enum HookValue {
+    /// `()`, or `Ok(())`.
+    Unit,
+    /// A control value: `Control::Stop` ends the run after this hook.
+    Control(Control),
+    /// Any other `Ok` value.
+    Value(Box<dyn Any + Send + Sync>),
+}
+
+impl HookValue {
+    /// Classifies `value`: `()` and [`Control`] are recognised without allocating (the type test
+    /// is resolved at compile time); anything else is boxed.
+    #[inline]
+    pub fn of<T: Any + Send + Sync>(value: T) -> Self {
+        if std::any::TypeId::of::<T>() == std::any::TypeId::of::<()>() {
+            return HookValue::Unit;
+        }
+        let mut slot = Some(value);
+        if let Some(control) = (&mut slot as &mut dyn Any).downcast_mut::<Option<Control>>().and_then(Option::take) {
+            return HookValue::Control(control);
+        }
+        match slot {
+            Some(value) => HookValue::Value(Box::new(value)),
+            None => HookValue::Unit,
+        }
+    }
+}
+
+impl std::fmt::Debug for HookValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HookValue::Unit => f.write_str("Unit"),
+            HookValue::Control(c) => write!(f, "Control({c:?})"),
+            HookValue::Value(_) => f.write_str("Value(..)"),
+        }
+    }
+}
+
+/// What a hook may return to steer the run it is part of: a pre-operation hook vetoes the
+/// operation it guards with `Control::Stop`, and no later hook of the run is called.
+///
+/// ```
+/// use hooks_core::Control;
+///
+/// fn validate(size: usize) -> Control {
+///     if size > 100 { Control::stop("checkpoint too large") } else { Control::Continue }
+/// }
+/// assert!(validate(500).is_stop());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Control {
+    /// Go on with the next hook.
+    Continue,
+    /// Stop the run here; the reason is reported.
+    Stop(String),
+}
+
+impl Control {
+    /// `Control::Stop` with `reason`.
+    pub fn stop(reason: impl Into<String>) -> Self {
+        Control::Stop(reason.into())
+    }
+
+    /// Whether this is `Stop`.
+    pub fn is_stop(&self) -> bool {
+        matches!(self, Control::Stop(_))
+    }
+}
 
 /// A boxed hook future.
 pub type HookFuture<'a> = Pin<Box<dyn Future<Output = HookResult> + Send + 'a>>;
@@ -36,7 +107,8 @@ pub type Shim = for<'a> fn(&'a mut dyn Any, &'a dyn Any) -> Step<'a>;
 
 /// Converts what a hook method returns into a [`HookResult`].
 ///
-/// Implemented for `()` and for `Result<T, E>` with any `T` and any `E` that converts into a boxed
+/// Implemented for `()`, [`Control`], and `Result<T, E>` with any `T: Send + Sync + 'static` (kept
+/// as the hook's value; `()` and `Control` are recognised) and any `E` that converts into a boxed
 /// error (every `std::error::Error + Send + Sync + 'static`, `String`, `&'static str`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a valid hook return type",
@@ -51,13 +123,20 @@ pub trait IntoHookResult {
 impl IntoHookResult for () {
     #[inline]
     fn into_hook_result(self) -> HookResult {
-        Ok(())
+        Ok(HookValue::Unit)
     }
 }
 
-impl<T, E: Into<BoxError>> IntoHookResult for Result<T, E> {
+impl IntoHookResult for Control {
     #[inline]
     fn into_hook_result(self) -> HookResult {
-        self.map(drop).map_err(Into::into)
+        Ok(HookValue::Control(self))
+    }
+}
+
+impl<T: Any + Send + Sync, E: Into<BoxError>> IntoHookResult for Result<T, E> {
+    #[inline]
+    fn into_hook_result(self) -> HookResult {
+        self.map(HookValue::of).map_err(Into::into)
     }
 }

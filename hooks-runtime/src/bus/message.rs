@@ -4,7 +4,7 @@ use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use hooks_core::{BoxError, HookResult, Key, KeyValue};
+use hooks_core::{BoxError, HookResult, HookValue, Key, KeyValue};
 
 /// A message: a type key (the user's enum or a topic string) and a typed payload. Cheap to clone
 /// (the payload is shared), so one message can go to every subscriber.
@@ -171,7 +171,7 @@ pub trait IntoResponse {
 impl IntoResponse for () {
     fn respond_to(self, call: &Call) -> HookResult {
         call.respond(Response::new(()));
-        Ok(())
+        Ok(HookValue::Unit)
     }
 }
 
@@ -179,7 +179,7 @@ impl<T: Any + Send + Sync, E: Into<BoxError>> IntoResponse for Result<T, E> {
     fn respond_to(self, call: &Call) -> HookResult {
         let value = self.map_err(Into::into)?;
         call.respond(Response::new(value));
-        Ok(())
+        Ok(HookValue::Unit)
     }
 }
 
