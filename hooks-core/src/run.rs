@@ -12,7 +12,10 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock: the same as std's, except that tests on a paused clock measure simulated time.
+use tokio::time::Instant;
 
 use futures_util::FutureExt;
 use tracing::Instrument;

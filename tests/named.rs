@@ -1,0 +1,234 @@
+//! Named run-time hooks (issue "named hooks"): one ordered list with the static hooks, managed by
+//! name, filtered by context, reported hook by hook, steered by control values.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hooks_runtime::prelude::*;
+use hooks_runtime::{Control, HookSpec, Outcome, RunSpec};
+
+#[derive(Debug, Clone)]
+struct User {
+    name: String,
+}
+
+hook_type!(UserCreated(User));
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+#[derive(Hooks, Default)]
+#[provides_hooks(UserCreated)]
+struct Users {
+    #[hooks(base)]
+    service: Service,
+    log: Log,
+}
+
+#[hooks]
+impl Users {
+    #[hook(UserCreated, priority = 10)]
+    fn audit(&mut self, user: &User) {
+        self.log.lock().unwrap().push(format!("audit {}", user.name));
+    }
+
+    #[hook(UserCreated)]
+    fn index(&mut self, user: &User) -> Result<usize, std::io::Error> {
+        self.log.lock().unwrap().push("index".into());
+        Ok(user.name.len())
+    }
+}
+
+fn users() -> (Users, Log) {
+    let log = Log::default();
+    (Users { log: log.clone(), ..Users::default() }, log)
+}
+
+fn logger(log: &Log, line: &'static str) -> impl Fn(&mut Users, &User) + Send + Sync + 'static {
+    let log = log.clone();
+    move |_: &mut Users, _: &User| log.lock().unwrap().push(line.to_owned())
+}
+
+fn ada() -> User {
+    User { name: "ada".into() }
+}
+
+fn taken(log: &Log) -> Vec<String> {
+    std::mem::take(&mut *log.lock().unwrap())
+}
+
+#[tokio::test]
+async fn static_and_run_time_hooks_interleave_by_priority_in_one_run() {
+    let (mut u, log) = users();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("wallet").priority(5), logger(&log, "wallet")).unwrap();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("transactions").priority(15), logger(&log, "transactions"))
+        .unwrap();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("early").priority(-1), logger(&log, "early")).unwrap();
+    u.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
+    assert_eq!(taken(&log), ["early", "index", "wallet", "audit ada", "transactions"]);
+}
+
+#[tokio::test]
+async fn registering_an_existing_name_replaces_that_hook_in_place_and_takes_the_new_priority() {
+    let (mut u, log) = users();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("a"), logger(&log, "a")).unwrap();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("b"), logger(&log, "b")).unwrap();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("a"), logger(&log, "a2")).unwrap();
+    let named: Vec<_> = u.hooks::<UserCreated>().into_iter().filter(|h| h.attached).map(|h| h.method).collect();
+    assert_eq!(named, ["a", "b"], "exactly one `a`, still before `b`");
+    u.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
+    assert_eq!(taken(&log), ["index", "a2", "b", "audit ada"]);
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("a").priority(20), logger(&log, "a3")).unwrap();
+    assert_eq!(u.hooks::<UserCreated>().last().unwrap().method, "a", "the new priority applies");
+}
+
+#[tokio::test]
+async fn disabled_hooks_are_reported_and_not_run_and_can_be_enabled_again() {
+    let (mut u, log) = users();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("mail").disabled(), logger(&log, "mail")).unwrap();
+    u.disable_hook::<UserCreated>("audit").unwrap();
+    let report = u.run_hooks_report::<UserCreated>(&ada(), RunSpec::new()).await;
+    assert_eq!(taken(&log), ["index"]);
+    let outcomes: Vec<_> = report.hooks.iter().map(|h| (h.name.to_string(), h.outcome.label())).collect();
+    assert_eq!(
+        outcomes,
+        [("index".into(), "ok"), ("mail".into(), "disabled"), ("audit".into(), "disabled")] as [(String, &str); 3]
+    );
+    assert!(!u.hooks::<UserCreated>().iter().find(|h| h.method == "audit").unwrap().enabled);
+    u.enable_hook::<UserCreated>("audit").unwrap();
+    u.enable_hook::<UserCreated>("mail").unwrap();
+    u.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
+    assert_eq!(taken(&log), ["index", "mail", "audit ada"]);
+}
+
+#[tokio::test]
+async fn unknown_names_and_static_removal_are_clear_errors() {
+    let (mut u, log) = users();
+    let err = u.disable_hook::<UserCreated>("nope").unwrap_err();
+    assert_eq!(err.to_string(), "`Users` has no UserCreated hook named `nope`");
+    let err = u.remove_hook::<UserCreated>("audit").unwrap_err();
+    assert!(err.to_string().contains("is a static hook and cannot be removed; disable it"), "{err}");
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("gone"), logger(&log, "gone")).unwrap();
+    u.remove_hook::<UserCreated>("gone").unwrap();
+    assert!(matches!(u.remove_hook::<UserCreated>("gone"), Err(HookError::UnknownHook { .. })));
+    u.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
+    assert!(!taken(&log).contains(&"gone".to_owned()));
+}
+
+#[tokio::test]
+async fn a_context_skips_hooks_tagged_with_other_contexts_and_untagged_hooks_always_run() {
+    let (mut u, log) = users();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("wallet").context("billing"), logger(&log, "wallet"))
+        .unwrap();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("notify").context("comms"), logger(&log, "notify")).unwrap();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("any"), logger(&log, "any")).unwrap();
+
+    let report = u.run_hooks_report::<UserCreated>(&ada(), RunSpec::new().context("billing")).await;
+    assert_eq!(taken(&log), ["index", "wallet", "any", "audit ada"]);
+    let notify = report.hooks.iter().find(|h| h.name == "notify").unwrap();
+    assert!(matches!(notify.outcome, Outcome::Filtered));
+
+    u.run_hooks_report::<UserCreated>(&ada(), RunSpec::new()).await;
+    assert_eq!(taken(&log), ["index", "wallet", "notify", "any", "audit ada"], "no context: every hook runs");
+}
+
+#[tokio::test]
+async fn a_report_keeps_values_with_attribution_and_first_value_stops_at_the_first() {
+    let (mut u, _log) = users();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("score").priority(1), |_: &mut Users, u: &User| {
+        Ok::<usize, String>(u.name.len() * 100)
+    })
+    .unwrap();
+    let report = u.run_hooks_report::<UserCreated>(&ada(), RunSpec::new()).await;
+    assert_eq!(report.values::<usize>(), [("index", &3), ("score", &300)]);
+    assert_eq!(report.first::<usize>(), Some(&3));
+
+    let report = u.run_hooks_report::<UserCreated>(&ada(), RunSpec::new().first_value()).await;
+    let outcomes: Vec<&str> = report.hooks.iter().map(|h| h.outcome.label()).collect();
+    assert_eq!(outcomes, ["ok", "not reached", "not reached"]);
+    assert_eq!(report.values::<usize>(), [("index", &3)]);
+}
+
+#[tokio::test]
+async fn a_stop_control_value_vetoes_the_rest_of_the_run() {
+    let (mut u, log) = users();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("validate").priority(-5), |_: &mut Users, u: &User| {
+        if u.name.is_empty() {
+            Control::stop("empty name")
+        } else {
+            Control::Continue
+        }
+    })
+    .unwrap();
+    let report = u.run_hooks_report::<UserCreated>(&User { name: String::new() }, RunSpec::new()).await;
+    assert!(taken(&log).is_empty(), "no hook after the veto ran");
+    assert_eq!(report.stopped(), Some(("validate", "empty name")));
+    assert!(report.is_ok(), "a veto is not a failure");
+    u.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
+    assert_eq!(taken(&log), ["index", "audit ada"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn failures_are_reported_by_kind_and_the_error_handler_is_called() {
+    let (mut u, log) = users();
+    let handled = Arc::new(Mutex::new(Vec::new()));
+    let sink = handled.clone();
+    u.attach_hook_with::<UserCreated, _, _>(
+        HookSpec::new("flaky").on_error(move |e| sink.lock().unwrap().push(e.method().to_owned())),
+        |_: &mut Users, _: &User| Err::<(), _>("database down"),
+    )
+    .unwrap();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("boom"), |_: &mut Users, _: &User| -> () { panic!("boom") })
+        .unwrap();
+    let report = u.run_hooks_report::<UserCreated>(&ada(), RunSpec::new()).await;
+    let outcomes: Vec<(String, &str)> = report.hooks.iter().map(|h| (h.name.to_string(), h.outcome.label())).collect();
+    assert_eq!(
+        outcomes,
+        [("index".into(), "ok"), ("flaky".into(), "failed"), ("boom".into(), "panicked"), ("audit".into(), "ok")]
+            as [(String, &str); 4]
+    );
+    assert_eq!(*handled.lock().unwrap(), ["flaky"]);
+    assert_eq!(taken(&log), ["index", "audit ada"], "collect-all: the hooks after the failures ran");
+    assert_eq!(report.into_result().unwrap_err().errors().len(), 2);
+    let text = format!("{}", u.run_hooks_report::<UserCreated>(&ada(), RunSpec::new()).await);
+    assert!(text.starts_with("UserCreated (4 hooks)"), "{text}");
+    assert!(text.contains("Users::boom") && text.contains("panicked"), "{text}");
+}
+
+#[tokio::test]
+async fn a_hook_attached_during_a_run_does_not_join_it() {
+    let (mut u, log) = users();
+    let late = log.clone();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("attacher").priority(-1), move |u: &mut Users, _: &User| {
+        let late = late.clone();
+        u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("late"), move |_: &mut Users, _: &User| {
+            late.lock().unwrap().push("late".into())
+        })
+        .unwrap();
+    })
+    .unwrap();
+    u.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
+    assert_eq!(taken(&log), ["index", "audit ada"]);
+    u.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
+    assert_eq!(taken(&log), ["index", "late", "audit ada"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn stats_count_calls_and_time_of_every_hook() {
+    let (mut u, _log) = users();
+    u.enable_stats().unwrap();
+    u.attach_hook_async::<UserCreated, _, _>(
+        "slow",
+        |_: &mut Users, _: &User| Box::pin(async { tokio::time::sleep(Duration::from_millis(40)).await }),
+        (),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        u.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
+    }
+    let infos = u.hooks::<UserCreated>();
+    let slow = infos.iter().find(|h| h.method == "slow").unwrap();
+    assert_eq!(slow.calls, 3);
+    assert_eq!(slow.total_time, Duration::from_millis(120));
+    let audit = infos.iter().find(|h| h.method == "audit").unwrap();
+    assert_eq!(audit.calls, 3, "static hooks are counted too");
+}
