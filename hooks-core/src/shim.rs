@@ -112,7 +112,7 @@ pub type Shim = for<'a> fn(&'a mut dyn Any, &'a dyn Any) -> Step<'a>;
 /// error (every `std::error::Error + Send + Sync + 'static`, `String`, `&'static str`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a valid hook return type",
-    label = "hooks must return `()` or `Result<_, E>`",
+    label = "hooks must return `()`, a `Control`, or `Result<_, E>`",
     note = "`E` must be a `std::error::Error + Send + Sync + 'static` (or a `String`)"
 )]
 pub trait IntoHookResult {
