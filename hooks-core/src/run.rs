@@ -148,7 +148,10 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
             Ok(Step::Done(Ok(HookValue::Unit))) if !Rec::TIMED && !stats_on => continue,
             Ok(Step::Done(Ok(value))) => Ok(value),
             Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
-            Ok(Step::Pending(future)) => settle::<H, R>(&hook, future, options.timeout_cap).await,
+            Ok(Step::Pending(future)) => match settle::<H, R>(&hook, future, options.timeout_cap).await {
+                Ok(HookValue::Unit) if !Rec::TIMED && !stats_on => continue,
+                result => result,
+            },
             Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
         };
         let took = start.map(|s| s.elapsed()).unwrap_or_default();
@@ -275,7 +278,9 @@ async fn settle<H: HookType, R>(
     timeout_cap: Option<Duration>,
 ) -> Result<HookValue, Failure> {
     if timeout_of(hook, timeout_cap).is_some() || tracing::level_enabled!(tracing::Level::DEBUG) {
-        return drive::<H, R>(hook, future, timeout_cap).await;
+        // Boxed: the timer and span make `drive`'s future large, and inlined it would make every
+        // hook's `settle` as large, for the rare path.
+        return Box::pin(drive::<H, R>(hook, future, timeout_cap)).await;
     }
     match AssertUnwindSafe(future).catch_unwind().await {
         Ok(Ok(value)) => Ok(value),
