@@ -22,6 +22,7 @@ mod registry;
 mod report;
 mod run;
 mod shim;
+mod standalone;
 mod state;
 
 pub use attach::{AttachedHooks, ErrorHandler, HookSpec, HookStats};
@@ -33,6 +34,7 @@ pub use registry::{registrations, registrations_of, Location, Provided};
 pub use report::{HookRun, Outcome, RunReport, RunSpec};
 pub use run::RunOptions;
 pub use shim::{Control, HookFuture, HookResult, HookValue, IntoHookResult, Step};
+pub use standalone::{Event, HookRegistry, OnEvent};
 pub use state::{LifecycleState, StopReason};
 
 /// What generated code names. Not a public API.

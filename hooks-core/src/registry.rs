@@ -107,11 +107,14 @@ pub struct Provided {
 }
 
 impl Provided {
+    /// The key that provides every hook type (a `HookRegistry` does).
+    pub const ANY: &'static str = "*";
+
     /// Whether the hook type with this [`HookType::KEY`] is provided here or by a base.
     pub const fn contains(&self, key: &str) -> bool {
         let mut i = 0;
         while i < self.own.len() {
-            if str_eq(self.own[i], key) {
+            if str_eq(self.own[i], key) || str_eq(self.own[i], Provided::ANY) {
                 return true;
             }
             i += 1;

@@ -23,6 +23,7 @@ pub struct RunSpec {
     pub(crate) first_value: bool,
     pub(crate) reversed: bool,
     pub(crate) timeout_cap: Option<Duration>,
+    pub(crate) event: Option<crate::params::Key>,
 }
 
 impl RunSpec {
@@ -41,6 +42,13 @@ impl RunSpec {
     /// Stops after the first hook that returns a value (pluggy's `firstresult`).
     pub fn first_value(mut self) -> Self {
         self.first_value = true;
+        self
+    }
+
+    /// Runs only the hooks whose params include `event` (a named event of a `HookRegistry`,
+    /// a message type); the others are left out of the report.
+    pub fn event(mut self, event: impl crate::params::KeyValue) -> Self {
+        self.event = Some(crate::params::Key::new(event));
         self
     }
 

@@ -25,6 +25,7 @@ use crate::component::Hooks;
 use crate::error::{panic_message, BoxError, HookError, MultiError};
 use crate::hook::{ErrorPolicy, HookType};
 use crate::order::{run_order, Scheduled};
+use crate::params::Key;
 use crate::report::{HookRun, Outcome, RunReport, RunSpec};
 use crate::shim::{Control, HookResult, HookValue, Step};
 
@@ -46,6 +47,8 @@ trait Record {
     fn context(&self) -> Option<&str>;
     /// Stop after the first hook that returns a value.
     fn first_value(&self) -> bool;
+    /// Run only the hooks whose params include this key.
+    fn event(&self) -> Option<&Key>;
     fn skipped<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome);
     fn ran<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome, value: Option<HookValue>, took: Duration);
 }
@@ -58,6 +61,9 @@ impl Record for MultiError {
     }
     fn first_value(&self) -> bool {
         false
+    }
+    fn event(&self) -> Option<&Key> {
+        None
     }
     fn skipped<R>(&mut self, _: &Scheduled<'_, R>, _: Outcome) {}
     fn ran<R>(&mut self, _: &Scheduled<'_, R>, outcome: Outcome, _: Option<HookValue>, _: Duration) {
@@ -80,6 +86,9 @@ impl Record for Reporting<'_> {
     }
     fn first_value(&self) -> bool {
         self.spec.first_value
+    }
+    fn event(&self) -> Option<&Key> {
+        self.spec.event.as_ref()
     }
     fn skipped<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome) {
         self.ran(hook, outcome, None, Duration::ZERO);
@@ -135,6 +144,15 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
     let stats_on = !static_stats.is_empty() || (Rec::TIMED && !attached.is_empty());
     let mut stopped = false;
     for hook in run_order(statics, &attached, options.reversed) {
+        if let Some(event) = rec.event() {
+            let params = match &hook {
+                Scheduled::Static(h) => h.params(this),
+                Scheduled::Attached(h) => h.params.clone(),
+            };
+            if !params.iter().any(|p| p.as_key() == Some(event)) {
+                continue;
+            }
+        }
         if stopped {
             rec.skipped(&hook, Outcome::NotReached);
             continue;
