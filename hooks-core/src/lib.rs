@@ -31,7 +31,7 @@ pub use error::{BoxError, HookError, MultiError};
 pub use hook::{BackgroundTask, ErrorPolicy, HookType, OnInit, OnStart, OnStateChange, OnStop, StateChange, TaskSpec};
 pub use params::{IntoInterval, IntoParams, Key, KeyValue, Param, ParamValue};
 pub use registry::{registrations, registrations_of, Location, Provided};
-pub use report::{HookRun, Outcome, RunReport, RunSpec};
+pub use report::{Fold, HookRun, Outcome, RunReport, RunSpec};
 pub use run::RunOptions;
 pub use shim::{Control, HookFuture, HookResult, HookValue, IntoHookResult, Step};
 pub use standalone::{Event, HookRegistry, OnEvent};

@@ -223,3 +223,42 @@ impl fmt::Display for RunReport {
         Ok(())
     }
 }
+
+/// A context the hooks of one run fold over: each hook may change it, later hooks see the
+/// changes, and the caller takes the result (the session seed's `modified_context`). Use it as a
+/// hook type's argument: `hook_type!(pub PostCheckpoint(Fold<Checkpoint>))`.
+///
+/// ```
+/// use hooks_core::Fold;
+///
+/// let ctx = Fold::new(vec!["a"]);
+/// ctx.update(|v| v.push("b"));
+/// assert_eq!(ctx.read(|v| v.len()), 2);
+/// assert_eq!(ctx.into_inner(), ["a", "b"]);
+/// ```
+#[derive(Debug, Default)]
+pub struct Fold<C> {
+    inner: std::sync::Mutex<C>,
+}
+
+impl<C> Fold<C> {
+    /// Starts the fold from `context`.
+    pub fn new(context: C) -> Self {
+        Fold { inner: std::sync::Mutex::new(context) }
+    }
+
+    /// Changes the context.
+    pub fn update<T>(&self, f: impl FnOnce(&mut C) -> T) -> T {
+        f(&mut self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Reads the context.
+    pub fn read<T>(&self, f: impl FnOnce(&C) -> T) -> T {
+        f(&self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// The context after the run.
+    pub fn into_inner(self) -> C {
+        self.inner.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -74,10 +74,11 @@ pub use bus::{
 pub use context::Context;
 pub use error::{LifecycleError, Recovered};
 pub use hooks_core::{
-    hook_type, registrations, AttachedHooks, BackgroundTask, BoxError, Control, ErrorHandler, ErrorPolicy, HookError,
-    HookInfo, HookRun, HookSpec, HookStats, HookType, HookValue, Hooks, HooksMixin, IntoHookResult, IntoInterval,
-    IntoParams, Key, KeyValue, LifecycleState, Location, MultiError, OnInit, OnStart, OnStateChange, OnStop, Outcome,
-    Param, ParamValue, Provided, RunOptions, RunReport, RunSpec, StateChange, StopReason, TaskSpec,
+    hook_type, registrations, AttachedHooks, BackgroundTask, BoxError, Control, ErrorHandler, ErrorPolicy, Event, Fold,
+    HookError, HookInfo, HookRegistry, HookRun, HookSpec, HookStats, HookType, HookValue, Hooks, HooksMixin,
+    IntoHookResult, IntoInterval, IntoParams, Key, KeyValue, LifecycleState, Location, MultiError, OnEvent, OnInit,
+    OnStart, OnStateChange, OnStop, Outcome, Param, ParamValue, Provided, RunOptions, RunReport, RunSpec, StateChange,
+    StopReason, TaskSpec,
 };
 pub use hooks_macros::{
     background_task, hook, hooks, on_command, on_init, on_message, on_pull_message, on_request, on_start,
