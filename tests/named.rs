@@ -232,3 +232,37 @@ async fn stats_count_calls_and_time_of_every_hook() {
     let audit = infos.iter().find(|h| h.method == "audit").unwrap();
     assert_eq!(audit.calls, 3, "static hooks are counted too");
 }
+
+#[tokio::test]
+async fn before_and_after_constraints_move_hooks_as_little_as_needed() {
+    let (mut u, log) = users();
+    // Priorities alone would give: index, late, audit.
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("late").before("index"), logger(&log, "late")).unwrap();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("first").priority(-5).after("audit"), logger(&log, "first"))
+        .unwrap();
+    u.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
+    assert_eq!(taken(&log), ["late", "index", "audit ada", "first"]);
+    u.run_hooks_reversed_with::<UserCreated>(&ada()).await.unwrap();
+    assert_eq!(taken(&log), ["first", "audit ada", "index", "late"], "exact reverse");
+    let listed: Vec<_> = u.hooks::<UserCreated>().into_iter().map(|h| h.method).collect();
+    assert_eq!(listed, ["late", "index", "audit", "first"]);
+}
+
+#[tokio::test]
+async fn contradicting_constraints_are_refused_naming_the_cycle() {
+    let (mut u, log) = users();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("a").before("b"), logger(&log, "a")).unwrap();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("b").before("audit"), logger(&log, "b")).unwrap();
+    let err = u
+        .attach_hook_with::<UserCreated, _, _>(HookSpec::new("c").after("audit").before("a"), logger(&log, "c"))
+        .unwrap_err();
+    assert!(matches!(&err, HookError::OrderCycle { cycle, .. } if cycle.len() == 4), "{err}");
+    assert!(err.to_string().contains("ordering constraints make a cycle through"), "{err}");
+    assert!(u.hooks::<UserCreated>().iter().all(|h| h.method != "c"), "the refused hook is not attached");
+    // Replacing a hook with a contradicting version keeps the old one.
+    let err =
+        u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("b").after("audit").before("a"), logger(&log, "b2"));
+    assert!(err.is_err());
+    u.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
+    assert_eq!(taken(&log), ["index", "a", "b", "audit ada"]);
+}

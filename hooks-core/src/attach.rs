@@ -41,12 +41,23 @@ pub struct HookSpec {
     pub(crate) enabled: bool,
     pub(crate) params: Vec<ParamValue>,
     pub(crate) on_error: Option<ErrorHandler>,
+    pub(crate) before: Vec<Cow<'static, str>>,
+    pub(crate) after: Vec<Cow<'static, str>>,
 }
 
 impl HookSpec {
     /// A hook named `name`: priority 0, no context tag (runs in every context), enabled.
     pub fn new(name: impl Into<Cow<'static, str>>) -> Self {
-        HookSpec { name: name.into(), priority: 0, tags: Vec::new(), enabled: true, params: Vec::new(), on_error: None }
+        HookSpec {
+            name: name.into(),
+            priority: 0,
+            tags: Vec::new(),
+            enabled: true,
+            params: Vec::new(),
+            on_error: None,
+            before: Vec::new(),
+            after: Vec::new(),
+        }
     }
 
     /// The name.
@@ -82,6 +93,19 @@ impl HookSpec {
     /// Params that route messages (`Key`s): what `#[on_message(A, B)]` makes.
     pub fn keys<K: crate::KeyValue>(mut self, keys: impl IntoIterator<Item = K>) -> Self {
         self.params = keys.into_iter().map(ParamValue::key).collect();
+        self
+    }
+
+    /// Runs this hook before the hook (static method or attached name) `other` of the same type,
+    /// whatever their priorities.
+    pub fn before(mut self, other: impl Into<Cow<'static, str>>) -> Self {
+        self.before.push(other.into());
+        self
+    }
+
+    /// Runs this hook after the hook `other` of the same type, whatever their priorities.
+    pub fn after(mut self, other: impl Into<Cow<'static, str>>) -> Self {
+        self.after.push(other.into());
         self
     }
 
@@ -146,6 +170,8 @@ pub(crate) struct AttachedHook {
     pub(crate) tags: Vec<Cow<'static, str>>,
     pub(crate) enabled: bool,
     pub(crate) on_error: Option<ErrorHandler>,
+    pub(crate) before: Vec<Cow<'static, str>>,
+    pub(crate) after: Vec<Cow<'static, str>>,
     pub(crate) is_async: bool,
     pub(crate) stats: Arc<HookStats>,
     /// An `AttachedFn<R>` for `R` = the type behind `root`.
@@ -191,20 +217,40 @@ impl AttachedHooks {
         self.hooks.is_empty()
     }
 
-    /// Adds `hook`, or replaces the hook of the same component, type and name in place.
-    pub(crate) fn put(&mut self, mut hook: AttachedHook) {
+    /// Adds `hook`, or replaces the hook of the same component, type and name in place; the
+    /// previous hook of that name, if any, is returned (to restore it when the result is refused).
+    pub(crate) fn put(&mut self, mut hook: AttachedHook) -> Option<Arc<AttachedHook>> {
         let existing =
             self.hooks.iter().position(|h| h.root == hook.root && h.hook_type == hook.hook_type && h.name == hook.name);
         match existing {
             Some(i) => {
                 hook.seq = self.hooks[i].seq;
                 hook.stats = self.hooks[i].stats.clone();
-                self.hooks[i] = Arc::new(hook);
+                Some(std::mem::replace(&mut self.hooks[i], Arc::new(hook)))
             }
             None => {
                 hook.seq = self.next_seq;
                 self.next_seq += 1;
                 self.hooks.push(Arc::new(hook));
+                None
+            }
+        }
+    }
+
+    /// Undoes a `put`: restores `previous` in place of the hook named `name`, or removes it.
+    pub(crate) fn undo_put(
+        &mut self,
+        root: TypeId,
+        hook_type: TypeId,
+        name: &str,
+        previous: Option<Arc<AttachedHook>>,
+    ) {
+        if let Some(i) = self.position(root, hook_type, name) {
+            match previous {
+                Some(previous) => self.hooks[i] = previous,
+                None => {
+                    self.hooks.remove(i);
+                }
             }
         }
     }

@@ -153,7 +153,7 @@ pub trait HooksMixin: Hooks {
         let statics = Self::__hooks_table().of(TypeId::of::<H>());
         let attached =
             self.__hooks_attached().map(|a| a.snapshot(TypeId::of::<Self>(), TypeId::of::<H>())).unwrap_or_default();
-        crate::order::run_order(statics, &attached, false)
+        crate::order::schedule(statics, &attached, false)
             .map(|hook| match hook {
                 crate::order::Scheduled::Static(h) => static_info(self, h),
                 crate::order::Scheduled::Attached(h) => attached_info(h),
@@ -363,9 +363,12 @@ fn attach<R: Hooks, H: HookType>(
     let Some(store) = this.__hooks_attached_mut() else {
         return Err(HookError::NoAttachStorage { owner, method: spec.name, hook_type });
     };
-    store.put(AttachedHook {
-        root: TypeId::of::<R>(),
-        hook_type: TypeId::of::<H>(),
+    let (root, ty) = (TypeId::of::<R>(), TypeId::of::<H>());
+    let constrained = !spec.before.is_empty() || !spec.after.is_empty();
+    let name = spec.name.clone();
+    let previous = store.put(AttachedHook {
+        root,
+        hook_type: ty,
         hook_name: hook_type,
         owner,
         name: spec.name,
@@ -375,10 +378,21 @@ fn attach<R: Hooks, H: HookType>(
         tags: spec.tags,
         enabled: spec.enabled,
         on_error: spec.on_error,
+        before: spec.before,
+        after: spec.after,
         is_async,
         stats: Default::default(),
         call: std::sync::Arc::new(call),
     });
+    if constrained {
+        // Refuse contradicting constraints now, naming the cycle, rather than at every run.
+        let attached = store.snapshot(root, ty);
+        let merged: Vec<_> = crate::order::run_order(R::__hooks_table().of(ty), &attached, false).collect();
+        if let Err(cycle) = crate::order::constrained(&merged) {
+            store.undo_put(root, ty, &name, previous);
+            return Err(HookError::OrderCycle { owner, method: name, hook_type, cycle });
+        }
+    }
     Ok(())
 }
 

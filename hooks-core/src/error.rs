@@ -72,6 +72,18 @@ pub enum HookError {
         /// The hook type's name.
         hook_type: &'static str,
     },
+    /// `before`/`after` constraints that contradict each other; the hook was not attached.
+    #[error("`{owner}::{method}` ({hook_type}) was not attached: its ordering constraints make a cycle through {}", cycle.join(" → "))]
+    OrderCycle {
+        /// The component type.
+        owner: &'static str,
+        /// The hook that was refused.
+        method: Cow<'static, str>,
+        /// The hook type's name.
+        hook_type: &'static str,
+        /// The hooks of the cycle.
+        cycle: Vec<String>,
+    },
     /// A static hook cannot be removed at run time.
     #[error(
         "`{owner}::{method}` ({hook_type}) is a static hook and cannot be removed; disable it with `disable_hook`"
@@ -109,6 +121,7 @@ impl HookError {
             | HookError::Unsupported { owner, .. }
             | HookError::NoAttachStorage { owner, .. }
             | HookError::UnknownHook { owner, .. }
+            | HookError::OrderCycle { owner, .. }
             | HookError::StaticHook { owner, .. } => owner,
         }
     }
@@ -122,6 +135,7 @@ impl HookError {
             | HookError::Unsupported { method, .. }
             | HookError::NoAttachStorage { method, .. }
             | HookError::UnknownHook { method, .. }
+            | HookError::OrderCycle { method, .. }
             | HookError::StaticHook { method, .. } => method,
         }
     }
@@ -135,6 +149,7 @@ impl HookError {
             | HookError::Unsupported { hook_type, .. }
             | HookError::NoAttachStorage { hook_type, .. }
             | HookError::UnknownHook { hook_type, .. }
+            | HookError::OrderCycle { hook_type, .. }
             | HookError::StaticHook { hook_type, .. } => hook_type,
         }
     }

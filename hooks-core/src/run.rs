@@ -24,7 +24,7 @@ use crate::attach::{AttachedFn, HookStats};
 use crate::component::Hooks;
 use crate::error::{panic_message, BoxError, HookError, MultiError};
 use crate::hook::{ErrorPolicy, HookType};
-use crate::order::{run_order, Scheduled};
+use crate::order::{schedule, Scheduled};
 use crate::params::Key;
 use crate::report::{HookRun, Outcome, RunReport, RunSpec};
 use crate::shim::{Control, HookResult, HookValue, Step};
@@ -143,7 +143,7 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
     };
     let stats_on = !static_stats.is_empty() || (Rec::TIMED && !attached.is_empty());
     let mut stopped = false;
-    for hook in run_order(statics, &attached, options.reversed) {
+    for hook in schedule(statics, &attached, options.reversed) {
         if let Some(event) = rec.event() {
             let params = match &hook {
                 Scheduled::Static(h) => h.params(this),
@@ -245,7 +245,7 @@ pub(crate) async fn run_hook_at<R: Hooks, H: HookType>(
         .__hooks_attached()
         .map(|a| (a.snapshot(root, hook_type), a.disabled_static(root, hook_type)))
         .unwrap_or_default();
-    let hook = run_order(statics, &attached, false).nth(position)?;
+    let hook = schedule(statics, &attached, false).nth(position)?;
     if skip(&hook, &disabled, None).is_some() {
         return Some(Ok(()));
     }
