@@ -266,3 +266,34 @@ async fn contradicting_constraints_are_refused_naming_the_cycle() {
     u.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
     assert_eq!(taken(&log), ["index", "a", "b", "audit ada"]);
 }
+
+#[derive(Debug, Clone, PartialEq)]
+struct Config(u32);
+
+hook_type!(ConfigLoaded(Config), historic);
+
+#[derive(Hooks, Default)]
+#[provides_hooks(ConfigLoaded)]
+struct Settings {
+    attached: AttachedHooks,
+    seen: Vec<(String, u32)>,
+}
+
+#[tokio::test]
+async fn a_hook_attached_late_to_a_historic_type_replays_the_past_events() {
+    let mut s = Settings::default();
+    for n in 0..70 {
+        s.run_hooks_with::<ConfigLoaded>(&Config(n)).await.unwrap();
+    }
+    s.attach_hook_with::<ConfigLoaded, _, _>(HookSpec::new("late"), |s: &mut Settings, c: &Config| {
+        s.seen.push(("late".into(), c.0));
+    })
+    .unwrap();
+    assert_eq!(s.seen.len(), ConfigLoaded::HISTORY, "bounded: the last 64 events");
+    assert_eq!(s.seen.first(), Some(&("late".to_owned(), 6)), "oldest kept first");
+    assert_eq!(s.seen.last(), Some(&("late".to_owned(), 69)));
+    s.seen.clear();
+    s.run_hooks_with::<ConfigLoaded>(&Config(70)).await.unwrap();
+    assert_eq!(s.seen, [("late".to_owned(), 70)], "then new events as usual");
+    assert_eq!(UserCreated::HISTORY, 0, "only historic types keep events");
+}

@@ -199,6 +199,8 @@ pub struct AttachedHooks {
     disabled: Vec<(TypeId, TypeId, Cow<'static, str>)>,
     /// Statistics of static hooks, when on: (component, hook type, owner, method).
     static_stats: Option<Vec<(StaticKey, Arc<HookStats>)>>,
+    /// Past arguments of historic hook types: (component, hook type) → the last ones.
+    history: Vec<((TypeId, TypeId), std::collections::VecDeque<crate::hook::Remembered>)>,
 }
 
 impl AttachedHooks {
@@ -319,6 +321,27 @@ impl AttachedHooks {
     /// The statistics of a static hook, if kept.
     pub(crate) fn peek_static_stats(&self, key: StaticKey) -> Option<&HookStats> {
         self.static_stats.as_ref()?.iter().find(|(k, _)| *k == key).map(|(_, s)| &**s)
+    }
+
+    /// Keeps `arg`, dropping the oldest beyond `keep`.
+    pub(crate) fn remember(&mut self, key: (TypeId, TypeId), arg: crate::hook::Remembered, keep: usize) {
+        let i = match self.history.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.history.push((key, Default::default()));
+                self.history.len() - 1
+            }
+        };
+        let past = &mut self.history[i].1;
+        if past.len() == keep {
+            past.pop_front();
+        }
+        past.push_back(arg);
+    }
+
+    /// The past arguments kept for (component, hook type), oldest first.
+    pub(crate) fn history(&self, key: (TypeId, TypeId)) -> Vec<crate::hook::Remembered> {
+        self.history.iter().find(|(k, _)| *k == key).map(|(_, p)| p.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// Whether stats of static hooks are on.

@@ -250,7 +250,12 @@ pub trait HooksMixin: Hooks {
             Some(arg) => Step::Done(f(this, arg).into_hook_result()),
             None => Step::mismatch(Self::NAME, "argument"),
         });
-        attach::<Self, H>(self, spec, call, false)
+        let name = spec.name.clone();
+        attach::<Self, H>(self, spec, call, false)?;
+        if H::HISTORY > 0 {
+            replay::<Self, H>(self, &name);
+        }
+        Ok(())
     }
 
     /// Enables the hook of type `H` named `name` (an attached hook, or a static hook by method
@@ -394,6 +399,38 @@ fn attach<R: Hooks, H: HookType>(
         }
     }
     Ok(())
+}
+
+/// Calls the just attached plain-`fn` hook `name` with every remembered argument of `H`, oldest
+/// first; a failure goes to its error handler and to the log (the hook stays attached).
+fn replay<R: Hooks, H: HookType>(this: &mut R, name: &str) {
+    let (root, ty) = (TypeId::of::<R>(), TypeId::of::<H>());
+    let Some(store) = this.__hooks_attached() else { return };
+    let past = store.history((root, ty));
+    let Some(hook) = store.snapshot(root, ty).into_iter().find(|h| h.name == name) else { return };
+    let Some(call) = hook.call.downcast_ref::<AttachedFn<R>>() else { return };
+    for arg in past {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match call(this, &*arg) {
+            Step::Done(result) => result.map(drop),
+            Step::Pending(_) => Ok(()),
+        }));
+        let error = match outcome {
+            Ok(Ok(())) => continue,
+            Ok(Err(source)) => {
+                HookError::Failed { owner: R::NAME, method: hook.name.clone(), hook_type: H::NAME, source }
+            }
+            Err(payload) => HookError::Panicked {
+                owner: R::NAME,
+                method: hook.name.clone(),
+                hook_type: H::NAME,
+                message: crate::error::panic_message(&*payload),
+            },
+        };
+        tracing::warn!(%error, "replay of a historic event failed");
+        if let Some(handler) = &hook.on_error {
+            handler(&error);
+        }
+    }
 }
 
 fn set_enabled<R: Hooks, H: HookType>(this: &mut R, name: &str, on: bool) -> Result<(), HookError> {

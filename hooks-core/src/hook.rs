@@ -29,6 +29,14 @@ pub trait HookType: 'static {
     const KEY: &'static str;
     /// What a run of these hooks does on failure.
     const POLICY: ErrorPolicy = ErrorPolicy::CollectAll;
+    /// How many past arguments a component keeps so that a plain-`fn` hook attached later is
+    /// called at once with each of them, oldest first (pluggy's `historic`); 0 keeps none.
+    /// `hook_type!(.., historic)` keeps the last 64 (the argument type must be `Clone`).
+    const HISTORY: usize = 0;
+    /// A copy of `arg` to keep, for historic hook types.
+    fn remember(_arg: &Self::Arg) -> Option<Remembered> {
+        None
+    }
 }
 
 /// Declares a custom hook type, optionally carrying a typed argument.
@@ -44,15 +52,17 @@ pub trait HookType: 'static {
 /// );
 /// hook_type!(pub OnReady);                      // no argument
 /// hook_type!(pub OnPreflight, fail_fast);       // the first failure ends the run
+/// hook_type!(pub OnConfig(String), historic);    // hooks attached later replay the last 64 events
 ///
 /// assert_eq!(OnWorkerUpdate::NAME, "OnWorkerUpdate");
 /// assert_eq!(OnPreflight::POLICY, ErrorPolicy::FailFast);
+/// assert_eq!(OnConfig::HISTORY, 64);
 /// ```
 ///
 /// Hooks of the type receive `&WorkerStats`; they are run with `run_hooks_with::<OnWorkerUpdate>(&stats)`.
 #[macro_export]
 macro_rules! hook_type {
-    ($(#[$meta:meta])* $vis:vis $name:ident $(($arg:ty))? $(, $policy:ident)? $(,)?) => {
+    ($(#[$meta:meta])* $vis:vis $name:ident $(($arg:ty))? $(, $flag:ident)* $(,)?) => {
         $(#[$meta])*
         #[derive(Debug)]
         $vis enum $name {}
@@ -61,14 +71,23 @@ macro_rules! hook_type {
             type Arg = $crate::hook_type!(@arg $($arg)?);
             const NAME: &'static str = ::core::stringify!($name);
             const KEY: &'static str = ::core::concat!(::core::module_path!(), "::", ::core::stringify!($name));
-            $(const POLICY: $crate::ErrorPolicy = $crate::hook_type!(@policy $policy);)?
+            $($crate::hook_type!(@flag $flag);)*
         }
     };
     (@arg) => { () };
     (@arg $arg:ty) => { $arg };
-    (@policy fail_fast) => { $crate::ErrorPolicy::FailFast };
-    (@policy collect_all) => { $crate::ErrorPolicy::CollectAll };
+    (@flag fail_fast) => { const POLICY: $crate::ErrorPolicy = $crate::ErrorPolicy::FailFast; };
+    (@flag collect_all) => { const POLICY: $crate::ErrorPolicy = $crate::ErrorPolicy::CollectAll; };
+    (@flag historic) => {
+        const HISTORY: usize = 64;
+        fn remember(arg: &Self::Arg) -> ::core::option::Option<$crate::Remembered> {
+            ::core::option::Option::Some(::std::sync::Arc::new(::core::clone::Clone::clone(arg)))
+        }
+    };
 }
+
+/// A past argument of a historic hook type, kept for hooks attached later.
+pub type Remembered = std::sync::Arc<dyn std::any::Any + Send + Sync>;
 
 hook_type!(
     /// Runs during `initialize()`, base first. Fail-fast.

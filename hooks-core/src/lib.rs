@@ -28,7 +28,9 @@ mod state;
 pub use attach::{AttachedHooks, ErrorHandler, HookSpec, HookStats};
 pub use component::{HookInfo, Hooks, HooksMixin};
 pub use error::{BoxError, HookError, MultiError};
-pub use hook::{BackgroundTask, ErrorPolicy, HookType, OnInit, OnStart, OnStateChange, OnStop, StateChange, TaskSpec};
+pub use hook::{
+    BackgroundTask, ErrorPolicy, HookType, OnInit, OnStart, OnStateChange, OnStop, Remembered, StateChange, TaskSpec,
+};
 pub use params::{IntoInterval, IntoParams, Key, KeyValue, Param, ParamValue};
 pub use registry::{registrations, registrations_of, Location, Provided};
 pub use report::{Fold, HookRun, Outcome, RunReport, RunSpec};

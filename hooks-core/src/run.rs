@@ -130,6 +130,11 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
     let (attached, disabled, static_stats) = match this.__hooks_attached_mut() {
         None => (Vec::new(), Vec::new(), Vec::new()),
         Some(store) => {
+            if H::HISTORY > 0 {
+                if let Some(copy) = H::remember(arg) {
+                    store.remember((root, hook_type), copy, H::HISTORY);
+                }
+            }
             let stats = if store.stats_on() {
                 statics
                     .iter()
