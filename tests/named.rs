@@ -297,3 +297,83 @@ async fn a_hook_attached_late_to_a_historic_type_replays_the_past_events() {
     assert_eq!(s.seen, [("late".to_owned(), 70)], "then new events as usual");
     assert_eq!(UserCreated::HISTORY, 0, "only historic types keep events");
 }
+
+#[tokio::test]
+async fn around_hooks_wrap_the_others_and_may_replace_their_result() {
+    let (mut u, log) = users();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("flaky"), |_: &mut Users, _: &User| Err::<(), _>("down"))
+        .unwrap();
+    let outer = log.clone();
+    u.attach_around::<UserCreated, _, _>(
+        "outer",
+        move |_: &mut Users, _: &User| outer.lock().unwrap().push("outer before".into()),
+        |u: &mut Users, _: &User, result: Result<(), MultiError>| {
+            u.log
+                .lock()
+                .unwrap()
+                .push(format!("outer after ({} failed)", result.as_ref().map_or_else(|e| e.len(), |()| 0)));
+            result
+        },
+    )
+    .unwrap();
+    let inner = log.clone();
+    u.attach_around::<UserCreated, _, _>(
+        "forgive",
+        move |_: &mut Users, _: &User| inner.lock().unwrap().push("inner before".into()),
+        |u: &mut Users, _: &User, result: Result<(), MultiError>| {
+            u.log.lock().unwrap().push("inner after".into());
+            match result {
+                Err(errors) if errors.errors().iter().all(|e| e.method() == "flaky") => Ok(()),
+                other => other,
+            }
+        },
+    )
+    .unwrap();
+
+    u.run_hooks_with::<UserCreated>(&ada()).await.expect("the inner around-hook forgave `flaky`");
+    assert_eq!(
+        taken(&log),
+        ["outer before", "inner before", "index", "audit ada", "inner after", "outer after (0 failed)"]
+    );
+
+    let report = u.run_hooks_report::<UserCreated>(&ada(), RunSpec::new()).await;
+    assert_eq!(report.errors().count(), 1, "each hook's outcome stays as it ran");
+    assert!(report.result().is_ok(), "the run's result is what the around-hooks made of it");
+
+    u.remove_hook::<UserCreated>("forgive").unwrap();
+    taken(&log);
+    assert!(u.run_hooks_with::<UserCreated>(&ada()).await.is_err());
+    assert_eq!(taken(&log).last().unwrap(), "outer after (1 failed)");
+}
+
+#[tokio::test]
+async fn an_around_hook_can_fail_a_run_and_its_panics_are_caught() {
+    let (mut u, _log) = users();
+    u.attach_around::<UserCreated, _, _>(
+        "strict",
+        |_: &mut Users, _: &User| {},
+        |_: &mut Users, u: &User, result| {
+            if u.name == "root" {
+                Err(MultiError::from(HookError::Failed {
+                    owner: "Users",
+                    method: "strict".into(),
+                    hook_type: "UserCreated",
+                    source: std::sync::Arc::new(std::io::Error::other("reserved name")),
+                }))
+            } else {
+                result
+            }
+        },
+    )
+    .unwrap();
+    let err = u.run_hooks_with::<UserCreated>(&User { name: "root".into() }).await.unwrap_err();
+    assert_eq!(err.errors()[0].method(), "strict");
+    u.attach_around::<UserCreated, _, _>(
+        "strict",
+        |_: &mut Users, _: &User| {},
+        |_: &mut Users, _: &User, _| panic!("around exploded"),
+    )
+    .unwrap();
+    let err = u.run_hooks_with::<UserCreated>(&ada()).await.unwrap_err();
+    assert!(matches!(&err.errors()[0], HookError::Panicked { message, .. } if message == "around exploded"));
+}

@@ -21,6 +21,23 @@ use crate::shim::Step;
 /// The erased call of a hook attached to a component `R`.
 pub(crate) type AttachedFn<R> = Box<dyn for<'a> Fn(&'a mut R, &'a dyn Any) -> Step<'a> + Send + Sync>;
 
+/// The first half of an around-hook: called before the hooks it wraps.
+pub(crate) type AroundBefore<R> = Box<dyn Fn(&mut R, &dyn Any) + Send + Sync>;
+/// The second half: sees the wrapped hooks' combined result and returns the run's result.
+pub(crate) type AroundAfter<R> =
+    Box<dyn Fn(&mut R, &dyn Any, Result<(), crate::MultiError>) -> Result<(), crate::MultiError> + Send + Sync>;
+
+/// An around-hook attached to one component.
+pub(crate) struct AroundHook {
+    pub(crate) root: TypeId,
+    pub(crate) hook_type: TypeId,
+    pub(crate) name: Cow<'static, str>,
+    /// An `AroundBefore<R>`.
+    pub(crate) before: Box<dyn Any + Send + Sync>,
+    /// An `AroundAfter<R>`.
+    pub(crate) after: Box<dyn Any + Send + Sync>,
+}
+
 /// Called with a hook's error after it failed (the error is still reported).
 pub type ErrorHandler = Arc<dyn Fn(&HookError) + Send + Sync>;
 
@@ -199,6 +216,8 @@ pub struct AttachedHooks {
     disabled: Vec<(TypeId, TypeId, Cow<'static, str>)>,
     /// Statistics of static hooks, when on: (component, hook type, owner, method).
     static_stats: Option<Vec<(StaticKey, Arc<HookStats>)>>,
+    /// Around-hooks, in attach order (the first attached is the outermost).
+    arounds: Vec<Arc<AroundHook>>,
     /// Past arguments of historic hook types: (component, hook type) → the last ones.
     history: Vec<((TypeId, TypeId), std::collections::VecDeque<crate::hook::Remembered>)>,
 }
@@ -280,11 +299,30 @@ impl AttachedHooks {
         }
     }
 
-    /// Removes the attached hook `name`; `false` when there is none.
+    /// Removes the attached hook or around-hook `name`; `false` when there is none.
     pub(crate) fn remove(&mut self, root: TypeId, hook_type: TypeId, name: &str) -> bool {
-        let Some(i) = self.position(root, hook_type, name) else { return false };
-        self.hooks.remove(i);
-        true
+        if let Some(i) = self.position(root, hook_type, name) {
+            self.hooks.remove(i);
+            return true;
+        }
+        let before = self.arounds.len();
+        self.arounds.retain(|a| !(a.root == root && a.hook_type == hook_type && a.name == name));
+        self.arounds.len() != before
+    }
+
+    /// Adds an around-hook, or replaces the one of the same name in place.
+    pub(crate) fn put_around(&mut self, around: AroundHook) {
+        let same =
+            |a: &Arc<AroundHook>| a.root == around.root && a.hook_type == around.hook_type && a.name == around.name;
+        match self.arounds.iter().position(same) {
+            Some(i) => self.arounds[i] = Arc::new(around),
+            None => self.arounds.push(Arc::new(around)),
+        }
+    }
+
+    /// The around-hooks of one hook type of `root`, outermost first.
+    pub(crate) fn arounds(&self, root: TypeId, hook_type: TypeId) -> Vec<Arc<AroundHook>> {
+        self.arounds.iter().filter(|a| a.root == root && a.hook_type == hook_type).cloned().collect()
     }
 
     /// The hooks of one hook type attached to `root`, in attach order. Cloned out so that a hook

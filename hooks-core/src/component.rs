@@ -258,6 +258,67 @@ pub trait HooksMixin: Hooks {
         Ok(())
     }
 
+    /// Attaches (or replaces, by name) an around-hook of type `H`: `before` runs before every hook
+    /// of the type, `after` after them all, with their combined result, and returns the run's
+    /// result: it may keep it, replace an error with success, or fail the run. The first
+    /// around-hook attached is the outermost. Around-hooks are not listed by `hooks::<H>()`;
+    /// `remove_hook` removes them by name.
+    ///
+    /// ```
+    /// # use hooks_core::{hook_type, HooksMixin};
+    /// # use hooks_core::__doc_component as component;
+    /// hook_type!(pub Sync);
+    /// # component!(Mirror, Sync);
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let mut m = Mirror::default();
+    /// m.attach_hook::<Sync, _, _>("flaky", |_: &mut Mirror, _: &()| Err::<(), _>("network down"), ()).unwrap();
+    /// m.attach_around::<Sync, _, _>(
+    ///     "retry-later",
+    ///     |_: &mut Mirror, _: &()| {},
+    ///     |m: &mut Mirror, _: &(), result| { if result.is_err() { m.total += 1; } Ok(()) },
+    /// ).unwrap();
+    /// assert!(m.run_hooks::<Sync>().await.is_ok(), "the around-hook replaced the error");
+    /// assert_eq!(m.total, 1);
+    /// # });
+    /// ```
+    fn attach_around<H, B, A>(
+        &mut self,
+        name: impl Into<Cow<'static, str>>,
+        before: B,
+        after: A,
+    ) -> Result<(), HookError>
+    where
+        H: HookType,
+        B: Fn(&mut Self, &H::Arg) + Send + Sync + 'static,
+        A: Fn(&mut Self, &H::Arg, Result<(), MultiError>) -> Result<(), MultiError> + Send + Sync + 'static,
+    {
+        let (owner, hook_type, name) = (Self::NAME, H::NAME, name.into());
+        if !Self::PROVIDED.contains(H::KEY) {
+            return Err(HookError::Unsupported { owner, method: name, hook_type });
+        }
+        let Some(store) = self.__hooks_attached_mut() else {
+            return Err(HookError::NoAttachStorage { owner, method: name, hook_type });
+        };
+        let before: crate::attach::AroundBefore<Self> = Box::new(move |this: &mut Self, arg: &dyn Any| {
+            if let Some(arg) = arg.downcast_ref() {
+                before(this, arg);
+            }
+        });
+        let after: crate::attach::AroundAfter<Self> =
+            Box::new(move |this: &mut Self, arg: &dyn Any, result| match arg.downcast_ref() {
+                Some(arg) => after(this, arg, result),
+                None => result,
+            });
+        store.put_around(crate::attach::AroundHook {
+            root: TypeId::of::<Self>(),
+            hook_type: TypeId::of::<H>(),
+            name,
+            before: Box::new(before),
+            after: Box::new(after),
+        });
+        Ok(())
+    }
+
     /// Enables the hook of type `H` named `name` (an attached hook, or a static hook by method
     /// name); [`HookError::UnknownHook`] when there is none.
     fn enable_hook<H: HookType>(&mut self, name: &str) -> Result<(), HookError> {
@@ -416,9 +477,12 @@ fn replay<R: Hooks, H: HookType>(this: &mut R, name: &str) {
         }));
         let error = match outcome {
             Ok(Ok(())) => continue,
-            Ok(Err(source)) => {
-                HookError::Failed { owner: R::NAME, method: hook.name.clone(), hook_type: H::NAME, source }
-            }
+            Ok(Err(source)) => HookError::Failed {
+                owner: R::NAME,
+                method: hook.name.clone(),
+                hook_type: H::NAME,
+                source: source.into(),
+            },
             Err(payload) => HookError::Panicked {
                 owner: R::NAME,
                 method: hook.name.clone(),

@@ -8,8 +8,11 @@ use std::time::Duration;
 /// (and `String`/`&str`, which convert into it).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// The cause a failed hook returned, shared so that errors can be cloned.
+pub type SharedError = std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>;
+
 /// One hook's failure, naming the hook: its owner type, method (or attached name) and hook type.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum HookError {
     /// The hook returned an error.
@@ -23,7 +26,7 @@ pub enum HookError {
         hook_type: &'static str,
         /// What the hook returned.
         #[source]
-        source: BoxError,
+        source: SharedError,
     },
     /// The hook panicked; the panic was caught.
     #[error("hook `{owner}::{method}` ({hook_type}) panicked: {message}")]
@@ -172,7 +175,7 @@ impl HookError {
 /// assert_eq!(err.errors()[0].method(), "flush");
 /// assert_eq!(err.to_string(), "1 hook failed: hook `Worker::flush` (OnStop) panicked: disk full");
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct MultiError {
     errors: Vec<HookError>,
 }

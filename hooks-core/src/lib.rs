@@ -27,7 +27,7 @@ mod state;
 
 pub use attach::{AttachedHooks, ErrorHandler, HookSpec, HookStats};
 pub use component::{HookInfo, Hooks, HooksMixin};
-pub use error::{BoxError, HookError, MultiError};
+pub use error::{BoxError, HookError, MultiError, SharedError};
 pub use hook::{
     BackgroundTask, ErrorPolicy, HookType, OnInit, OnStart, OnStateChange, OnStop, Remembered, StateChange, TaskSpec,
 };

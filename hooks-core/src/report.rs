@@ -144,11 +144,13 @@ pub struct RunReport {
     pub hook_type: &'static str,
     /// Every hook of the type, in run order.
     pub hooks: Vec<HookRun>,
+    /// The result as replaced by around-hooks, if any wrapped the run.
+    pub(crate) replaced: Option<Result<(), MultiError>>,
 }
 
 impl RunReport {
     pub(crate) fn new(hook_type: &'static str) -> Self {
-        RunReport { hook_type, hooks: Vec::new() }
+        RunReport { hook_type, hooks: Vec::new(), replaced: None }
     }
 
     /// The failures, in execution order.
@@ -187,8 +189,19 @@ impl RunReport {
         self.hooks.iter().map(|h| h.duration).sum()
     }
 
-    /// `Ok(())` when no hook failed, else every failure.
+    /// The run's result: every failure, or what the around-hooks made of it.
+    pub fn result(&self) -> Result<(), MultiError> {
+        match &self.replaced {
+            Some(result) => result.clone(),
+            None => MultiError::from(self.errors().cloned().collect::<Vec<_>>()).into_result(),
+        }
+    }
+
+    /// [`result`](Self::result), consuming the report.
     pub fn into_result(self) -> Result<(), MultiError> {
+        if let Some(result) = self.replaced {
+            return result;
+        }
         let errors: Vec<HookError> = self
             .hooks
             .into_iter()

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use futures_util::FutureExt;
 use tracing::Instrument;
 
-use crate::attach::{AttachedFn, HookStats};
+use crate::attach::{AroundAfter, AroundBefore, AroundHook, AttachedFn, HookStats};
 use crate::component::Hooks;
 use crate::error::{panic_message, BoxError, HookError, MultiError};
 use crate::hook::{ErrorPolicy, HookType};
@@ -51,6 +51,24 @@ trait Record {
     fn event(&self) -> Option<&Key>;
     fn skipped<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome);
     fn ran<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome, value: Option<HookValue>, took: Duration);
+    /// The combined result so far (what around-hooks see).
+    fn result(&self) -> Result<(), MultiError>;
+    /// The result as around-hooks replaced it.
+    fn replace(&mut self, result: Result<(), MultiError>);
+}
+
+trait RecordAround {
+    /// A panic in an around-hook's first half, reported as that hook's failure.
+    fn ran_around<H: HookType>(&mut self, around: &AroundHook, message: String);
+}
+
+impl<T: Record> RecordAround for T {
+    fn ran_around<H: HookType>(&mut self, around: &AroundHook, message: String) {
+        let error = HookError::Panicked { owner: "around", method: around.name.clone(), hook_type: H::NAME, message };
+        let mut result = self.result().err().unwrap_or_default();
+        result.push(error);
+        self.replace(Err(result));
+    }
 }
 
 /// `run_hooks`: failures only.
@@ -70,6 +88,12 @@ impl Record for MultiError {
         if let Outcome::Failed(error) = outcome {
             self.push(error);
         }
+    }
+    fn result(&self) -> Result<(), MultiError> {
+        self.clone().into_result()
+    }
+    fn replace(&mut self, result: Result<(), MultiError>) {
+        *self = result.err().unwrap_or_default();
     }
 }
 
@@ -101,6 +125,12 @@ impl Record for Reporting<'_> {
         };
         self.report.hooks.push(HookRun { owner, name, outcome, duration: took, value });
     }
+    fn result(&self) -> Result<(), MultiError> {
+        self.report.result()
+    }
+    fn replace(&mut self, result: Result<(), MultiError>) {
+        self.report.replaced = Some(result);
+    }
 }
 
 /// Runs every hook of type `H` on `this` with `arg`; returns every failure.
@@ -127,6 +157,14 @@ pub(crate) async fn run_hooks_report<R: Hooks, H: HookType>(this: &mut R, arg: &
 async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, options: RunOptions, rec: &mut Rec) {
     let (root, hook_type) = (TypeId::of::<R>(), TypeId::of::<H>());
     let statics = R::__hooks_table().of(hook_type);
+    let arounds = this.__hooks_attached().map(|a| a.arounds(root, hook_type)).unwrap_or_default();
+    for around in &arounds {
+        if let Some(before) = around.before.downcast_ref::<AroundBefore<R>>() {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| before(this, arg))) {
+                rec.ran_around::<H>(around, panic_message(&*payload));
+            }
+        }
+    }
     let (attached, disabled, static_stats) = match this.__hooks_attached_mut() {
         None => (Vec::new(), Vec::new(), Vec::new()),
         Some(store) => {
@@ -201,6 +239,20 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
                 rec.ran(&hook, Outcome::Failed(error), None, took);
             }
         }
+    }
+    // Innermost first: each around-hook sees the result the ones inside it made.
+    for around in arounds.iter().rev() {
+        let Some(after) = around.after.downcast_ref::<AroundAfter<R>>() else { continue };
+        let inner = rec.result();
+        let result = catch_unwind(AssertUnwindSafe(|| after(this, arg, inner))).unwrap_or_else(|payload| {
+            Err(MultiError::from(HookError::Panicked {
+                owner: R::NAME,
+                method: around.name.clone(),
+                hook_type: H::NAME,
+                message: panic_message(&*payload),
+            }))
+        });
+        rec.replace(result);
     }
 }
 
@@ -363,7 +415,7 @@ fn attribute<H: HookType, R>(hook: &Scheduled<'_, R>, cap: Option<Duration>, fai
     let (owner, method) = names(hook);
     let hook_type = H::NAME;
     let error = match failure {
-        Failure::Error(source) => HookError::Failed { owner, method, hook_type, source },
+        Failure::Error(source) => HookError::Failed { owner, method, hook_type, source: source.into() },
         Failure::Panic(message) => HookError::Panicked { owner, method, hook_type, message },
         Failure::TimedOut => {
             HookError::TimedOut { owner, method, hook_type, timeout: timeout_of(hook, cap).unwrap_or_default() }

@@ -691,7 +691,7 @@ impl<T: Hooks> Actor<T> {
                             owner: T::NAME,
                             method: "on_pull_message".into(),
                             hook_type: "OnPullMessage",
-                            source: format!("no handler for {:?}", message.key()).into(),
+                            source: hooks_core::BoxError::from(format!("no handler for {:?}", message.key())).into(),
                         });
                     }
                     self.bus.dead_letter(DeadLetter { component: self.name.clone(), message, errors });
