@@ -16,3 +16,7 @@ struct LifecycleDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/messaging.md")]
 struct MessagingDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/named-hooks.md")]
+struct NamedHooksDoctests;
