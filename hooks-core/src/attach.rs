@@ -195,6 +195,17 @@ pub(crate) struct AttachedHook {
     pub(crate) call: Arc<dyn Any + Send + Sync>,
 }
 
+/// The attached hooks of one run, in priority order (a cheap clone).
+#[derive(Clone, Default)]
+pub(crate) struct Snapshot(Arc<[Arc<AttachedHook>]>);
+
+impl std::ops::Deref for Snapshot {
+    type Target = [Arc<AttachedHook>];
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
 /// Where a component keeps the hooks attached to it at run time, the static hooks it disabled,
 /// and per-hook statistics.
 ///
@@ -216,6 +227,8 @@ pub struct AttachedHooks {
     disabled: Vec<(TypeId, TypeId, Cow<'static, str>)>,
     /// Statistics of static hooks, when on: (component, hook type, owner, method).
     static_stats: Option<Vec<(StaticKey, Arc<HookStats>)>>,
+    /// Snapshots of the attached hooks per (component, hook type), dropped on every change.
+    snapshots: Vec<((TypeId, TypeId), Snapshot)>,
     /// Around-hooks, in attach order (the first attached is the outermost).
     arounds: Vec<Arc<AroundHook>>,
     /// Past arguments of historic hook types: (component, hook type) → the last ones.
@@ -241,6 +254,7 @@ impl AttachedHooks {
     /// Adds `hook`, or replaces the hook of the same component, type and name in place; the
     /// previous hook of that name, if any, is returned (to restore it when the result is refused).
     pub(crate) fn put(&mut self, mut hook: AttachedHook) -> Option<Arc<AttachedHook>> {
+        self.snapshots.clear();
         let existing =
             self.hooks.iter().position(|h| h.root == hook.root && h.hook_type == hook.hook_type && h.name == hook.name);
         match existing {
@@ -266,6 +280,7 @@ impl AttachedHooks {
         name: &str,
         previous: Option<Arc<AttachedHook>>,
     ) {
+        self.snapshots.clear();
         if let Some(i) = self.position(root, hook_type, name) {
             match previous {
                 Some(previous) => self.hooks[i] = previous,
@@ -282,6 +297,7 @@ impl AttachedHooks {
 
     /// Enables or disables the attached hook `name`; `false` when there is none.
     pub(crate) fn set_attached_enabled(&mut self, root: TypeId, hook_type: TypeId, name: &str, on: bool) -> bool {
+        self.snapshots.clear();
         let Some(i) = self.position(root, hook_type, name) else { return false };
         if self.hooks[i].enabled != on {
             let mut hook = (*self.hooks[i]).clone();
@@ -301,6 +317,7 @@ impl AttachedHooks {
 
     /// Removes the attached hook or around-hook `name`; `false` when there is none.
     pub(crate) fn remove(&mut self, root: TypeId, hook_type: TypeId, name: &str) -> bool {
+        self.snapshots.clear();
         if let Some(i) = self.position(root, hook_type, name) {
             self.hooks.remove(i);
             return true;
@@ -325,10 +342,26 @@ impl AttachedHooks {
         self.arounds.iter().filter(|a| a.root == root && a.hook_type == hook_type).cloned().collect()
     }
 
-    /// The hooks of one hook type attached to `root`, in attach order. Cloned out so that a hook
-    /// attached during a run does not join it, and so that the run can lend `&mut` to each hook.
-    pub(crate) fn snapshot(&self, root: TypeId, hook_type: TypeId) -> Vec<Arc<AttachedHook>> {
-        self.hooks.iter().filter(|h| h.root == root && h.hook_type == hook_type).cloned().collect()
+    /// The hooks of one hook type attached to `root`, by priority then attach order. Shared out so
+    /// that a hook attached during a run does not join it, and so that the run can lend `&mut` to
+    /// each hook.
+    pub(crate) fn snapshot(&self, root: TypeId, hook_type: TypeId) -> Snapshot {
+        let mut hooks: Vec<Arc<AttachedHook>> =
+            self.hooks.iter().filter(|h| h.root == root && h.hook_type == hook_type).cloned().collect();
+        // Stable: equal priorities keep attach order (`seq` grows with each new name).
+        hooks.sort_by_key(|h| (h.priority, h.seq));
+        Snapshot(Arc::from(hooks))
+    }
+
+    /// [`snapshot`](Self::snapshot), kept until the hooks change: a run of a type with attached
+    /// hooks then costs one reference count, not one per hook.
+    pub(crate) fn snapshot_cached(&mut self, root: TypeId, hook_type: TypeId) -> Snapshot {
+        if let Some((_, snapshot)) = self.snapshots.iter().find(|(k, _)| *k == (root, hook_type)) {
+            return snapshot.clone();
+        }
+        let snapshot = self.snapshot(root, hook_type);
+        self.snapshots.push(((root, hook_type), snapshot.clone()));
+        snapshot
     }
 
     pub(crate) fn of_root(&self, root: TypeId) -> impl Iterator<Item = &AttachedHook> {

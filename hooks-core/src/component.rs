@@ -468,7 +468,7 @@ fn replay<R: Hooks, H: HookType>(this: &mut R, name: &str) {
     let (root, ty) = (TypeId::of::<R>(), TypeId::of::<H>());
     let Some(store) = this.__hooks_attached() else { return };
     let past = store.history((root, ty));
-    let Some(hook) = store.snapshot(root, ty).into_iter().find(|h| h.name == name) else { return };
+    let Some(hook) = store.snapshot(root, ty).iter().find(|h| h.name == name).cloned() else { return };
     let Some(call) = hook.call.downcast_ref::<AttachedFn<R>>() else { return };
     for arg in past {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match call(this, &*arg) {

@@ -29,23 +29,21 @@ pub(crate) enum Scheduled<'s, R> {
     Attached(&'s AttachedHook),
 }
 
-/// The run order of static hooks (already ordered) and attached ones (in attach order): a merge by
+/// The run order of static hooks and attached ones (both already ordered): a merge by
 /// priority in which static hooks win ties (rule 4), walked backwards when `reversed` (rule 5).
 pub(crate) fn run_order<'s, R>(
     statics: &'s [StaticHook<R>],
     attached: &'s [Arc<AttachedHook>],
     reversed: bool,
 ) -> RunOrder<'s, R> {
-    let mut attached: Vec<&AttachedHook> = attached.iter().map(|h| &**h).collect();
-    // Stable: equal priorities keep attach order.
-    attached.sort_by_key(|h| (h.priority, h.seq));
+    // `attached` comes sorted by priority, then attach order (`AttachedHooks::snapshot`).
     RunOrder { statics, s: (0, statics.len()), a: (0, attached.len()), attached, reversed }
 }
 
 /// The lazy priority merge of [`run_order`]: `s` and `a` are the ranges still to yield.
 pub(crate) struct RunOrder<'s, R> {
     statics: &'s [StaticHook<R>],
-    attached: Vec<&'s AttachedHook>,
+    attached: &'s [Arc<AttachedHook>],
     s: (usize, usize),
     a: (usize, usize),
     reversed: bool,
@@ -56,7 +54,7 @@ impl<'s, R> Iterator for RunOrder<'s, R> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let (statics, attached) = (self.statics, &self.attached);
+        let (statics, attached) = (self.statics, self.attached);
         let ((s_lo, s_hi), (a_lo, a_hi)) = (self.s, self.a);
         if s_lo == s_hi && a_lo == a_hi {
             return None;
@@ -68,7 +66,7 @@ impl<'s, R> Iterator for RunOrder<'s, R> {
                 Some(Scheduled::Static(&statics[s_lo]))
             } else {
                 self.a.0 += 1;
-                Some(Scheduled::Attached(attached[a_lo]))
+                Some(Scheduled::Attached(&attached[a_lo]))
             }
         } else {
             // Backwards: the last of the forward order is an attached hook unless a static one has
@@ -77,7 +75,7 @@ impl<'s, R> Iterator for RunOrder<'s, R> {
                 s_lo == s_hi || (a_lo < a_hi && attached[a_hi - 1].priority >= statics[s_hi - 1].reg.priority);
             if take_attached {
                 self.a.1 -= 1;
-                Some(Scheduled::Attached(attached[a_hi - 1]))
+                Some(Scheduled::Attached(&attached[a_hi - 1]))
             } else {
                 self.s.1 -= 1;
                 Some(Scheduled::Static(&statics[s_hi - 1]))

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use futures_util::FutureExt;
 use tracing::Instrument;
 
-use crate::attach::{AroundAfter, AroundBefore, AroundHook, AttachedFn, HookStats};
+use crate::attach::{AroundAfter, AroundBefore, AroundHook, AttachedFn, HookStats, Snapshot};
 use crate::component::Hooks;
 use crate::error::{panic_message, BoxError, HookError, MultiError};
 use crate::hook::{ErrorPolicy, HookType};
@@ -166,7 +166,7 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
         }
     }
     let (attached, disabled, static_stats) = match this.__hooks_attached_mut() {
-        None => (Vec::new(), Vec::new(), Vec::new()),
+        None => (Snapshot::default(), Vec::new(), Vec::new()),
         Some(store) => {
             if H::HISTORY > 0 {
                 if let Some(copy) = H::remember(arg) {
@@ -181,7 +181,7 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
             } else {
                 Vec::new()
             };
-            (store.snapshot(root, hook_type), store.disabled_static(root, hook_type), stats)
+            (store.snapshot_cached(root, hook_type), store.disabled_static(root, hook_type), stats)
         }
     };
     let stats_on = !static_stats.is_empty() || (Rec::TIMED && !attached.is_empty());

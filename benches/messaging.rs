@@ -1,0 +1,390 @@
+//! `messaging`: what the message bus of a `Runtime` costs per message and per command round trip,
+//! against a bare tokio `mpsc` actor doing the same work, measured in the same run.
+//!
+//! - `publish` (throughput): a running `Counter` component (`Service`, `MessageBusClient` and
+//!   `CommandHandler` bases) with `#[on_message(Kind::A)] fn on_a(&mut self, _m: &Message)` counting
+//!   what it receives. One run: `handle.publish(Message::signal(Kind::A)).await` 10,000 times, then
+//!   `handle.with(..)` reads (and resets) the count, which sees every message accepted before it; the
+//!   run divided by 10,000 is the time per message. Variant `bus`: the same through
+//!   `Runtime::publish` (the subscriber lookup of the bus, one subscriber). Baseline `mpsc`: a spawned
+//!   task owning a counter and receiving on an `mpsc::channel(1024)` (the capacity of a component's
+//!   message mailbox) messages carrying an `Arc<dyn Any + Send + Sync>` payload made per message (a
+//!   `Message` carries an `Arc`-shared payload), then one `Read` message answering the count on a
+//!   `oneshot`.
+//! - `command` (round trip): `handle.command(Message::signal(Kind::Ping)).await` answered by
+//!   `#[on_command(Kind::Ping)] fn ping(&mut self, _m: &Message) -> Result<u32, std::io::Error>`, the
+//!   response downcast to `u32`; 10,000 sequential round trips per run. Baseline `actor`: a
+//!   hand-written actor, a spawned task serving an `mpsc::Receiver<(Request, oneshot::Sender<u32>)>`
+//!   (same capacity, the request carrying an `Arc` payload made per call) and answering each.
+//!
+//! The components and baseline actors are spawned (and the components started) once per tokio
+//! runtime, outside the timing; each run reuses them. Every case runs on a tokio `current_thread`
+//! runtime and on a 2-worker `multi_thread` runtime, each built once outside the timing, each variant
+//! against the baseline on the same tokio runtime. One criterion iteration is one whole run
+//! (`block_on`), so criterion's estimate divided by 10,000 is the time per message or round trip.
+//!
+//! After criterion, a table gives ns per message / round trip and the ratio to the baseline, all from
+//! this run: each timed batch of criterion's `iter_custom` is recorded, and the estimate is
+//! criterion's own (the slope of time over iterations across the measurement samples). The issue's
+//! goal (command round trip ≤ 1.5x the hand-written actor) is checked against it.
+//!
+//! Run with `cargo bench --bench messaging`.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion};
+use hooks_runtime::prelude::*;
+use tokio::sync::{mpsc, oneshot};
+
+/// Messages published per run.
+const MESSAGES: u64 = 10_000;
+/// Sequential command round trips per run.
+const ROUND_TRIPS: u64 = 10_000;
+/// The capacity of a component's message mailbox in `hooks-runtime` (`bus::MAILBOX`), used by the
+/// baselines too.
+const MAILBOX: usize = hooks_runtime::bus::MAILBOX;
+/// The issue's goal: a command round trip costs at most this many times the hand-written actor's.
+const GOAL: f64 = 1.5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    A,
+    Ping,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The component
+
+#[derive(Hooks, Default)]
+struct Counter {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    bus: MessageBusClient,
+    #[hooks(base)]
+    commands: CommandHandler,
+    n: u64,
+}
+
+#[hooks]
+impl Counter {
+    #[on_message(Kind::A)]
+    fn on_a(&mut self, _m: &Message) {
+        self.n += 1;
+    }
+
+    #[on_command(Kind::Ping)]
+    fn ping(&mut self, _m: &Message) -> Result<u32, std::io::Error> {
+        Ok(1)
+    }
+}
+
+/// A started `Counter` on a fresh `Runtime` (the runtime is kept for `Runtime::publish`).
+async fn start_counter() -> (Runtime, Handle<Counter>) {
+    let runtime = Runtime::new();
+    let handle = runtime.spawn(Counter::default());
+    handle.start().await.expect("no start hooks");
+    (runtime, handle)
+}
+
+/// `MESSAGES` messages through `Handle::publish`, then the count (reset for the next run).
+async fn runtime_publish(handle: &Handle<Counter>) {
+    for _ in 0..MESSAGES {
+        handle.publish(Message::signal(Kind::A)).await.expect("running");
+    }
+    let n = handle.with(|c| std::mem::take(&mut c.n)).await.expect("running");
+    assert_eq!(n, MESSAGES);
+}
+
+/// `MESSAGES` messages through `Runtime::publish` (to its one subscriber), then the count.
+async fn bus_publish(runtime: &Runtime, handle: &Handle<Counter>) {
+    for _ in 0..MESSAGES {
+        black_box(runtime.publish(Message::signal(Kind::A)).await);
+    }
+    let n = handle.with(|c| std::mem::take(&mut c.n)).await.expect("running");
+    assert_eq!(n, MESSAGES);
+}
+
+/// `ROUND_TRIPS` sequential commands, each response downcast.
+async fn runtime_command(handle: &Handle<Counter>) {
+    for _ in 0..ROUND_TRIPS {
+        let response = handle.command(Message::signal(Kind::Ping)).await.expect("answered");
+        black_box(response.downcast::<u32>().expect("a u32"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Baselines
+
+/// What the baseline's counting task receives.
+enum Mail {
+    Message(Arc<dyn Any + Send + Sync>),
+    /// Answers the count and resets it.
+    Read(oneshot::Sender<u64>),
+}
+
+/// The throughput baseline: a task owning a counter, serving its mailbox.
+fn spawn_counting_task() -> mpsc::Sender<Mail> {
+    let (tx, mut rx) = mpsc::channel(MAILBOX);
+    tokio::spawn(async move {
+        let mut n = 0u64;
+        while let Some(mail) = rx.recv().await {
+            match mail {
+                Mail::Message(payload) => {
+                    black_box(&payload);
+                    n += 1;
+                }
+                Mail::Read(reply) => {
+                    let _ = reply.send(std::mem::take(&mut n));
+                }
+            }
+        }
+    });
+    tx
+}
+
+/// `MESSAGES` messages to the counting task, then the count.
+async fn mpsc_publish(tx: &mpsc::Sender<Mail>) {
+    for _ in 0..MESSAGES {
+        let payload: Arc<dyn Any + Send + Sync> = Arc::new(());
+        tx.send(Mail::Message(payload)).await.expect("task alive");
+    }
+    let (reply, rx) = oneshot::channel();
+    tx.send(Mail::Read(reply)).await.expect("task alive");
+    assert_eq!(rx.await.expect("answered"), MESSAGES);
+}
+
+/// The request of the hand-written actor.
+enum Request {
+    Ping(Arc<dyn Any + Send + Sync>),
+}
+
+/// The round-trip baseline: a hand-written mpsc + oneshot actor answering each request.
+fn spawn_actor() -> mpsc::Sender<(Request, oneshot::Sender<u32>)> {
+    let (tx, mut rx) = mpsc::channel::<(Request, oneshot::Sender<u32>)>(MAILBOX);
+    tokio::spawn(async move {
+        while let Some((request, reply)) = rx.recv().await {
+            match request {
+                Request::Ping(payload) => {
+                    black_box(&payload);
+                    let _ = reply.send(1);
+                }
+            }
+        }
+    });
+    tx
+}
+
+/// `ROUND_TRIPS` sequential requests to the hand-written actor.
+async fn actor_command(tx: &mpsc::Sender<(Request, oneshot::Sender<u32>)>) {
+    for _ in 0..ROUND_TRIPS {
+        let (reply, rx) = oneshot::channel();
+        tx.send((Request::Ping(Arc::new(())), reply)).await.expect("actor alive");
+        black_box(rx.await.expect("answered"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurement
+
+const PUBLISH: &str = "publish";
+const COMMAND: &str = "command";
+const CURRENT_THREAD: &str = "current_thread";
+const MULTI_THREAD: &str = "multi_thread";
+const RUNTIME: &str = "runtime";
+const BUS: &str = "bus";
+const MPSC: &str = "mpsc";
+const ACTOR: &str = "actor";
+
+/// One variant of one case: every batch criterion timed.
+struct Series {
+    case: &'static str,
+    flavor: &'static str,
+    variant: &'static str,
+    /// Messages or round trips per run.
+    units: u64,
+    /// `(iterations, elapsed)` of each batch, warm-up first, then criterion's samples.
+    batches: Vec<(u64, Duration)>,
+}
+
+impl Series {
+    /// Nanoseconds per run, as criterion estimates it: the least-squares slope of time over
+    /// iterations across the samples (the trailing batches of d, 2d, .., kd iterations).
+    fn ns_per_run(&self) -> Option<f64> {
+        let samples = measurement_samples(&self.batches);
+        let (nt, nn) = samples.iter().fold((0.0, 0.0), |(nt, nn), &(n, t)| {
+            let n = n as f64;
+            (nt + n * t.as_nanos() as f64, nn + n * n)
+        });
+        (nn > 0.0).then(|| nt / nn)
+    }
+
+    fn ns_per_unit(&self) -> Option<f64> {
+        self.ns_per_run().map(|ns| ns / self.units as f64)
+    }
+}
+
+/// Criterion's samples are the trailing batches of d, 2d, .., kd iterations (linear sampling), or
+/// of d iterations each (flat sampling, which criterion picks when a run is too long for linear
+/// sampling in the measurement time); the warm-up before them doubles its iterations. Falls back to
+/// every batch.
+fn measurement_samples(batches: &[(u64, Duration)]) -> &[(u64, Duration)] {
+    let n = batches.len();
+    if n < 2 {
+        return batches;
+    }
+    let step = batches[n - 1].0.wrapping_sub(batches[n - 2].0);
+    let mut start = n - 1;
+    while start > 0 && batches[start].0.wrapping_sub(batches[start - 1].0) == step {
+        start -= 1;
+    }
+    // Flat: the equal batches; linear: the first sample has exactly `step` iterations.
+    if step == 0 || batches[start].0 == step {
+        &batches[start..]
+    } else {
+        batches
+    }
+}
+
+type Results = RefCell<Vec<Series>>;
+
+/// Benchmarks `run` (one whole run of `units` messages or round trips) as `case/variant/flavor`.
+fn bench_variant(
+    criterion: &mut Criterion,
+    results: &Results,
+    (case, flavor, variant, units): (&'static str, &'static str, &'static str, u64),
+    mut run: impl FnMut(),
+) {
+    let series = {
+        let mut results = results.borrow_mut();
+        results.push(Series { case, flavor, variant, units, batches: Vec::new() });
+        results.len() - 1
+    };
+    let mut group = criterion.benchmark_group(format!("messaging/{case}"));
+    group.bench_function(BenchmarkId::new(variant, flavor), |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                run();
+            }
+            let elapsed = start.elapsed();
+            results.borrow_mut()[series].batches.push((iters, elapsed));
+            elapsed
+        });
+    });
+    group.finish();
+}
+
+/// Every case and variant on `rt`, which is the tokio runtime of kind `flavor`.
+fn bench_flavor(criterion: &mut Criterion, results: &Results, rt: &tokio::runtime::Runtime, flavor: &'static str) {
+    let ((runtime, handle), counting_task, actor) =
+        rt.block_on(async { (start_counter().await, spawn_counting_task(), spawn_actor()) });
+
+    bench_variant(criterion, results, (PUBLISH, flavor, RUNTIME, MESSAGES), || {
+        rt.block_on(runtime_publish(&handle));
+    });
+    bench_variant(criterion, results, (PUBLISH, flavor, BUS, MESSAGES), || {
+        rt.block_on(bus_publish(&runtime, &handle));
+    });
+    bench_variant(criterion, results, (PUBLISH, flavor, MPSC, MESSAGES), || {
+        rt.block_on(mpsc_publish(&counting_task));
+    });
+    bench_variant(criterion, results, (COMMAND, flavor, RUNTIME, ROUND_TRIPS), || {
+        rt.block_on(runtime_command(&handle));
+    });
+    bench_variant(criterion, results, (COMMAND, flavor, ACTOR, ROUND_TRIPS), || {
+        rt.block_on(actor_command(&actor));
+    });
+
+    rt.block_on(async {
+        black_box(handle.stop().await.expect("no stop hooks"));
+    });
+    drop((counting_task, actor));
+}
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_time().build().expect("tokio runtime")
+}
+
+fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().expect("tokio runtime")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+fn baseline_of(case: &str) -> &'static str {
+    if case == PUBLISH {
+        MPSC
+    } else {
+        ACTOR
+    }
+}
+
+fn print_table(results: &[Series]) {
+    let find = |case: &str, flavor: &str, variant: &str| {
+        results
+            .iter()
+            .find(|s| s.case == case && s.flavor == flavor && s.variant == variant)
+            .and_then(Series::ns_per_unit)
+    };
+    let ratio = |s: &Series| match (s.ns_per_unit(), find(s.case, s.flavor, baseline_of(s.case))) {
+        (Some(ns), Some(base)) if base > 0.0 => Some(ns / base),
+        _ => None,
+    };
+
+    println!();
+    println!(
+        "messaging: ns per message (publish, x{MESSAGES}) or per round trip (command, x{ROUND_TRIPS}), \
+         criterion slope estimate; ratio = variant / baseline (publish: mpsc, command: actor), same run"
+    );
+    println!("{:<8} {:<15} {:<8} {:>10} {:>10} {:>8}", "case", "tokio", "variant", "ns/unit", "ms/run", "ratio");
+    for s in results {
+        println!(
+            "{:<8} {:<15} {:<8} {:>10} {:>10} {:>8}",
+            s.case,
+            s.flavor,
+            s.variant,
+            s.ns_per_unit().map_or_else(|| "-".to_owned(), |ns| format!("{ns:.1}")),
+            s.ns_per_run().map_or_else(|| "-".to_owned(), |ns| format!("{:.2}", ns / 1e6)),
+            ratio(s).map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x")),
+        );
+    }
+    println!();
+    for flavor in [CURRENT_THREAD, MULTI_THREAD] {
+        let command = results.iter().find(|s| s.case == COMMAND && s.flavor == flavor && s.variant == RUNTIME);
+        if let Some(r) = command.and_then(ratio) {
+            let verdict = if r <= GOAL { "met" } else { "NOT met" };
+            println!("goal (command round trip <= {GOAL}x the hand-written actor), {flavor}: {r:.2}x, {verdict}");
+        }
+    }
+}
+
+fn main() {
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(20)
+        .configure_from_args();
+    let results = Results::default();
+
+    let rt = current_thread();
+    bench_flavor(&mut criterion, &results, &rt, CURRENT_THREAD);
+    drop(rt);
+
+    let rt = multi_thread();
+    bench_flavor(&mut criterion, &results, &rt, MULTI_THREAD);
+    drop(rt);
+
+    criterion.final_summary();
+    // `cargo test` (`--test`), `--list` and `--profile-time` run nothing criterion times: no table.
+    let args: Vec<String> = std::env::args().collect();
+    let untimed = ["--test", "--list", "--profile-time"].iter().any(|flag| args.iter().any(|arg| arg == flag));
+    if args.iter().any(|arg| arg == "--bench") && !untimed {
+        print_table(&results.into_inner());
+    }
+}

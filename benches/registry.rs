@@ -1,0 +1,151 @@
+//! `registry`: what a run-time named hook costs against a static (attribute) hook and against the
+//! hand-written boxed loop of `hook_dispatch`, all in one run; and what a context filter that skips
+//! 90 % of the hooks costs against running them all.
+//!
+//! For N = 10 and 100 plain-`fn` no-op hooks of one hook type:
+//! - `static`: a component with N `#[hook(Noop)]` methods, `run_hooks::<Noop>()`;
+//! - `named`: a component with no static hook and N hooks attached with `attach_hook_with`;
+//! - `boxed_loop`: `Vec<Box<dyn for<'a> Fn(&'a mut T) -> Pin<Box<dyn Future + Send + 'a>>>>`;
+//! - `report_all` / `report_filtered`: `run_hooks_report` over the N named hooks, 90 % of them
+//!   tagged with another context; without a context (all run) and with one (90 % skipped).
+//!
+//! Run with `cargo bench --bench registry`; the table at the end gives ns/hook and the ratios.
+
+mod support;
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::Pin;
+use std::time::Duration;
+
+use criterion::Criterion;
+use hooks_runtime::prelude::*;
+use support::{poll_once, ratio, Results};
+
+hook_type!(Noop);
+
+macro_rules! static_component {
+    ($name:ident [$($hook:ident)*]) => {
+        #[derive(Hooks, Default)]
+        #[provides_hooks(Noop)]
+        struct $name;
+
+        #[hooks]
+        impl $name {
+            $(
+                #[hook(Noop)]
+                fn $hook(&mut self) {
+                    black_box(self);
+                }
+            )*
+        }
+    };
+}
+
+static_component!(Static10 [h0 h1 h2 h3 h4 h5 h6 h7 h8 h9]);
+static_component!(Static100 [
+    h0 h1 h2 h3 h4 h5 h6 h7 h8 h9 h10 h11 h12 h13 h14 h15 h16 h17 h18 h19
+    h20 h21 h22 h23 h24 h25 h26 h27 h28 h29 h30 h31 h32 h33 h34 h35 h36 h37 h38 h39
+    h40 h41 h42 h43 h44 h45 h46 h47 h48 h49 h50 h51 h52 h53 h54 h55 h56 h57 h58 h59
+    h60 h61 h62 h63 h64 h65 h66 h67 h68 h69 h70 h71 h72 h73 h74 h75 h76 h77 h78 h79
+    h80 h81 h82 h83 h84 h85 h86 h87 h88 h89 h90 h91 h92 h93 h94 h95 h96 h97 h98 h99
+]);
+
+/// A component whose hooks are all attached at run time.
+#[derive(Hooks, Default)]
+#[provides_hooks(Noop)]
+struct Named {
+    attached: AttachedHooks,
+}
+
+fn named(n: usize, tagged: impl Fn(usize) -> bool) -> Named {
+    let mut c = Named::default();
+    for i in 0..n {
+        let mut spec = HookSpec::new(format!("h{i}"));
+        if tagged(i) {
+            spec = spec.context("other");
+        }
+        c.attach_hook_with::<Noop, _, _>(spec, |c: &mut Named, _: &()| {
+            black_box(c);
+        })
+        .expect("Named provides Noop");
+    }
+    c
+}
+
+type BoxedHook<T> = Box<dyn for<'a> Fn(&'a mut T) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> + Send + Sync>;
+
+fn boxed_loop(n: usize) -> Vec<BoxedHook<Named>> {
+    (0..n)
+        .map(|_| {
+            let hook: BoxedHook<Named> = Box::new(|c: &mut Named| {
+                Box::pin(async move {
+                    black_box(c);
+                })
+            });
+            hook
+        })
+        .collect()
+}
+
+fn bench_n<S: HooksMixin + Default>(criterion: &mut Criterion, results: &Results, n: usize) {
+    let mut s = S::default();
+    assert_eq!(s.hooks::<Noop>().len(), n);
+    results.bench(criterion, "registry", n, "static", || {
+        poll_once(black_box(&mut s).run_hooks::<Noop>()).expect("no-op hooks succeed");
+    });
+    let mut c = named(n, |_| false);
+    results.bench(criterion, "registry", n, "named", || {
+        poll_once(black_box(&mut c).run_hooks::<Noop>()).expect("no-op hooks succeed");
+    });
+    let (mut c, hooks) = (Named::default(), boxed_loop(n));
+    results.bench(criterion, "registry", n, "boxed_loop", || {
+        poll_once(async {
+            let c = black_box(&mut c);
+            for hook in &hooks {
+                hook(c).await;
+            }
+        });
+    });
+    let mut c = named(n, |i| i % 10 != 0);
+    results.bench(criterion, "registry", n, "report_all", || {
+        black_box(poll_once(c.run_hooks_report::<Noop>(&(), RunSpec::new())));
+    });
+    results.bench(criterion, "registry", n, "report_filtered", || {
+        black_box(poll_once(c.run_hooks_report::<Noop>(&(), RunSpec::new().context("mine"))));
+    });
+}
+
+fn main() {
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30)
+        .configure_from_args();
+    let results = Results::default();
+    bench_n::<Static10>(&mut criterion, &results, 10);
+    bench_n::<Static100>(&mut criterion, &results, 100);
+    criterion.final_summary();
+    if !support::timed_run() {
+        return;
+    }
+    println!();
+    println!("registry: ns per hook (criterion slope estimate), same run");
+    println!(
+        "{:>4}  {:<16} {:>9} {:>11} {:>13} {:>14}",
+        "N", "variant", "ns/hook", "vs static", "vs boxed_loop", "vs report_all"
+    );
+    results.each(|s| {
+        let per_hook = |ns: Option<f64>| ns.map(|ns| ns / s.n as f64);
+        let ns = per_hook(s.ns_per_iter());
+        println!(
+            "{:>4}  {:<16} {:>9} {:>11} {:>13} {:>14}",
+            s.n,
+            s.variant,
+            ns.map_or_else(|| "-".to_owned(), |ns| format!("{ns:.2}")),
+            ratio(ns, per_hook(results.ns("registry", s.n, "static"))),
+            ratio(ns, per_hook(results.ns("registry", s.n, "boxed_loop"))),
+            ratio(ns, per_hook(results.ns("registry", s.n, "report_all"))),
+        );
+    });
+}
