@@ -377,3 +377,35 @@ async fn an_around_hook_can_fail_a_run_and_its_panics_are_caught() {
     let err = u.run_hooks_with::<UserCreated>(&ada()).await.unwrap_err();
     assert!(matches!(&err.errors()[0], HookError::Panicked { message, .. } if message == "around exploded"));
 }
+
+hook_type!(Enrich(hooks_runtime::Fold<Vec<String>>));
+
+#[derive(Hooks, Default)]
+#[provides_hooks(Enrich)]
+struct Enricher {
+    attached: AttachedHooks,
+}
+
+#[hooks]
+impl Enricher {
+    #[hook(Enrich)]
+    fn first(&mut self, ctx: &hooks_runtime::Fold<Vec<String>>) {
+        ctx.update(|v| v.push("static".into()));
+    }
+}
+
+#[tokio::test]
+async fn a_fold_run_lets_later_hooks_see_earlier_changes() {
+    let mut e = Enricher::default();
+    e.attach_hook_with::<Enrich, _, _>(
+        HookSpec::new("second"),
+        |_: &mut Enricher, ctx: &hooks_runtime::Fold<Vec<String>>| {
+            let seen = ctx.read(|v| v.len());
+            ctx.update(|v| v.push(format!("saw {seen}")));
+        },
+    )
+    .unwrap();
+    let ctx = hooks_runtime::Fold::new(vec!["start".to_owned()]);
+    e.run_hooks_with::<Enrich>(&ctx).await.unwrap();
+    assert_eq!(ctx.into_inner(), ["start", "static", "saw 2"]);
+}

@@ -299,8 +299,8 @@ pub(crate) async fn run_hook_at<R: Hooks, H: HookType>(
     let (root, hook_type) = (TypeId::of::<R>(), TypeId::of::<H>());
     let statics = R::__hooks_table().of(hook_type);
     let (attached, disabled) = this
-        .__hooks_attached()
-        .map(|a| (a.snapshot(root, hook_type), a.disabled_static(root, hook_type)))
+        .__hooks_attached_mut()
+        .map(|a| (a.snapshot_cached(root, hook_type), a.disabled_static(root, hook_type)))
         .unwrap_or_default();
     let hook = schedule(statics, &attached, false).nth(position)?;
     if skip(&hook, &disabled, None).is_some() {

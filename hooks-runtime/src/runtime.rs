@@ -387,7 +387,7 @@ impl<T: Hooks> Handle<T> {
             };
             SendError { component: self.shared.name.clone(), message: delivery.into_message() }
         })?;
-        self.shared.bus.notify(&MessageEvent::Sent { to: self.shared.name.clone(), kind });
+        self.shared.bus.notify(|| MessageEvent::Sent { to: self.shared.name.clone(), kind });
         Ok(())
     }
 
@@ -427,7 +427,7 @@ impl<T: Hooks> Handle<T> {
             Delivery::Message(m) | Delivery::Pull(m) | Delivery::Call { message: m, .. } => m.key().clone(),
         };
         self.shared.mail.send(delivery).await.map_err(|e| self.rejected(e.0.into_message()))?;
-        self.shared.bus.notify(&MessageEvent::Sent { to: self.shared.name.clone(), kind });
+        self.shared.bus.notify(|| MessageEvent::Sent { to: self.shared.name.clone(), kind });
         Ok(())
     }
 
@@ -702,7 +702,7 @@ impl<T: Hooks> Actor<T> {
     }
 
     fn received(&self, message: &Message) {
-        self.bus.notify(&MessageEvent::Received { by: self.name.clone(), kind: message.key().clone() });
+        self.bus.notify(|| MessageEvent::Received { by: self.name.clone(), kind: message.key().clone() });
     }
 
     /// Runs every background task that is due, one at a time; a stop request interrupts.

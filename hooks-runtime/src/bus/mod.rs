@@ -168,6 +168,8 @@ pub(crate) struct Bus {
     subscribers: RwLock<Subscribers>,
     queues: Mutex<HashMap<Key, WorkQueue>>,
     observers: RwLock<Vec<Observer>>,
+    /// Whether any observer was added (checked before building an event).
+    observed: std::sync::atomic::AtomicBool,
     dead_letters: Mutex<VecDeque<DeadLetter>>,
 }
 
@@ -229,18 +231,25 @@ impl Bus {
         let queue = self.queue(message.key());
         let kind = message.key().clone();
         queue.tx.send(message).await.map_err(|e| SendError { component: "queue".into(), message: e.0 })?;
-        self.notify(&MessageEvent::Sent { to: "queue".into(), kind });
+        self.notify(|| MessageEvent::Sent { to: "queue".into(), kind });
         Ok(())
     }
 
     pub(crate) fn observe(&self, observer: Observer) {
         self.observers.write().unwrap_or_else(PoisonError::into_inner).push(observer);
+        self.observed.store(true, std::sync::atomic::Ordering::Release);
     }
 
-    pub(crate) fn notify(&self, event: &MessageEvent) {
+    /// Tells the observers; the event is built only when there are any (the common case has none).
+    #[inline]
+    pub(crate) fn notify(&self, event: impl FnOnce() -> MessageEvent) {
+        if !self.observed.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        let event = event();
         let observers = self.observers.read().unwrap_or_else(PoisonError::into_inner);
         for observer in observers.iter() {
-            observer(event);
+            observer(&event);
         }
     }
 
