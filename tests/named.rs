@@ -409,3 +409,19 @@ async fn a_fold_run_lets_later_hooks_see_earlier_changes() {
     e.run_hooks_with::<Enrich>(&ctx).await.unwrap();
     assert_eq!(ctx.into_inner(), ["start", "static", "saw 2"]);
 }
+
+#[derive(Hooks, Default)]
+#[provides_hooks(UserCreated)]
+struct OnlyAttached {
+    attached: AttachedHooks,
+}
+
+#[tokio::test]
+async fn stats_count_attached_hooks_of_a_type_without_static_hooks() {
+    let mut c = OnlyAttached::default();
+    c.enable_stats().unwrap();
+    c.attach_hook::<UserCreated, _, _>("only", |_: &mut OnlyAttached, _: &User| {}, ()).unwrap();
+    c.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
+    c.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
+    assert_eq!(c.hooks::<UserCreated>()[0].calls, 2);
+}

@@ -59,12 +59,12 @@ trait Record {
 
 trait RecordAround {
     /// A panic in an around-hook's first half, reported as that hook's failure.
-    fn ran_around<H: HookType>(&mut self, around: &AroundHook, message: String);
+    fn ran_around<H: HookType>(&mut self, owner: &'static str, around: &AroundHook, message: String);
 }
 
 impl<T: Record> RecordAround for T {
-    fn ran_around<H: HookType>(&mut self, around: &AroundHook, message: String) {
-        let error = HookError::Panicked { owner: "around", method: around.name.clone(), hook_type: H::NAME, message };
+    fn ran_around<H: HookType>(&mut self, owner: &'static str, around: &AroundHook, message: String) {
+        let error = HookError::Panicked { owner, method: around.name.clone(), hook_type: H::NAME, message };
         let mut result = self.result().err().unwrap_or_default();
         result.push(error);
         self.replace(Err(result));
@@ -161,12 +161,12 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
     for around in &arounds {
         if let Some(before) = around.before.downcast_ref::<AroundBefore<R>>() {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(|| before(this, arg))) {
-                rec.ran_around::<H>(around, panic_message(&*payload));
+                rec.ran_around::<H>(R::NAME, around, panic_message(&*payload));
             }
         }
     }
-    let (attached, disabled, static_stats) = match this.__hooks_attached_mut() {
-        None => (Snapshot::default(), Vec::new(), Vec::new()),
+    let (attached, disabled, static_stats, stats_enabled) = match this.__hooks_attached_mut() {
+        None => (Snapshot::default(), Vec::new(), Vec::new(), false),
         Some(store) => {
             if H::HISTORY > 0 {
                 if let Some(copy) = H::remember(arg) {
@@ -181,10 +181,11 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
             } else {
                 Vec::new()
             };
-            (store.snapshot_cached(root, hook_type), store.disabled_static(root, hook_type), stats)
+            (store.snapshot_cached(root, hook_type), store.disabled_static(root, hook_type), stats, store.stats_on())
         }
     };
-    let stats_on = !static_stats.is_empty() || (Rec::TIMED && !attached.is_empty());
+    // Attached hooks keep their own statistics: with stats on, and in every report.
+    let stats_on = stats_enabled || (Rec::TIMED && !attached.is_empty());
     let mut stopped = false;
     for hook in schedule(statics, &attached, options.reversed) {
         if let Some(event) = rec.event() {
