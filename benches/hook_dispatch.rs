@@ -19,17 +19,18 @@
 //!
 //! Run with `cargo bench --bench hook_dispatch`.
 
+mod support;
+
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::RefCell;
 use std::future::Future;
 use std::hint::black_box;
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion};
+use criterion::Criterion;
 use hooks_runtime::prelude::*;
+use support::{figure, poll_once, ratio, Key};
 
 // ---------------------------------------------------------------------------------------------
 // Allocation counting
@@ -90,19 +91,6 @@ fn allocations_per_run(runs: u64, mut f: impl FnMut()) -> f64 {
     }
     COUNTING.store(false, Ordering::Relaxed);
     ALLOCATIONS.load(Ordering::Relaxed) as f64 / runs as f64
-}
-
-// ---------------------------------------------------------------------------------------------
-// The driver, the same for every variant
-
-/// Polls `future` once with a no-op waker; no hook here awaits anything, so once is enough.
-#[inline]
-fn poll_once<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("a no-op hook future was pending"),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -256,60 +244,29 @@ fn label(variant: &str) -> &str {
     }
 }
 
-/// One variant at one N: every batch criterion timed, and the allocations per run.
-struct Series {
+/// One variant at one N, as `hook_dispatch/{kind}/variant/N`, and its allocations per run.
+struct Case {
     kind: &'static str,
     hooks: usize,
     variant: &'static str,
-    /// `(iterations, elapsed)` of each batch, warm-up first, then criterion's samples.
-    batches: Vec<(u64, Duration)>,
     allocations_per_run: f64,
 }
 
-impl Series {
-    /// Nanoseconds per run, as criterion estimates it: the least-squares slope of time over
-    /// iterations across the samples (the trailing batches of d, 2d, .., kd iterations).
-    fn ns_per_run(&self) -> Option<f64> {
-        let samples = measurement_samples(&self.batches);
-        let (nt, nn) = samples.iter().fold((0.0, 0.0), |(nt, nn), &(n, t)| {
-            let n = n as f64;
-            (nt + n * t.as_nanos() as f64, nn + n * n)
-        });
-        (nn > 0.0).then(|| nt / nn)
+impl Key for Case {
+    fn group(&self) -> String {
+        format!("hook_dispatch/{}", self.kind.replace(' ', "_"))
+    }
+
+    fn variant(&self) -> &'static str {
+        self.variant
+    }
+
+    fn parameter(&self) -> String {
+        self.hooks.to_string()
     }
 }
 
-/// Criterion's samples are the trailing batches of d, 2d, .., kd iterations (linear sampling);
-/// the warm-up before them doubles its iterations. Falls back to every batch.
-fn measurement_samples(batches: &[(u64, Duration)]) -> &[(u64, Duration)] {
-    let n = batches.len();
-    if n < 2 {
-        return batches;
-    }
-    let step = batches[n - 1].0.wrapping_sub(batches[n - 2].0);
-    let mut start = n - 1;
-    while start > 0 && batches[start].0.wrapping_sub(batches[start - 1].0) == step {
-        start -= 1;
-    }
-    if batches[start].0 == step {
-        &batches[start..]
-    } else {
-        batches
-    }
-}
-
-type Results = RefCell<Vec<Series>>;
-
-/// Times `iters` calls of `run` and records the batch under `series`.
-fn timed(results: &Results, series: usize, iters: u64, run: &mut impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        run();
-    }
-    let elapsed = start.elapsed();
-    results.borrow_mut()[series].batches.push((iters, elapsed));
-    elapsed
-}
+type Results = support::Results<Case>;
 
 fn bench_variant(
     criterion: &mut Criterion,
@@ -320,17 +277,7 @@ fn bench_variant(
     mut run: impl FnMut(),
 ) {
     let allocations_per_run = allocations_per_run(1_000, &mut run);
-    let series = {
-        let mut results = results.borrow_mut();
-        results.push(Series { kind, hooks, variant, batches: Vec::new(), allocations_per_run });
-        results.len() - 1
-    };
-    let group_name = format!("hook_dispatch/{}", kind.replace(' ', "_"));
-    let mut group = criterion.benchmark_group(group_name);
-    group.bench_function(BenchmarkId::new(variant, hooks), |b| {
-        b.iter_custom(|iters| timed(results, series, iters, &mut run));
-    });
-    group.finish();
+    results.bench(criterion, Case { kind, hooks, variant, allocations_per_run }, run);
 }
 
 fn bench_fixture<C: Fixture>(criterion: &mut Criterion, results: &Results) {
@@ -364,43 +311,32 @@ fn bench_fixture<C: Fixture>(criterion: &mut Criterion, results: &Results) {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-fn print_table(results: &[Series]) {
+fn print_table(results: &Results) {
     println!();
     println!("hook_dispatch: ns per hook (criterion slope estimate) and ratio to baselines (b) and (a), same run");
     println!(
         "{:<9} {:>4}  {:<16} {:>10} {:>9} {:>9} {:>12} {:>13}",
         "hooks", "N", "variant", "ns/hook", "vs (b)", "vs (a)", "allocs/run", "allocs/hook"
     );
-    let per_hook = |s: &Series| s.ns_per_run().map(|ns| ns / s.hooks as f64);
-    let find = |kind: &str, hooks: usize, variant: &str| {
-        results.iter().find(|s| s.kind == kind && s.hooks == hooks && s.variant == variant).and_then(per_hook)
-    };
-    let ratio = |ns: Option<f64>, base: Option<f64>| match (ns, base) {
-        (Some(ns), Some(base)) if base > 0.0 => format!("{:.2}x", ns / base),
-        _ => "-".to_owned(),
-    };
-    for s in results {
-        let ns = per_hook(s);
+    results.each(|s| {
+        let per_hook = |ns: Option<f64>| ns.map(|ns| ns / s.key.hooks as f64);
+        let ns = per_hook(s.ns_per_iter());
         println!(
             "{:<9} {:>4}  {:<16} {:>10} {:>9} {:>9} {:>12.2} {:>13.2}",
-            s.kind,
-            s.hooks,
-            label(s.variant),
-            ns.map_or_else(|| "-".to_owned(), |ns| format!("{ns:.2}")),
-            ratio(ns, find(s.kind, s.hooks, BOXED_LOOP)),
-            ratio(ns, find(s.kind, s.hooks, DIRECT)),
-            s.allocations_per_run,
-            s.allocations_per_run / s.hooks as f64,
+            s.key.kind,
+            s.key.hooks,
+            label(s.key.variant),
+            figure(ns, 2),
+            ratio(ns, per_hook(results.ns(&s.key, BOXED_LOOP))),
+            ratio(ns, per_hook(results.ns(&s.key, DIRECT))),
+            s.key.allocations_per_run,
+            s.key.allocations_per_run / s.key.hooks as f64,
         );
-    }
+    });
 }
 
 fn main() {
-    let mut criterion = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(30)
-        .configure_from_args();
+    let mut criterion = support::criterion(Duration::from_millis(500), Duration::from_secs(2), 30);
     let results = Results::default();
     bench_fixture::<Async1>(&mut criterion, &results);
     bench_fixture::<Async10>(&mut criterion, &results);
@@ -410,9 +346,7 @@ fn main() {
     bench_fixture::<Fn100>(&mut criterion, &results);
     criterion.final_summary();
     // `cargo test` (`--test`), `--list` and `--profile-time` run nothing criterion times: no table.
-    let args: Vec<String> = std::env::args().collect();
-    let untimed = ["--test", "--list", "--profile-time"].iter().any(|flag| args.iter().any(|arg| arg == flag));
-    if args.iter().any(|arg| arg == "--bench") && !untimed {
-        print_table(&results.into_inner());
+    if support::timed_run() {
+        print_table(&results);
     }
 }

@@ -26,12 +26,13 @@
 //!
 //! Run with `cargo bench --bench lifecycle`.
 
-use std::cell::RefCell;
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+mod support;
 
-use criterion::{BenchmarkId, Criterion};
+use std::hint::black_box;
+use std::time::Duration;
+
 use hooks_runtime::prelude::*;
+use support::{current_thread, figure, multi_thread, ratio, Run};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
@@ -176,6 +177,7 @@ async fn interval_ticks() {
 // ---------------------------------------------------------------------------------------------
 // Measurement
 
+const BENCH: &str = "lifecycle";
 const START_STOP: &str = "start_stop";
 const TICK: &str = "tick";
 const CURRENT_THREAD: &str = "current_thread";
@@ -184,168 +186,67 @@ const RUNTIME: &str = "runtime";
 const ACTOR: &str = "actor";
 const INTERVAL: &str = "interval";
 
-/// One variant of one case: every batch criterion timed.
-struct Series {
-    case: &'static str,
-    flavor: &'static str,
-    variant: &'static str,
-    /// Components or ticks per run.
-    units: u64,
-    /// `(iterations, elapsed)` of each batch, warm-up first, then criterion's samples.
-    batches: Vec<(u64, Duration)>,
-}
-
-impl Series {
-    /// Nanoseconds per run, as criterion estimates it: the least-squares slope of time over
-    /// iterations across the samples (the trailing batches of d, 2d, .., kd iterations).
-    fn ns_per_run(&self) -> Option<f64> {
-        let samples = measurement_samples(&self.batches);
-        let (nt, nn) = samples.iter().fold((0.0, 0.0), |(nt, nn), &(n, t)| {
-            let n = n as f64;
-            (nt + n * t.as_nanos() as f64, nn + n * n)
-        });
-        (nn > 0.0).then(|| nt / nn)
-    }
-
-    fn ns_per_unit(&self) -> Option<f64> {
-        self.ns_per_run().map(|ns| ns / self.units as f64)
-    }
-}
-
-/// Criterion's samples are the trailing batches of d, 2d, .., kd iterations (linear sampling), or
-/// of d iterations each (flat sampling, which criterion picks when a run is too long for linear
-/// sampling in the measurement time); the warm-up before them doubles its iterations. Falls back to
-/// every batch.
-fn measurement_samples(batches: &[(u64, Duration)]) -> &[(u64, Duration)] {
-    let n = batches.len();
-    if n < 2 {
-        return batches;
-    }
-    let step = batches[n - 1].0.wrapping_sub(batches[n - 2].0);
-    let mut start = n - 1;
-    while start > 0 && batches[start].0.wrapping_sub(batches[start - 1].0) == step {
-        start -= 1;
-    }
-    // Flat: the equal batches; linear: the first sample has exactly `step` iterations.
-    if step == 0 || batches[start].0 == step {
-        &batches[start..]
-    } else {
-        batches
-    }
-}
-
-type Results = RefCell<Vec<Series>>;
-
-/// Benchmarks `run` (one whole run of `units` components or ticks) as `case/variant/flavor`.
-fn bench_variant(
-    criterion: &mut Criterion,
-    results: &Results,
-    (case, flavor, variant, units): (&'static str, &'static str, &'static str, u64),
-    mut run: impl FnMut(),
-) {
-    let series = {
-        let mut results = results.borrow_mut();
-        results.push(Series { case, flavor, variant, units, batches: Vec::new() });
-        results.len() - 1
-    };
-    let mut group = criterion.benchmark_group(format!("lifecycle/{case}"));
-    group.bench_function(BenchmarkId::new(variant, flavor), |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                run();
-            }
-            let elapsed = start.elapsed();
-            results.borrow_mut()[series].batches.push((iters, elapsed));
-            elapsed
-        });
-    });
-    group.finish();
-}
-
-fn current_thread(paused: bool) -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_time().start_paused(paused).build().expect("tokio runtime")
-}
-
-fn multi_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().expect("tokio runtime")
-}
+type Results = support::Results<Run>;
 
 // ---------------------------------------------------------------------------------------------
 // Report
 
-fn print_table(results: &[Series]) {
+fn print_table(results: &Results) {
     println!();
     println!(
         "lifecycle: ns per component (start_stop, x{COMPONENTS}) or per tick (tick, x{TICKS}, paused clock), \
          criterion slope estimate; ratio = runtime / baseline, same run"
     );
     println!("{:<11} {:<15} {:<9} {:>12} {:>10} {:>8}", "case", "tokio", "variant", "ns/unit", "ms/run", "ratio");
-    let find = |case: &str, flavor: &str, variant: &str| {
-        results
-            .iter()
-            .find(|s| s.case == case && s.flavor == flavor && s.variant == variant)
-            .and_then(Series::ns_per_unit)
-    };
-    for s in results {
+    results.each(|s| {
         let ns = s.ns_per_unit();
-        let baseline = find(s.case, s.flavor, if s.case == TICK { INTERVAL } else { ACTOR });
-        let ratio = match (ns, baseline) {
-            (Some(ns), Some(base)) if base > 0.0 => format!("{:.2}x", ns / base),
-            _ => "-".to_owned(),
-        };
+        let baseline = results.ns_per_unit(&s.key, if s.key.case == TICK { INTERVAL } else { ACTOR });
         println!(
             "{:<11} {:<15} {:<9} {:>12} {:>10} {:>8}",
-            s.case,
-            s.flavor,
-            s.variant,
-            ns.map_or_else(|| "-".to_owned(), |ns| format!("{ns:.1}")),
-            s.ns_per_run().map_or_else(|| "-".to_owned(), |ns| format!("{:.2}", ns / 1e6)),
-            ratio,
+            s.key.case,
+            s.key.flavor,
+            s.key.variant,
+            figure(ns, 1),
+            figure(s.ns_per_iter().map(|ns| ns / 1e6), 2),
+            ratio(ns, baseline),
         );
-    }
+    });
 }
 
 fn main() {
-    let mut criterion = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(10)
-        .configure_from_args();
+    let mut criterion = support::criterion(Duration::from_secs(1), Duration::from_secs(3), 10);
     let results = Results::default();
 
     let rt = current_thread(false);
-    bench_variant(&mut criterion, &results, (START_STOP, CURRENT_THREAD, RUNTIME, COMPONENTS), || {
+    results.bench_run(&mut criterion, BENCH, (START_STOP, CURRENT_THREAD, RUNTIME, COMPONENTS), || {
         rt.block_on(runtime_start_stop());
     });
-    bench_variant(&mut criterion, &results, (START_STOP, CURRENT_THREAD, ACTOR, COMPONENTS), || {
+    results.bench_run(&mut criterion, BENCH, (START_STOP, CURRENT_THREAD, ACTOR, COMPONENTS), || {
         rt.block_on(actor_start_stop());
     });
     drop(rt);
 
     let rt = multi_thread();
-    bench_variant(&mut criterion, &results, (START_STOP, MULTI_THREAD, RUNTIME, COMPONENTS), || {
+    results.bench_run(&mut criterion, BENCH, (START_STOP, MULTI_THREAD, RUNTIME, COMPONENTS), || {
         rt.block_on(runtime_start_stop());
     });
-    bench_variant(&mut criterion, &results, (START_STOP, MULTI_THREAD, ACTOR, COMPONENTS), || {
+    results.bench_run(&mut criterion, BENCH, (START_STOP, MULTI_THREAD, ACTOR, COMPONENTS), || {
         rt.block_on(actor_start_stop());
     });
     drop(rt);
 
     let rt = current_thread(true);
-    bench_variant(&mut criterion, &results, (TICK, CURRENT_THREAD, RUNTIME, TICKS), || {
+    results.bench_run(&mut criterion, BENCH, (TICK, CURRENT_THREAD, RUNTIME, TICKS), || {
         rt.block_on(runtime_ticks());
     });
-    bench_variant(&mut criterion, &results, (TICK, CURRENT_THREAD, INTERVAL, TICKS), || {
+    results.bench_run(&mut criterion, BENCH, (TICK, CURRENT_THREAD, INTERVAL, TICKS), || {
         rt.block_on(interval_ticks());
     });
     drop(rt);
 
     criterion.final_summary();
     // `cargo test` (`--test`), `--list` and `--profile-time` run nothing criterion times: no table.
-    let args: Vec<String> = std::env::args().collect();
-    let untimed = ["--test", "--list", "--profile-time"].iter().any(|flag| args.iter().any(|arg| arg == flag));
-    if args.iter().any(|arg| arg == "--bench") && !untimed {
-        print_table(&results.into_inner());
+    if support::timed_run() {
+        print_table(&results);
     }
 }

@@ -30,14 +30,16 @@
 //!
 //! Run with `cargo bench --bench messaging`.
 
+mod support;
+
 use std::any::Any;
-use std::cell::RefCell;
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion};
+use criterion::Criterion;
 use hooks_runtime::prelude::*;
+use support::{current_thread, figure, multi_thread, quotient, ratio, Run, Series};
 use tokio::sync::{mpsc, oneshot};
 
 /// Messages published per run.
@@ -191,6 +193,7 @@ async fn actor_command(tx: &mpsc::Sender<(Request, oneshot::Sender<u32>)>) {
 // ---------------------------------------------------------------------------------------------
 // Measurement
 
+const BENCH: &str = "messaging";
 const PUBLISH: &str = "publish";
 const COMMAND: &str = "command";
 const CURRENT_THREAD: &str = "current_thread";
@@ -200,103 +203,26 @@ const BUS: &str = "bus";
 const MPSC: &str = "mpsc";
 const ACTOR: &str = "actor";
 
-/// One variant of one case: every batch criterion timed.
-struct Series {
-    case: &'static str,
-    flavor: &'static str,
-    variant: &'static str,
-    /// Messages or round trips per run.
-    units: u64,
-    /// `(iterations, elapsed)` of each batch, warm-up first, then criterion's samples.
-    batches: Vec<(u64, Duration)>,
-}
-
-impl Series {
-    /// Nanoseconds per run, as criterion estimates it: the least-squares slope of time over
-    /// iterations across the samples (the trailing batches of d, 2d, .., kd iterations).
-    fn ns_per_run(&self) -> Option<f64> {
-        let samples = measurement_samples(&self.batches);
-        let (nt, nn) = samples.iter().fold((0.0, 0.0), |(nt, nn), &(n, t)| {
-            let n = n as f64;
-            (nt + n * t.as_nanos() as f64, nn + n * n)
-        });
-        (nn > 0.0).then(|| nt / nn)
-    }
-
-    fn ns_per_unit(&self) -> Option<f64> {
-        self.ns_per_run().map(|ns| ns / self.units as f64)
-    }
-}
-
-/// Criterion's samples are the trailing batches of d, 2d, .., kd iterations (linear sampling), or
-/// of d iterations each (flat sampling, which criterion picks when a run is too long for linear
-/// sampling in the measurement time); the warm-up before them doubles its iterations. Falls back to
-/// every batch.
-fn measurement_samples(batches: &[(u64, Duration)]) -> &[(u64, Duration)] {
-    let n = batches.len();
-    if n < 2 {
-        return batches;
-    }
-    let step = batches[n - 1].0.wrapping_sub(batches[n - 2].0);
-    let mut start = n - 1;
-    while start > 0 && batches[start].0.wrapping_sub(batches[start - 1].0) == step {
-        start -= 1;
-    }
-    // Flat: the equal batches; linear: the first sample has exactly `step` iterations.
-    if step == 0 || batches[start].0 == step {
-        &batches[start..]
-    } else {
-        batches
-    }
-}
-
-type Results = RefCell<Vec<Series>>;
-
-/// Benchmarks `run` (one whole run of `units` messages or round trips) as `case/variant/flavor`.
-fn bench_variant(
-    criterion: &mut Criterion,
-    results: &Results,
-    (case, flavor, variant, units): (&'static str, &'static str, &'static str, u64),
-    mut run: impl FnMut(),
-) {
-    let series = {
-        let mut results = results.borrow_mut();
-        results.push(Series { case, flavor, variant, units, batches: Vec::new() });
-        results.len() - 1
-    };
-    let mut group = criterion.benchmark_group(format!("messaging/{case}"));
-    group.bench_function(BenchmarkId::new(variant, flavor), |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                run();
-            }
-            let elapsed = start.elapsed();
-            results.borrow_mut()[series].batches.push((iters, elapsed));
-            elapsed
-        });
-    });
-    group.finish();
-}
+type Results = support::Results<Run>;
 
 /// Every case and variant on `rt`, which is the tokio runtime of kind `flavor`.
 fn bench_flavor(criterion: &mut Criterion, results: &Results, rt: &tokio::runtime::Runtime, flavor: &'static str) {
     let ((runtime, handle), counting_task, actor) =
         rt.block_on(async { (start_counter().await, spawn_counting_task(), spawn_actor()) });
 
-    bench_variant(criterion, results, (PUBLISH, flavor, RUNTIME, MESSAGES), || {
+    results.bench_run(criterion, BENCH, (PUBLISH, flavor, RUNTIME, MESSAGES), || {
         rt.block_on(runtime_publish(&handle));
     });
-    bench_variant(criterion, results, (PUBLISH, flavor, BUS, MESSAGES), || {
+    results.bench_run(criterion, BENCH, (PUBLISH, flavor, BUS, MESSAGES), || {
         rt.block_on(bus_publish(&runtime, &handle));
     });
-    bench_variant(criterion, results, (PUBLISH, flavor, MPSC, MESSAGES), || {
+    results.bench_run(criterion, BENCH, (PUBLISH, flavor, MPSC, MESSAGES), || {
         rt.block_on(mpsc_publish(&counting_task));
     });
-    bench_variant(criterion, results, (COMMAND, flavor, RUNTIME, ROUND_TRIPS), || {
+    results.bench_run(criterion, BENCH, (COMMAND, flavor, RUNTIME, ROUND_TRIPS), || {
         rt.block_on(runtime_command(&handle));
     });
-    bench_variant(criterion, results, (COMMAND, flavor, ACTOR, ROUND_TRIPS), || {
+    results.bench_run(criterion, BENCH, (COMMAND, flavor, ACTOR, ROUND_TRIPS), || {
         rt.block_on(actor_command(&actor));
     });
 
@@ -304,14 +230,6 @@ fn bench_flavor(criterion: &mut Criterion, results: &Results, rt: &tokio::runtim
         black_box(handle.stop().await.expect("no stop hooks"));
     });
     drop((counting_task, actor));
-}
-
-fn current_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_time().build().expect("tokio runtime")
-}
-
-fn multi_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().expect("tokio runtime")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,17 +243,8 @@ fn baseline_of(case: &str) -> &'static str {
     }
 }
 
-fn print_table(results: &[Series]) {
-    let find = |case: &str, flavor: &str, variant: &str| {
-        results
-            .iter()
-            .find(|s| s.case == case && s.flavor == flavor && s.variant == variant)
-            .and_then(Series::ns_per_unit)
-    };
-    let ratio = |s: &Series| match (s.ns_per_unit(), find(s.case, s.flavor, baseline_of(s.case))) {
-        (Some(ns), Some(base)) if base > 0.0 => Some(ns / base),
-        _ => None,
-    };
+fn print_table(results: &Results) {
+    let baseline = |s: &Series<Run>| results.ns_per_unit(&s.key, baseline_of(s.key.case));
 
     println!();
     println!(
@@ -343,21 +252,21 @@ fn print_table(results: &[Series]) {
          criterion slope estimate; ratio = variant / baseline (publish: mpsc, command: actor), same run"
     );
     println!("{:<8} {:<15} {:<8} {:>10} {:>10} {:>8}", "case", "tokio", "variant", "ns/unit", "ms/run", "ratio");
-    for s in results {
+    results.each(|s| {
         println!(
             "{:<8} {:<15} {:<8} {:>10} {:>10} {:>8}",
-            s.case,
-            s.flavor,
-            s.variant,
-            s.ns_per_unit().map_or_else(|| "-".to_owned(), |ns| format!("{ns:.1}")),
-            s.ns_per_run().map_or_else(|| "-".to_owned(), |ns| format!("{:.2}", ns / 1e6)),
-            ratio(s).map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x")),
+            s.key.case,
+            s.key.flavor,
+            s.key.variant,
+            figure(s.ns_per_unit(), 1),
+            figure(s.ns_per_iter().map(|ns| ns / 1e6), 2),
+            ratio(s.ns_per_unit(), baseline(s)),
         );
-    }
+    });
     println!();
     for flavor in [CURRENT_THREAD, MULTI_THREAD] {
-        let command = results.iter().find(|s| s.case == COMMAND && s.flavor == flavor && s.variant == RUNTIME);
-        if let Some(r) = command.and_then(ratio) {
+        let command = Run { bench: BENCH, case: COMMAND, flavor, variant: RUNTIME, units: ROUND_TRIPS };
+        if let Some(r) = results.find(&command, RUNTIME, |s| quotient(s.ns_per_unit(), baseline(s))) {
             let verdict = if r <= GOAL { "met" } else { "NOT met" };
             println!("goal (command round trip <= {GOAL}x the hand-written actor), {flavor}: {r:.2}x, {verdict}");
         }
@@ -365,14 +274,10 @@ fn print_table(results: &[Series]) {
 }
 
 fn main() {
-    let mut criterion = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20)
-        .configure_from_args();
+    let mut criterion = support::criterion(Duration::from_secs(1), Duration::from_secs(3), 20);
     let results = Results::default();
 
-    let rt = current_thread();
+    let rt = current_thread(false);
     bench_flavor(&mut criterion, &results, &rt, CURRENT_THREAD);
     drop(rt);
 
@@ -382,9 +287,7 @@ fn main() {
 
     criterion.final_summary();
     // `cargo test` (`--test`), `--list` and `--profile-time` run nothing criterion times: no table.
-    let args: Vec<String> = std::env::args().collect();
-    let untimed = ["--test", "--list", "--profile-time"].iter().any(|flag| args.iter().any(|arg| arg == flag));
-    if args.iter().any(|arg| arg == "--bench") && !untimed {
-        print_table(&results.into_inner());
+    if support::timed_run() {
+        print_table(&results);
     }
 }

@@ -20,7 +20,29 @@ use std::time::Duration;
 
 use criterion::Criterion;
 use hooks_runtime::prelude::*;
-use support::{poll_once, ratio, Results};
+use support::{figure, poll_once, ratio, Key};
+
+/// `registry/variant/N`.
+struct Case {
+    n: usize,
+    variant: &'static str,
+}
+
+impl Key for Case {
+    fn group(&self) -> String {
+        "registry".to_owned()
+    }
+
+    fn variant(&self) -> &'static str {
+        self.variant
+    }
+
+    fn parameter(&self) -> String {
+        self.n.to_string()
+    }
+}
+
+type Results = support::Results<Case>;
 
 hook_type!(Noop);
 
@@ -91,15 +113,15 @@ fn boxed_loop(n: usize) -> Vec<BoxedHook<Named>> {
 fn bench_n<S: HooksMixin + Default>(criterion: &mut Criterion, results: &Results, n: usize) {
     let mut s = S::default();
     assert_eq!(s.hooks::<Noop>().len(), n);
-    results.bench(criterion, "registry", n, "static", || {
+    results.bench(criterion, Case { n, variant: "static" }, || {
         poll_once(black_box(&mut s).run_hooks::<Noop>()).expect("no-op hooks succeed");
     });
     let mut c = named(n, |_| false);
-    results.bench(criterion, "registry", n, "named", || {
+    results.bench(criterion, Case { n, variant: "named" }, || {
         poll_once(black_box(&mut c).run_hooks::<Noop>()).expect("no-op hooks succeed");
     });
     let (mut c, hooks) = (Named::default(), boxed_loop(n));
-    results.bench(criterion, "registry", n, "boxed_loop", || {
+    results.bench(criterion, Case { n, variant: "boxed_loop" }, || {
         poll_once(async {
             let c = black_box(&mut c);
             for hook in &hooks {
@@ -108,20 +130,16 @@ fn bench_n<S: HooksMixin + Default>(criterion: &mut Criterion, results: &Results
         });
     });
     let mut c = named(n, |i| i % 10 != 0);
-    results.bench(criterion, "registry", n, "report_all", || {
+    results.bench(criterion, Case { n, variant: "report_all" }, || {
         black_box(poll_once(c.run_hooks_report::<Noop>(&(), RunSpec::new())));
     });
-    results.bench(criterion, "registry", n, "report_filtered", || {
+    results.bench(criterion, Case { n, variant: "report_filtered" }, || {
         black_box(poll_once(c.run_hooks_report::<Noop>(&(), RunSpec::new().context("mine"))));
     });
 }
 
 fn main() {
-    let mut criterion = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(30)
-        .configure_from_args();
+    let mut criterion = support::criterion(Duration::from_millis(500), Duration::from_secs(2), 30);
     let results = Results::default();
     bench_n::<Static10>(&mut criterion, &results, 10);
     bench_n::<Static100>(&mut criterion, &results, 100);
@@ -136,16 +154,16 @@ fn main() {
         "N", "variant", "ns/hook", "vs static", "vs boxed_loop", "vs report_all"
     );
     results.each(|s| {
-        let per_hook = |ns: Option<f64>| ns.map(|ns| ns / s.n as f64);
+        let per_hook = |ns: Option<f64>| ns.map(|ns| ns / s.key.n as f64);
         let ns = per_hook(s.ns_per_iter());
         println!(
             "{:>4}  {:<16} {:>9} {:>11} {:>13} {:>14}",
-            s.n,
-            s.variant,
-            ns.map_or_else(|| "-".to_owned(), |ns| format!("{ns:.2}")),
-            ratio(ns, per_hook(results.ns("registry", s.n, "static"))),
-            ratio(ns, per_hook(results.ns("registry", s.n, "boxed_loop"))),
-            ratio(ns, per_hook(results.ns("registry", s.n, "report_all"))),
+            s.key.n,
+            s.key.variant,
+            figure(ns, 2),
+            ratio(ns, per_hook(results.ns(&s.key, "static"))),
+            ratio(ns, per_hook(results.ns(&s.key, "boxed_loop"))),
+            ratio(ns, per_hook(results.ns(&s.key, "report_all"))),
         );
     });
 }

@@ -1,5 +1,6 @@
-//! What the benches share: a one-poll driver, criterion batches recorded so that ratios can be
-//! printed from the same run, and criterion's own slope estimate over them.
+//! What the benches share: criterion's configuration, a one-poll driver, the tokio runtimes, criterion
+//! batches recorded under a bench's own key (so that ratios can be printed from the same run),
+//! criterion's own slope estimate over them (linear or flat sampling), and the table's figures.
 #![allow(dead_code)] // each bench uses part of it
 
 use std::cell::RefCell;
@@ -10,7 +11,13 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion};
 
+/// Criterion configured as every bench here is (then from the command line).
+pub fn criterion(warm_up: Duration, measurement: Duration, samples: usize) -> Criterion {
+    Criterion::default().warm_up_time(warm_up).measurement_time(measurement).sample_size(samples).configure_from_args()
+}
+
 /// Polls `future` once with a no-op waker: for futures that never wait (no-op hooks).
+#[inline]
 pub fn poll_once<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
     match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
@@ -19,16 +26,26 @@ pub fn poll_once<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// One measured case: every batch criterion timed.
-pub struct Series {
-    pub group: &'static str,
-    pub n: usize,
-    pub variant: &'static str,
+/// What a bench records of one measured case, besides its batches: whatever its table shows (N,
+/// allocations, units per run, ..). It names the case for criterion as `group/variant/parameter`;
+/// the variants of one group and parameter are compared with each other.
+pub trait Key {
+    /// Criterion's group, e.g. `registry` or `lifecycle/start_stop`.
+    fn group(&self) -> String;
+    /// Criterion's function id: the variant measured, e.g. `boxed_loop`.
+    fn variant(&self) -> &'static str;
+    /// Criterion's parameter: what the variants are compared at, e.g. N or the tokio flavor.
+    fn parameter(&self) -> String;
+}
+
+/// One measured case: its key and every batch criterion timed.
+pub struct Series<K> {
+    pub key: K,
     /// `(iterations, elapsed)` of each batch, warm-up first, then criterion's samples.
     batches: Vec<(u64, Duration)>,
 }
 
-impl Series {
+impl<K> Series<K> {
     /// Nanoseconds per iteration, as criterion estimates it: the least-squares slope of time over
     /// iterations across the samples.
     pub fn ns_per_iter(&self) -> Option<f64> {
@@ -41,8 +58,10 @@ impl Series {
     }
 }
 
-/// Criterion's samples are the trailing batches of d, 2d, .., kd iterations (linear sampling);
-/// the warm-up before them doubles its iterations. Falls back to every batch.
+/// Criterion's samples are the trailing batches of d, 2d, .., kd iterations (linear sampling), or
+/// of d iterations each (flat sampling, which criterion picks when a run is too long for linear
+/// sampling in the measurement time); the warm-up before them doubles its iterations. Falls back to
+/// every batch.
 fn measurement_samples(batches: &[(u64, Duration)]) -> &[(u64, Duration)] {
     let n = batches.len();
     if n < 2 {
@@ -53,7 +72,8 @@ fn measurement_samples(batches: &[(u64, Duration)]) -> &[(u64, Duration)] {
     while start > 0 && batches[start].0.wrapping_sub(batches[start - 1].0) == step {
         start -= 1;
     }
-    if batches[start].0 == step {
+    // Flat: the equal batches; linear: the first sample has exactly `step` iterations.
+    if step == 0 || batches[start].0 == step {
         &batches[start..]
     } else {
         batches
@@ -61,26 +81,25 @@ fn measurement_samples(batches: &[(u64, Duration)]) -> &[(u64, Duration)] {
 }
 
 /// Every series of one bench run.
-#[derive(Default)]
-pub struct Results(RefCell<Vec<Series>>);
+pub struct Results<K>(RefCell<Vec<Series<K>>>);
 
-impl Results {
-    /// Benchmarks `run` as `group/variant/n` and records its batches.
-    pub fn bench(
-        &self,
-        criterion: &mut Criterion,
-        group: &'static str,
-        n: usize,
-        variant: &'static str,
-        mut run: impl FnMut(),
-    ) {
+impl<K> Default for Results<K> {
+    fn default() -> Self {
+        Self(RefCell::default())
+    }
+}
+
+impl<K: Key> Results<K> {
+    /// Benchmarks `run` (one iteration) as `group/variant/parameter` of `key` and records its batches.
+    pub fn bench(&self, criterion: &mut Criterion, key: K, mut run: impl FnMut()) {
+        let (group, id) = (key.group(), BenchmarkId::new(key.variant(), key.parameter()));
         let index = {
             let mut all = self.0.borrow_mut();
-            all.push(Series { group, n, variant, batches: Vec::new() });
+            all.push(Series { key, batches: Vec::new() });
             all.len() - 1
         };
         let mut g = criterion.benchmark_group(group);
-        g.bench_function(BenchmarkId::new(variant, n), |b| {
+        g.bench_function(id, |b| {
             b.iter_custom(|iters| {
                 let start = Instant::now();
                 for _ in 0..iters {
@@ -94,23 +113,102 @@ impl Results {
         g.finish();
     }
 
-    /// Nanoseconds per iteration of `group/variant/n`.
-    pub fn ns(&self, group: &str, n: usize, variant: &str) -> Option<f64> {
-        self.0.borrow().iter().find(|s| s.group == group && s.n == n && s.variant == variant)?.ns_per_iter()
+    /// The series of `variant` with the group and parameter of `like`, if measured.
+    pub fn find<T>(&self, like: &K, variant: &str, f: impl FnOnce(&Series<K>) -> Option<T>) -> Option<T> {
+        let (group, parameter) = (like.group(), like.parameter());
+        let all = self.0.borrow();
+        all.iter()
+            .find(|s| s.key.variant() == variant && s.key.group() == group && s.key.parameter() == parameter)
+            .and_then(f)
+    }
+
+    /// Nanoseconds per iteration of `variant` with the group and parameter of `like`.
+    pub fn ns(&self, like: &K, variant: &str) -> Option<f64> {
+        self.find(like, variant, Series::ns_per_iter)
     }
 
     /// Every series, in the order measured.
-    pub fn each(&self, f: impl FnMut(&Series)) {
+    pub fn each(&self, f: impl FnMut(&Series<K>)) {
         self.0.borrow().iter().for_each(f);
+    }
+}
+
+/// A case measured in whole runs of `units` operations (components, ticks, messages, ..) on a tokio
+/// runtime of kind `flavor`: `bench/case/variant/flavor` for criterion.
+pub struct Run {
+    pub bench: &'static str,
+    pub case: &'static str,
+    pub flavor: &'static str,
+    pub variant: &'static str,
+    /// Operations per run (one criterion iteration).
+    pub units: u64,
+}
+
+impl Key for Run {
+    fn group(&self) -> String {
+        format!("{}/{}", self.bench, self.case)
+    }
+
+    fn variant(&self) -> &'static str {
+        self.variant
+    }
+
+    fn parameter(&self) -> String {
+        self.flavor.to_owned()
+    }
+}
+
+impl Series<Run> {
+    /// Nanoseconds per operation of a run.
+    pub fn ns_per_unit(&self) -> Option<f64> {
+        self.ns_per_iter().map(|ns| ns / self.key.units as f64)
+    }
+}
+
+impl Results<Run> {
+    /// Benchmarks `run` (one whole run of `units` operations) as `bench/case/variant/flavor`.
+    pub fn bench_run(
+        &self,
+        criterion: &mut Criterion,
+        bench: &'static str,
+        (case, flavor, variant, units): (&'static str, &'static str, &'static str, u64),
+        run: impl FnMut(),
+    ) {
+        self.bench(criterion, Run { bench, case, flavor, variant, units }, run);
+    }
+
+    /// Nanoseconds per operation of `variant` in the case and flavor of `like`.
+    pub fn ns_per_unit(&self, like: &Run, variant: &str) -> Option<f64> {
+        self.find(like, variant, Series::ns_per_unit)
+    }
+}
+
+/// A tokio `current_thread` runtime with time, its clock paused if `paused`.
+pub fn current_thread(paused: bool) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_time().start_paused(paused).build().expect("tokio runtime")
+}
+
+/// A tokio `multi_thread` runtime of 2 workers, with time.
+pub fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().expect("tokio runtime")
+}
+
+/// `value` with `decimals` decimals, or `-`.
+pub fn figure(value: Option<f64>, decimals: usize) -> String {
+    value.map_or_else(|| "-".to_owned(), |value| format!("{value:.decimals$}"))
+}
+
+/// `a / b`, if both are known and `b` is positive.
+pub fn quotient(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+        _ => None,
     }
 }
 
 /// `a / b` as `1.23x`, or `-`.
 pub fn ratio(a: Option<f64>, b: Option<f64>) -> String {
-    match (a, b) {
-        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
-        _ => "-".to_owned(),
-    }
+    quotient(a, b).map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x"))
 }
 
 /// Whether criterion actually timed (not `cargo test --benches`, `--list`, `--profile-time`).
