@@ -140,23 +140,22 @@ struct NoStorage;
 #[tokio::test]
 async fn attach_hook_refuses_an_unprovided_hook_type() {
     let mut f = Flaky::default();
-    let err = f.attach_hook::<OnMessage, _, _>("late", |_: &mut Flaky, _: &Message| {}, ()).unwrap_err();
+    let err = f.attach_hook::<OnMessage>("late", |_: &mut Flaky, _: &Message| {}, ()).unwrap_err();
     assert!(matches!(err, HookError::Unsupported { .. }));
     assert_eq!((err.owner(), err.method(), err.hook_type()), ("Flaky", "late", "OnMessage"));
     assert!(err.to_string().contains("add #[provides_hooks(OnMessage)] to `Flaky`"), "{err}");
     assert!(f.hooks::<OnMessage>().is_empty(), "nothing was attached");
 
     let mut n = NoStorage;
-    let err = n.attach_hook::<OnFlush, _, _>("x", |_: &mut NoStorage, _: &()| {}, ()).unwrap_err();
+    let err = n.attach_hook::<OnFlush>("x", |_: &mut NoStorage, _: &()| {}, ()).unwrap_err();
     assert!(matches!(err, HookError::NoAttachStorage { .. }), "{err}");
 }
 
 #[tokio::test]
 async fn attached_hooks_fail_and_panic_like_static_ones() {
     let mut f = Flaky::default();
-    f.attach_hook::<OnFlush, _, _>("attached_err", |_: &mut Flaky, _: &()| Err::<(), _>("nope"), ()).unwrap();
-    f.attach_hook::<OnFlush, _, _>("attached_panic", |_: &mut Flaky, _: &()| -> () { panic!("attached boom") }, ())
-        .unwrap();
+    f.attach_hook::<OnFlush>("attached_err", |_: &mut Flaky, _: &()| Err::<(), _>("nope"), ()).unwrap();
+    f.attach_hook::<OnFlush>("attached_panic", |_: &mut Flaky, _: &()| -> () { panic!("attached boom") }, ()).unwrap();
     f.attach_hook_async::<OnFlush, _, _>(
         "attached_async",
         |f: &mut Flaky, _: &()| {

@@ -420,7 +420,7 @@ struct OnlyAttached {
 async fn stats_count_attached_hooks_of_a_type_without_static_hooks() {
     let mut c = OnlyAttached::default();
     c.enable_stats().unwrap();
-    c.attach_hook::<UserCreated, _, _>("only", |_: &mut OnlyAttached, _: &User| {}, ()).unwrap();
+    c.attach_hook::<UserCreated>("only", |_: &mut OnlyAttached, _: &User| {}, ()).unwrap();
     c.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
     c.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
     assert_eq!(c.hooks::<UserCreated>()[0].calls, 2);

@@ -206,7 +206,7 @@ async fn attached_hooks_come_after_static_ones_of_equal_priority_in_attach_order
     let (mut c, log) = child();
     for name in ["attached_1", "attached_2"] {
         let l = log.clone();
-        c.attach_hook::<OnInit, _, _>(name, move |_: &mut Child, _: &()| push(&l, name), ()).unwrap();
+        c.attach_hook::<OnInit>(name, move |_: &mut Child, _: &()| push(&l, name), ()).unwrap();
     }
     c.run_hooks::<OnInit>().await.unwrap();
     let order = take(&log);

@@ -160,7 +160,7 @@ async fn state_change_hooks_receive_old_and_new() {
 #[tokio::test]
 async fn attached_hooks_keep_their_params() {
     let mut m = Manager::default();
-    m.attach_hook::<OnMessage, _, _>("errors", |_: &mut Manager, _: &Message| {}, [MessageType::Error]).unwrap();
+    m.attach_hook::<OnMessage>("errors", |_: &mut Manager, _: &Message| {}, [MessageType::Error]).unwrap();
     let last = m.hooks::<OnMessage>().pop().unwrap();
     assert!(last.attached);
     assert_eq!(kinds(&last), [MessageType::Error]);

@@ -13,7 +13,7 @@ use crate::params::{IntoParams, ParamValue};
 use crate::registry::{Location, Provided, Table, Walker};
 use crate::report::{RunReport, RunSpec};
 use crate::run::{run_hook_at, run_hooks, run_hooks_report, RunOptions};
-use crate::shim::{HookFuture, IntoHookResult, Step};
+use crate::shim::{HookFuture, HookResult, IntoHookResult, Step};
 
 /// A type whose methods can be hooks. Implemented by `#[derive(Hooks)]`; the hidden items are the
 /// derive's business.
@@ -89,7 +89,7 @@ pub struct HookInfo {
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let mut counter = Counter::default();
-/// counter.attach_hook::<OnTick, _, _>("add", |c: &mut Counter, n: &u32| c.total += n, ()).unwrap();
+/// counter.attach_hook::<OnTick>("add", |c: &mut Counter, n: &u32| c.total += n, ()).unwrap();
 /// counter.run_hooks_with::<OnTick>(&5).await.unwrap();
 /// assert_eq!(counter.total, 5);
 /// assert_eq!(counter.hooks::<OnTick>()[0].method, "add");
@@ -207,18 +207,17 @@ pub trait HooksMixin: Hooks {
     ///
     /// Refused with [`HookError::Unsupported`] when the type does not provide `H`, and with
     /// [`HookError::NoAttachStorage`] when it has no [`AttachedHooks`] (itself or in a base).
-    fn attach_hook<H, F, Out>(
+    ///
+    /// `f` is any `Fn(&mut Self, &H::Arg) -> R` with `R` = `()`, a `Control` or a `Result`; give
+    /// its parameters their types (`|c: &mut Worker, msg: &Message| ..`), since `attach_hook`
+    /// takes only the hook type as a generic argument (`attach_hook::<OnMessage>(..)`).
+    fn attach_hook<H: HookType>(
         &mut self,
         name: impl Into<Cow<'static, str>>,
-        f: F,
+        f: impl HookFn<Self, H>,
         params: impl IntoParams,
-    ) -> Result<(), HookError>
-    where
-        H: HookType,
-        F: Fn(&mut Self, &H::Arg) -> Out + Send + Sync + 'static,
-        Out: IntoHookResult,
-    {
-        self.attach_hook_with::<H, F, Out>(HookSpec::new(name).params(params), f)
+    ) -> Result<(), HookError> {
+        attach_sync::<Self, H>(self, HookSpec::new(name).params(params), move |this, arg| f.call(this, arg))
     }
 
     /// Attaches (or replaces, by name) a plain-`fn` hook of type `H` as `spec` says: priority,
@@ -246,16 +245,7 @@ pub trait HooksMixin: Hooks {
         F: Fn(&mut Self, &H::Arg) -> Out + Send + Sync + 'static,
         Out: IntoHookResult,
     {
-        let call: AttachedFn<Self> = Box::new(move |this: &mut Self, arg: &dyn Any| match arg.downcast_ref() {
-            Some(arg) => Step::Done(f(this, arg).into_hook_result()),
-            None => Step::mismatch(Self::NAME, "argument"),
-        });
-        let name = spec.name.clone();
-        attach::<Self, H>(self, spec, call, false)?;
-        if H::HISTORY > 0 {
-            replay::<Self, H>(self, &name);
-        }
-        Ok(())
+        attach_sync::<Self, H>(self, spec, move |this, arg| f(this, arg).into_hook_result())
     }
 
     /// Attaches (or replaces, by name) an around-hook of type `H`: `before` runs before every hook
@@ -271,7 +261,7 @@ pub trait HooksMixin: Hooks {
     /// # component!(Mirror, Sync);
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let mut m = Mirror::default();
-    /// m.attach_hook::<Sync, _, _>("flaky", |_: &mut Mirror, _: &()| Err::<(), _>("network down"), ()).unwrap();
+    /// m.attach_hook::<Sync>("flaky", |_: &mut Mirror, _: &()| Err::<(), _>("network down"), ()).unwrap();
     /// m.attach_around::<Sync, _, _>(
     ///     "retry-later",
     ///     |_: &mut Mirror, _: &()| {},
@@ -415,6 +405,42 @@ pub trait HooksMixin: Hooks {
 }
 
 impl<T: Hooks> HooksMixin for T {}
+
+/// A plain-`fn` hook of component `T` and hook type `H`: what `attach_hook` takes. Implemented
+/// for every `Fn(&mut T, &H::Arg) -> R` where `R` is a hook result (`()`, `Control`, `Result`).
+pub trait HookFn<T, H: HookType>: Send + Sync + 'static {
+    /// Calls the hook.
+    fn call(&self, this: &mut T, arg: &H::Arg) -> HookResult;
+}
+
+impl<T, H, F, Out> HookFn<T, H> for F
+where
+    H: HookType,
+    F: Fn(&mut T, &H::Arg) -> Out + Send + Sync + 'static,
+    Out: IntoHookResult,
+{
+    fn call(&self, this: &mut T, arg: &H::Arg) -> HookResult {
+        self(this, arg).into_hook_result()
+    }
+}
+
+/// Attaches a plain-`fn` hook, then replays the past events of a historic hook type to it.
+fn attach_sync<R: Hooks, H: HookType>(
+    this: &mut R,
+    spec: HookSpec,
+    f: impl Fn(&mut R, &H::Arg) -> HookResult + Send + Sync + 'static,
+) -> Result<(), HookError> {
+    let call: AttachedFn<R> = Box::new(move |this: &mut R, arg: &dyn Any| match arg.downcast_ref() {
+        Some(arg) => Step::Done(f(this, arg)),
+        None => Step::mismatch(R::NAME, "argument"),
+    });
+    let name = spec.name.clone();
+    attach::<R, H>(this, spec, call, false)?;
+    if H::HISTORY > 0 {
+        replay::<R, H>(this, &name);
+    }
+    Ok(())
+}
 
 fn attach<R: Hooks, H: HookType>(
     this: &mut R,

@@ -26,7 +26,7 @@ mod standalone;
 mod state;
 
 pub use attach::{AttachedHooks, ErrorHandler, HookSpec, HookStats};
-pub use component::{HookInfo, Hooks, HooksMixin};
+pub use component::{HookFn, HookInfo, Hooks, HooksMixin};
 pub use error::{BoxError, HookError, MultiError, SharedError};
 pub use hook::{
     BackgroundTask, ErrorPolicy, HookType, OnInit, OnStart, OnStateChange, OnStop, Remembered, StateChange, TaskSpec,

@@ -349,7 +349,7 @@ mod tests {
     #[tokio::test]
     async fn static_and_attached_hooks_merge_by_priority_and_reverse_exactly() {
         let mut p = Probe::default();
-        p.attach_hook::<OnInit, _, _>("attached", |p: &mut Probe, _: &()| p.total = p.total * 10 + 3, ()).unwrap();
+        p.attach_hook::<OnInit>("attached", |p: &mut Probe, _: &()| p.total = p.total * 10 + 3, ()).unwrap();
         p.run_hooks::<OnInit>().await.unwrap();
         assert_eq!(p.total, 1123, "urgent(-1), first, second, then attached");
         p.total = 0;

@@ -98,7 +98,7 @@ mod tests {
     #[tokio::test]
     async fn attached_hooks_are_kept_by_the_first_base_that_has_room() {
         let mut c = Inside::default();
-        c.attach_hook::<OnMessage, _, _>("late", |_: &mut Inside, _: &Message| {}, ["other"]).unwrap();
+        c.attach_hook::<OnMessage>("late", |_: &mut Inside, _: &Message| {}, ["other"]).unwrap();
         assert_eq!(c.service.attached.len(), 1);
         assert!(c.bus.attached.is_empty());
         c.run_hooks_with::<OnMessage>(&Message::new("topic", ())).await.unwrap();

@@ -23,6 +23,6 @@ fn main() {
 
     let mut cache = Cache::default();
     assert!(cache.hook_infos().is_empty());
-    cache.attach_hook::<OnStart, _, _>("warm", |_cache: &mut Cache, _| {}, ()).unwrap();
+    cache.attach_hook::<OnStart>("warm", |_cache: &mut Cache, _: &()| {}, ()).unwrap();
     assert_eq!(cache.hooks::<OnStart>().len(), 1);
 }
