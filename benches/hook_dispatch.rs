@@ -19,6 +19,7 @@
 //!
 //! Run with `cargo bench --bench hook_dispatch`.
 
+#[macro_use]
 mod support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -30,7 +31,7 @@ use std::time::Duration;
 
 use criterion::Criterion;
 use hooks_runtime::prelude::*;
-use support::{figure, poll_once, ratio, Key};
+use support::{figure, poll_once, ratio, Key, Noop};
 
 // ---------------------------------------------------------------------------------------------
 // Allocation counting
@@ -96,8 +97,6 @@ fn allocations_per_run(runs: u64, mut f: impl FnMut()) -> f64 {
 // ---------------------------------------------------------------------------------------------
 // Components with 1, 10 and 100 no-op hooks
 
-hook_type!(Noop);
-
 /// Baseline (b): one hand-boxed future per hook.
 type BoxedHook<T> = Box<dyn for<'a> Fn(&'a mut T) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> + Send + Sync>;
 
@@ -134,19 +133,7 @@ trait Fixture: HooksMixin + Default {
 /// and its [`Fixture`]. The attribute is written here, not passed in, so `#[hooks]` sees it as is.
 macro_rules! component {
     (async $name:ident [$($hook:ident)*]) => {
-        #[derive(Hooks, Default)]
-        #[provides_hooks(Noop)]
-        struct $name;
-
-        #[hooks]
-        impl $name {
-            $(
-                #[hook(Noop)]
-                async fn $hook(&mut self) {
-                    black_box(self);
-                }
-            )*
-        }
+        noop_component!(async $name [$($hook)*]);
 
         impl Fixture for $name {
             const KIND: &'static str = "async fn";
@@ -166,19 +153,7 @@ macro_rules! component {
         }
     };
     (fn $name:ident [$($hook:ident)*]) => {
-        #[derive(Hooks, Default)]
-        #[provides_hooks(Noop)]
-        struct $name;
-
-        #[hooks]
-        impl $name {
-            $(
-                #[hook(Noop)]
-                fn $hook(&mut self) {
-                    black_box(self);
-                }
-            )*
-        }
+        noop_component!(fn $name [$($hook)*]);
 
         impl Fixture for $name {
             const KIND: &'static str = "fn";
@@ -196,25 +171,6 @@ macro_rules! component {
                 Some(vec![$(Box::new(|this: &mut Self| this.$hook())),*])
             }
         }
-    };
-}
-
-/// `names_N!(macro!(args))` calls `macro!(args [h0 .. h{N-1}])`: macro_rules cannot make identifiers.
-macro_rules! names_1 {
-    ($m:ident!($($args:tt)*)) => { $m!($($args)* [h0]); };
-}
-macro_rules! names_10 {
-    ($m:ident!($($args:tt)*)) => { $m!($($args)* [h0 h1 h2 h3 h4 h5 h6 h7 h8 h9]); };
-}
-macro_rules! names_100 {
-    ($m:ident!($($args:tt)*)) => {
-        $m!($($args)* [
-            h00 h01 h02 h03 h04 h05 h06 h07 h08 h09 h10 h11 h12 h13 h14 h15 h16 h17 h18 h19
-            h20 h21 h22 h23 h24 h25 h26 h27 h28 h29 h30 h31 h32 h33 h34 h35 h36 h37 h38 h39
-            h40 h41 h42 h43 h44 h45 h46 h47 h48 h49 h50 h51 h52 h53 h54 h55 h56 h57 h58 h59
-            h60 h61 h62 h63 h64 h65 h66 h67 h68 h69 h70 h71 h72 h73 h74 h75 h76 h77 h78 h79
-            h80 h81 h82 h83 h84 h85 h86 h87 h88 h89 h90 h91 h92 h93 h94 h95 h96 h97 h98 h99
-        ]);
     };
 }
 

@@ -11,6 +11,7 @@
 //!
 //! Run with `cargo bench --bench registry`; the table at the end gives ns/hook and the ratios.
 
+#[macro_use]
 mod support;
 
 use std::future::Future;
@@ -20,7 +21,7 @@ use std::time::Duration;
 
 use criterion::Criterion;
 use hooks_runtime::prelude::*;
-use support::{figure, poll_once, ratio, Key};
+use support::{figure, poll_once, ratio, Key, Noop};
 
 /// `registry/variant/N`.
 struct Case {
@@ -44,34 +45,8 @@ impl Key for Case {
 
 type Results = support::Results<Case>;
 
-hook_type!(Noop);
-
-macro_rules! static_component {
-    ($name:ident [$($hook:ident)*]) => {
-        #[derive(Hooks, Default)]
-        #[provides_hooks(Noop)]
-        struct $name;
-
-        #[hooks]
-        impl $name {
-            $(
-                #[hook(Noop)]
-                fn $hook(&mut self) {
-                    black_box(self);
-                }
-            )*
-        }
-    };
-}
-
-static_component!(Static10 [h0 h1 h2 h3 h4 h5 h6 h7 h8 h9]);
-static_component!(Static100 [
-    h0 h1 h2 h3 h4 h5 h6 h7 h8 h9 h10 h11 h12 h13 h14 h15 h16 h17 h18 h19
-    h20 h21 h22 h23 h24 h25 h26 h27 h28 h29 h30 h31 h32 h33 h34 h35 h36 h37 h38 h39
-    h40 h41 h42 h43 h44 h45 h46 h47 h48 h49 h50 h51 h52 h53 h54 h55 h56 h57 h58 h59
-    h60 h61 h62 h63 h64 h65 h66 h67 h68 h69 h70 h71 h72 h73 h74 h75 h76 h77 h78 h79
-    h80 h81 h82 h83 h84 h85 h86 h87 h88 h89 h90 h91 h92 h93 h94 h95 h96 h97 h98 h99
-]);
+names_10!(noop_component!(fn Static10));
+names_100!(noop_component!(fn Static100));
 
 /// A component whose hooks are all attached at run time.
 #[derive(Hooks, Default)]

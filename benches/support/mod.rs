@@ -3,6 +3,73 @@
 //! criterion's own slope estimate over them (linear or flat sampling), and the table's figures.
 #![allow(dead_code)] // each bench uses part of it
 
+// Components of no-op hooks, shared by `hook_dispatch` and `registry` (`#[macro_use] mod support;`).
+
+hooks_runtime::hook_type!(
+    /// The hook type of the benches' no-op components.
+    pub Noop
+);
+
+/// `noop_component!(async|fn Name [h0 h1 ..])`: a component with one no-op `#[hook(Noop)]`
+/// method per name (an `async fn` or a plain `fn`); each passes `self` through `black_box`.
+#[allow(unused_macros)]
+macro_rules! noop_component {
+    // Two arms: `#[hooks]` must see each method as written, so the `async` cannot come from a
+    // nested repetition or a helper macro.
+    (async $name:ident [$($hook:ident)*]) => {
+        #[derive(Hooks, Default)]
+        #[provides_hooks(crate::support::Noop)]
+        struct $name;
+
+        #[hooks]
+        impl $name {
+            $(
+                #[hook(crate::support::Noop)]
+                async fn $hook(&mut self) {
+                    ::std::hint::black_box(self);
+                }
+            )*
+        }
+    };
+    (fn $name:ident [$($hook:ident)*]) => {
+        #[derive(Hooks, Default)]
+        #[provides_hooks(crate::support::Noop)]
+        struct $name;
+
+        #[hooks]
+        impl $name {
+            $(
+                #[hook(crate::support::Noop)]
+                fn $hook(&mut self) {
+                    ::std::hint::black_box(self);
+                }
+            )*
+        }
+    };
+}
+
+/// `names_N!(macro!(args))` calls `macro!(args [h0 .. h{N-1}])`: macro_rules cannot make identifiers.
+#[allow(unused_macros)]
+macro_rules! names_1 {
+    ($m:ident!($($args:tt)*)) => { $m!($($args)* [h0]); };
+}
+#[allow(unused_macros)]
+macro_rules! names_10 {
+    ($m:ident!($($args:tt)*)) => { $m!($($args)* [h0 h1 h2 h3 h4 h5 h6 h7 h8 h9]); };
+}
+#[allow(unused_macros)]
+macro_rules! names_100 {
+    ($m:ident!($($args:tt)*)) => {
+        $m!($($args)* [
+            h00 h01 h02 h03 h04 h05 h06 h07 h08 h09 h10 h11 h12 h13 h14 h15 h16 h17 h18 h19
+            h20 h21 h22 h23 h24 h25 h26 h27 h28 h29 h30 h31 h32 h33 h34 h35 h36 h37 h38 h39
+            h40 h41 h42 h43 h44 h45 h46 h47 h48 h49 h50 h51 h52 h53 h54 h55 h56 h57 h58 h59
+            h60 h61 h62 h63 h64 h65 h66 h67 h68 h69 h70 h71 h72 h73 h74 h75 h76 h77 h78 h79
+            h80 h81 h82 h83 h84 h85 h86 h87 h88 h89 h90 h91 h92 h93 h94 h95 h96 h97 h98 h99
+        ]);
+    };
+}
+
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::pin;
