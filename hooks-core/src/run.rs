@@ -157,16 +157,10 @@ pub(crate) async fn run_hooks_report<R: Hooks, H: HookType>(this: &mut R, arg: &
 async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, options: RunOptions, rec: &mut Rec) {
     let (root, hook_type) = (TypeId::of::<R>(), TypeId::of::<H>());
     let statics = R::__hooks_table().of(hook_type);
-    let arounds = this.__hooks_attached().map(|a| a.arounds(root, hook_type)).unwrap_or_default();
-    for around in &arounds {
-        if let Some(before) = around.before.downcast_ref::<AroundBefore<R>>() {
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| before(this, arg))) {
-                rec.ran_around::<H>(R::NAME, around, panic_message(&*payload));
-            }
-        }
-    }
-    let (attached, disabled, static_stats, stats_enabled) = match this.__hooks_attached_mut() {
-        None => (Snapshot::default(), Vec::new(), Vec::new(), false),
+    // One look-up of the component's store: everything the run needs from it, taken now (a run
+    // works on a snapshot).
+    let (attached, disabled, static_stats, stats_enabled, arounds) = match this.__hooks_attached_mut() {
+        None => (Snapshot::default(), Vec::new(), Vec::new(), false, Vec::new()),
         Some(store) => {
             if H::HISTORY > 0 {
                 if let Some(copy) = H::remember(arg) {
@@ -181,9 +175,22 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
             } else {
                 Vec::new()
             };
-            (store.snapshot_cached(root, hook_type), store.disabled_static(root, hook_type), stats, store.stats_on())
+            (
+                store.snapshot_cached(root, hook_type),
+                store.disabled_static(root, hook_type),
+                stats,
+                store.stats_on(),
+                store.arounds(root, hook_type),
+            )
         }
     };
+    for around in &arounds {
+        if let Some(before) = around.before.downcast_ref::<AroundBefore<R>>() {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| before(this, arg))) {
+                rec.ran_around::<H>(R::NAME, around, panic_message(&*payload));
+            }
+        }
+    }
     // Attached hooks keep their own statistics: with stats on, and in every report.
     let stats_on = stats_enabled || (Rec::TIMED && !attached.is_empty());
     let mut stopped = false;
