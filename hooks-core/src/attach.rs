@@ -251,6 +251,12 @@ impl AttachedHooks {
         self.hooks.is_empty()
     }
 
+    /// Whether a hook of `hook_type` is attached to `root` (enabled or not).
+    #[inline]
+    pub(crate) fn has(&self, root: TypeId, hook_type: TypeId) -> bool {
+        self.hooks.iter().any(|h| h.hook_type == hook_type && h.root == root)
+    }
+
     /// Adds `hook`, or replaces the hook of the same component, type and name in place; the
     /// previous hook of that name, if any, is returned (to restore it when the result is refused).
     pub(crate) fn put(&mut self, mut hook: AttachedHook) -> Option<Arc<AttachedHook>> {

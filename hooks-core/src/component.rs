@@ -43,6 +43,20 @@ pub trait Hooks: Sized + Send + 'static {
     /// Where run-time hooks are kept, if anywhere.
     #[doc(hidden)]
     fn __hooks_attached_mut(&mut self) -> Option<&mut AttachedHooks>;
+
+    /// The instance's name in a tree (`#[hooks(name)]`); the type's name when `None`.
+    #[doc(hidden)]
+    fn __hooks_name(&self) -> Option<&str> {
+        None
+    }
+
+    /// Visits each child component (`#[hooks(child)]`, `#[hooks(children)]`), bases' first.
+    #[doc(hidden)]
+    fn __hooks_children(&self, _visit: &mut dyn FnMut(&dyn crate::tree::Node)) {}
+
+    /// Visits each child component and each collection of them, mutably.
+    #[doc(hidden)]
+    fn __hooks_children_mut(&mut self, _visit: &mut dyn crate::tree::ChildVisitor) {}
 }
 
 /// One hook of a component, as listed by [`HooksMixin::hooks`] and [`HooksMixin::hook_infos`].
@@ -448,14 +462,39 @@ fn attach<R: Hooks, H: HookType>(
     call: AttachedFn<R>,
     is_async: bool,
 ) -> Result<(), HookError> {
-    let (owner, hook_type) = (R::NAME, H::NAME);
-    if !R::PROVIDED.contains(H::KEY) {
+    attach_erased(this, HookId::of::<H>(), spec, call, is_async)
+}
+
+/// A hook type, erased: what attaching needs to know of it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HookId {
+    pub(crate) id: TypeId,
+    pub(crate) name: &'static str,
+    pub(crate) key: &'static str,
+}
+
+impl HookId {
+    pub(crate) fn of<H: HookType>() -> Self {
+        HookId { id: TypeId::of::<H>(), name: H::NAME, key: H::KEY }
+    }
+}
+
+/// Attaches (or replaces, by name) a hook of the hook type `hook` to `this`.
+pub(crate) fn attach_erased<R: Hooks>(
+    this: &mut R,
+    hook: HookId,
+    spec: HookSpec,
+    call: AttachedFn<R>,
+    is_async: bool,
+) -> Result<(), HookError> {
+    let (owner, hook_type) = (R::NAME, hook.name);
+    if !R::PROVIDED.contains(hook.key) {
         return Err(HookError::Unsupported { owner, method: spec.name, hook_type });
     }
     let Some(store) = this.__hooks_attached_mut() else {
         return Err(HookError::NoAttachStorage { owner, method: spec.name, hook_type });
     };
-    let (root, ty) = (TypeId::of::<R>(), TypeId::of::<H>());
+    let (root, ty) = (TypeId::of::<R>(), hook.id);
     let constrained = !spec.before.is_empty() || !spec.after.is_empty();
     let name = spec.name.clone();
     let previous = store.put(AttachedHook {

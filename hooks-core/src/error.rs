@@ -112,6 +112,18 @@ pub enum HookError {
         /// The hook type's name.
         hook_type: &'static str,
     },
+    /// A recursive registration's selector can pick nothing; nothing was attached.
+    #[error("recursive hook `{method}` ({hook_type}) on `{owner}` was not registered: {reason}")]
+    BadSelector {
+        /// The type of the node the registration was made on.
+        owner: &'static str,
+        /// The hook's name.
+        method: Cow<'static, str>,
+        /// The hook type's name.
+        hook_type: &'static str,
+        /// What is wrong with the selector.
+        reason: String,
+    },
 }
 
 impl HookError {
@@ -125,7 +137,8 @@ impl HookError {
             | HookError::NoAttachStorage { owner, .. }
             | HookError::UnknownHook { owner, .. }
             | HookError::OrderCycle { owner, .. }
-            | HookError::StaticHook { owner, .. } => owner,
+            | HookError::StaticHook { owner, .. }
+            | HookError::BadSelector { owner, .. } => owner,
         }
     }
 
@@ -139,7 +152,8 @@ impl HookError {
             | HookError::NoAttachStorage { method, .. }
             | HookError::UnknownHook { method, .. }
             | HookError::OrderCycle { method, .. }
-            | HookError::StaticHook { method, .. } => method,
+            | HookError::StaticHook { method, .. }
+            | HookError::BadSelector { method, .. } => method,
         }
     }
 
@@ -153,7 +167,8 @@ impl HookError {
             | HookError::NoAttachStorage { hook_type, .. }
             | HookError::UnknownHook { hook_type, .. }
             | HookError::OrderCycle { hook_type, .. }
-            | HookError::StaticHook { hook_type, .. } => hook_type,
+            | HookError::StaticHook { hook_type, .. }
+            | HookError::BadSelector { hook_type, .. } => hook_type,
         }
     }
 }

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 mod attach;
+mod callback;
 mod component;
 mod error;
 mod hook;
@@ -22,10 +23,16 @@ mod registry;
 mod report;
 mod run;
 mod shim;
+mod stage;
 mod standalone;
 mod state;
+mod tree;
 
 pub use attach::{AttachedHooks, ErrorHandler, HookSpec, HookStats};
+pub use callback::{
+    build_callback, callback_names, CallbackConfig, CallbackEntry, CallbackHost, CallbackResult, Callbacks,
+    ConfigError, SharedCallback, BUILTIN_CALLBACK_PRIORITY, USER_CALLBACK_PRIORITY,
+};
 pub use component::{HookFn, HookInfo, Hooks, HooksMixin};
 pub use error::{BoxError, HookError, MultiError, SharedError};
 pub use hook::{
@@ -36,15 +43,42 @@ pub use registry::{registrations, registrations_of, Location, Provided};
 pub use report::{Fold, HookRun, Outcome, RunReport, RunSpec};
 pub use run::RunOptions;
 pub use shim::{Control, HookFuture, HookResult, HookValue, IntoHookResult, Step};
+pub use stage::{After, Before, OnError, Raised, Returned, Stage, Vetoed};
 pub use standalone::{Event, HookRegistry, OnEvent};
 pub use state::{LifecycleState, StopReason};
+pub use tree::{ChildNodes, Children, Landed, Landing, Node, NodeHooks, NodeRef, Placement, Selector, Tree};
 
 /// What generated code names. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::callback::{build_from_settings, CallbackFactory};
+    /// A callback's settings, as a configuration gives them.
+    pub type Settings = serde_json::Value;
     pub use crate::registry::{ParamsFn, Registration, Table, Walker};
     pub use crate::shim::Shim;
+    pub use crate::tree::ChildVisitor;
     pub use inventory;
+
+    /// The stage runner of `#[stage(..)]` methods.
+    pub mod stage {
+        pub use crate::stage::{after, before, watch, Watch};
+    }
+
+    /// What `#[provides_hooks(..)]` accepts: a hook type, or a stage (which provides its three
+    /// events).
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a hook type or a stage",
+        label = "not declared with `hook_type!` or `stage!`",
+        note = "`#[provides_hooks(..)]` lists hook types (declared with `hook_type!`) and stages (declared with `stage!`)"
+    )]
+    pub trait ProvidedKey {
+        /// The key `Provided` keeps.
+        const KEY: &'static str;
+    }
+
+    impl<H: crate::HookType> ProvidedKey for H {
+        const KEY: &'static str = H::KEY;
+    }
 }
 
 /// A hand-written component for this crate's doc examples and tests (which cannot use the derive).

@@ -98,7 +98,7 @@ pub fn registrations() -> impl Iterator<Item = &'static Registration> {
 
 /// The hook types a component provides: its own `#[provides_hooks(..)]` and, recursively, those of
 /// its bases. A `const`, so that `#[hooks]` can check each method at compile time.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Provided {
     /// [`HookType::KEY`] of each type listed in `#[provides_hooks(..)]`.
     pub own: &'static [&'static str],

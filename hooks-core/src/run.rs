@@ -133,6 +133,48 @@ impl Record for Reporting<'_> {
     }
 }
 
+/// A stage's run: failures, and the observer that stopped it (a BEFORE observer's veto).
+#[derive(Default)]
+pub(crate) struct Staged {
+    pub(crate) errors: MultiError,
+    /// (observer, reason)
+    pub(crate) stopped: Option<(Cow<'static, str>, String)>,
+}
+
+impl Record for Staged {
+    const TIMED: bool = false;
+    fn context(&self) -> Option<&str> {
+        None
+    }
+    fn first_value(&self) -> bool {
+        false
+    }
+    fn event(&self) -> Option<&Key> {
+        None
+    }
+    fn skipped<R>(&mut self, _: &Scheduled<'_, R>, _: Outcome) {}
+    fn ran<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome, _: Option<HookValue>, _: Duration) {
+        match outcome {
+            Outcome::Failed(error) => self.errors.push(error),
+            Outcome::Stopped(reason) => self.stopped = Some((names(hook).1, reason)),
+            _ => {}
+        }
+    }
+    fn result(&self) -> Result<(), MultiError> {
+        self.errors.clone().into_result()
+    }
+    fn replace(&mut self, result: Result<(), MultiError>) {
+        self.errors = result.err().unwrap_or_default();
+    }
+}
+
+/// Runs the hooks of type `H` on `this` for a stage: failures and a veto.
+pub(crate) async fn run_staged<R: Hooks, H: HookType>(this: &mut R, arg: &H::Arg) -> Staged {
+    let mut staged = Staged::default();
+    run::<R, H, _>(this, arg, RunOptions::default(), &mut staged).await;
+    staged
+}
+
 /// Runs every hook of type `H` on `this` with `arg`; returns every failure.
 pub(crate) async fn run_hooks<R: Hooks, H: HookType>(
     this: &mut R,

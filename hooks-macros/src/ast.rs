@@ -19,6 +19,10 @@ pub(crate) struct Component<'a> {
     pub(crate) attached: Option<Field<'a>>,
     /// `#[hooks(crate = "..")]`.
     pub(crate) krate: Option<syn::Path>,
+    /// The `#[hooks(name)]` field: the instance's name in a tree.
+    pub(crate) name: Option<Field<'a>>,
+    /// Each `#[hooks(child)]` (`false`) and `#[hooks(children)]` (`true`) field, in field order.
+    pub(crate) children: Vec<(Field<'a>, bool)>,
 }
 
 pub(crate) struct Field<'a> {
@@ -28,8 +32,15 @@ pub(crate) struct Field<'a> {
 
 impl<'a> Component<'a> {
     pub(crate) fn from_syn(cx: &Ctxt, input: &'a syn::DeriveInput) -> Component<'a> {
-        let mut component =
-            Component { ident: &input.ident, provides: Vec::new(), bases: Vec::new(), attached: None, krate: None };
+        let mut component = Component {
+            ident: &input.ident,
+            provides: Vec::new(),
+            bases: Vec::new(),
+            attached: None,
+            krate: None,
+            name: None,
+            children: Vec::new(),
+        };
         if !input.generics.params.is_empty() {
             cx.error_spanned_by(
                 &input.generics,
@@ -78,7 +89,7 @@ impl<'a> Component<'a> {
             };
             let (mut base, mut attached) = (false, None);
             for attr in field.attrs.iter().filter(|a| a.path().is_ident(kw::HOOKS)) {
-                // #[hooks(base)]  |  #[hooks(attached)]
+                // #[hooks(base)]  |  #[hooks(attached)]  |  #[hooks(name)]  |  #[hooks(child)]  |  #[hooks(children)]
                 let result = attr.parse_nested_meta(|meta| {
                     if meta.path.is_ident(kw::BASE) {
                         base = true;
@@ -86,8 +97,20 @@ impl<'a> Component<'a> {
                     } else if meta.path.is_ident(kw::ATTACHED) {
                         attached = Some(attr);
                         Ok(())
+                    } else if meta.path.is_ident(kw::NAME) {
+                        if component.name.is_some() {
+                            return Err(meta.error("only one field can be `#[hooks(name)]`"));
+                        }
+                        component.name = Some(Field { member: member.clone(), ty: &field.ty });
+                        Ok(())
+                    } else if meta.path.is_ident(kw::CHILD) || meta.path.is_ident(kw::CHILDREN) {
+                        let many = meta.path.is_ident(kw::CHILDREN);
+                        component.children.push((Field { member: member.clone(), ty: &field.ty }, many));
+                        Ok(())
                     } else {
-                        Err(meta.error("unknown `hooks` option on a field; expected `base` or `attached`"))
+                        Err(meta.error(
+                            "unknown `hooks` option on a field; expected `base`, `attached`, `name`, `child` or `children`",
+                        ))
                     }
                 });
                 if let Err(err) = result {

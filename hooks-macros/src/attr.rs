@@ -126,6 +126,25 @@ pub(crate) struct HookAttr {
     pub(crate) stop_on_error: Option<bool>,
 }
 
+/// `#[hook(..)]`'s arguments: a leading hook type written as a type path (`After<Forward>`) is
+/// read as a path, then the rest as usual.
+fn parse_custom(input: ParseStream) -> syn::Result<Vec<RawArg>> {
+    let mut args = Vec::new();
+    if input.fork().parse::<syn::TypePath>().is_ok() && !(input.peek(Ident) && input.peek2(Token![=])) {
+        let ty: syn::TypePath = input.parse()?;
+        if ty.qself.is_none() {
+            args.push(RawArg::Positional(Expr::Path(syn::ExprPath { attrs: Vec::new(), qself: None, path: ty.path })));
+            if input.is_empty() {
+                return Ok(args);
+            }
+            input.parse::<Token![,]>()?;
+        }
+    }
+    let rest = Punctuated::<RawArg, Token![,]>::parse_terminated(input)?;
+    args.extend(rest);
+    Ok(args)
+}
+
 /// One argument as written, before it is checked against the attribute's keys.
 enum RawArg {
     // key = value
@@ -172,6 +191,15 @@ impl HookAttr {
         let name = kind.attr_name();
         let args: Vec<RawArg> = match &attr.meta {
             syn::Meta::Path(_) => Vec::new(),
+            // #[hook(After<Forward>, ..)]: a hook type with generic arguments is a type path, not an
+            // expression; it is read as one and put back as `After::<Forward>`.
+            syn::Meta::List(list) if matches!(kind, HookKind::Custom(_)) => match list.parse_args_with(parse_custom) {
+                Ok(args) => args,
+                Err(err) => {
+                    cx.syn_error(err);
+                    return None;
+                }
+            },
             syn::Meta::List(list) => match list.parse_args_with(Punctuated::<RawArg, Token![,]>::parse_terminated) {
                 Ok(args) => args.into_iter().collect(),
                 Err(err) => {

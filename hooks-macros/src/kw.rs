@@ -8,3 +8,8 @@ pub(crate) const HOOKS: &str = "hooks";
 pub(crate) const BASE: &str = "base";
 pub(crate) const ATTACHED: &str = "attached";
 pub(crate) const CRATE: &str = "crate";
+pub(crate) const NAME: &str = "name";
+pub(crate) const CHILD: &str = "child";
+pub(crate) const CHILDREN: &str = "children";
+/// `#[stage(Path)]` on a method of a `#[hooks]` impl.
+pub(crate) const STAGE: &str = "stage";

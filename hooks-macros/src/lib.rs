@@ -154,6 +154,7 @@ fn hooks_impl(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) ->
     let model = ast::HooksImpl::from_syn(&cx, &mut item);
     valid::check_methods(&cx, &model);
     let root = expand::paths::private_root(krate.as_ref());
+    expand::stage::rewrite(&cx, &mut item, &root);
     match cx.check() {
         Ok(()) => expand::hooks::expand(&item, &model, &root),
         Err(err) => fallback::hooks(&item, err),
@@ -176,6 +177,112 @@ fn parse_crate_arg(cx: &ctxt::Ctxt, args: proc_macro2::TokenStream) -> Option<sy
         cx.syn_error(err);
     }
     krate
+}
+
+/// Registers a callback struct by name, so that a configuration can build it:
+/// `#[callback(name = "early_stopping")]` on `impl TrainerCallback for EarlyStopping { .. }`.
+///
+/// The struct implements `serde::Deserialize`: its settings in the configuration deserialize
+/// into it. The family is the trait implemented (`dyn TrainerCallback`); a host whose
+/// `CallbackHost::Callback` is that family builds it with `add_callbacks_from_config`.
+/// Options: `name = ".."` (required), `crate = ".."`.
+///
+/// ```ignore
+/// #[derive(serde::Deserialize)]
+/// struct EarlyStopping { patience: u32 }
+///
+/// #[callback(name = "early_stopping")]
+/// impl TrainerCallback for EarlyStopping { /* overridden event methods */ }
+/// ```
+#[proc_macro_attribute]
+pub fn callback(args: TokenStream, item: TokenStream) -> TokenStream {
+    callback_impl(args.into(), item.into()).into()
+}
+
+fn callback_impl(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let item: syn::ItemImpl = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        Err(_) => {
+            let error = syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "`#[callback(name = \"..\")]` goes on an `impl CallbackTrait for Type` block",
+            )
+            .into_compile_error();
+            return quote::quote!(#item #error);
+        }
+    };
+    let (mut name, mut krate) = (None, None);
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident(kw::NAME) {
+            let lit: syn::LitStr = meta.value()?.parse()?;
+            if lit.value().trim().is_empty() {
+                return Err(syn::Error::new(lit.span(), "a callback's name cannot be empty"));
+            }
+            name = Some(lit);
+            Ok(())
+        } else if meta.path.is_ident(kw::CRATE) {
+            let lit: syn::LitStr = meta.value()?.parse()?;
+            krate = Some(lit.parse::<syn::Path>()?);
+            Ok(())
+        } else {
+            Err(meta.error("unknown `#[callback]` argument; expected `name = \"..\"` or `crate = \"..\"`"))
+        }
+    });
+    if let Err(err) = syn::parse::Parser::parse2(parser, args) {
+        let error = err.into_compile_error();
+        return quote::quote!(#item #error);
+    }
+    let Some(name) = name else {
+        let error = syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "missing `name = \"..\"`: `#[callback(name = \"early_stopping\")]`",
+        )
+        .into_compile_error();
+        return quote::quote!(#item #error);
+    };
+    let Some((None, trait_path, _)) = &item.trait_ else {
+        let error = syn::Error::new_spanned(
+            &item.self_ty,
+            "`#[callback]` goes on an implementation of the callback trait: `impl TrainerCallback for Type`",
+        )
+        .into_compile_error();
+        return quote::quote!(#item #error);
+    };
+    if !item.generics.params.is_empty() {
+        let error = syn::Error::new_spanned(
+            &item.generics,
+            "a registered callback cannot be generic: register each instantiation's own impl",
+        )
+        .into_compile_error();
+        return quote::quote!(#item #error);
+    }
+    let root = expand::paths::private_root(krate.as_ref());
+    let self_ty = &item.self_ty;
+    let type_name = quote::ToTokens::to_token_stream(self_ty).to_string().replace(' ', "");
+    let family_name = trait_path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+    quote::quote! {
+        #item
+
+        const _: () = {
+            fn __hooks_into(callback: #self_ty) -> #root::Box<dyn #trait_path> {
+                #root::Box::new(callback)
+            }
+            fn __hooks_build(
+                settings: &#root::Settings,
+            ) -> ::core::result::Result<#root::Box<dyn ::core::any::Any + ::core::marker::Send>, ::std::string::String> {
+                #root::build_from_settings::<dyn #trait_path, #self_ty>(settings, __hooks_into)
+            }
+            #root::inventory::submit! {
+                #root::CallbackFactory {
+                    family: #root::TypeId::of::<dyn #trait_path>,
+                    family_name: #family_name,
+                    name: #name,
+                    type_name: #type_name,
+                    build: __hooks_build,
+                }
+            }
+        };
+    }
 }
 
 macro_rules! method_attributes {

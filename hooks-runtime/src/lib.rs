@@ -74,14 +74,17 @@ pub use bus::{
 pub use context::Context;
 pub use error::{LifecycleError, Recovered};
 pub use hooks_core::{
-    hook_type, registrations, AttachedHooks, BackgroundTask, BoxError, Control, ErrorHandler, ErrorPolicy, Event, Fold,
-    HookError, HookInfo, HookRegistry, HookRun, HookSpec, HookStats, HookType, HookValue, Hooks, HooksMixin,
-    IntoHookResult, IntoInterval, IntoParams, Key, KeyValue, LifecycleState, Location, MultiError, OnEvent, OnInit,
-    OnStart, OnStateChange, OnStop, Outcome, Param, ParamValue, Provided, RunOptions, RunReport, RunSpec, StateChange,
-    StopReason, TaskSpec,
+    build_callback, callback_names, hook_type, registrations, stage, After, AttachedHooks, BackgroundTask, Before,
+    BoxError, CallbackConfig, CallbackEntry, CallbackHost, CallbackResult, Callbacks, ChildNodes, Children,
+    ConfigError, Control, ErrorHandler, ErrorPolicy, Event, Fold, HookError, HookInfo, HookRegistry, HookRun, HookSpec,
+    HookStats, HookType, HookValue, Hooks, HooksMixin, IntoHookResult, IntoInterval, IntoParams, Key, KeyValue, Landed,
+    Landing, LifecycleState, Location, MultiError, Node, NodeHooks, NodeRef, OnError, OnEvent, OnInit, OnStart,
+    OnStateChange, OnStop, Outcome, Param, ParamValue, Placement, Provided, Raised, Returned, RunOptions, RunReport,
+    RunSpec, Selector, SharedCallback, Stage, StateChange, StopReason, TaskSpec, Tree, Vetoed,
+    BUILTIN_CALLBACK_PRIORITY, USER_CALLBACK_PRIORITY,
 };
 pub use hooks_macros::{
-    background_task, hook, hooks, on_command, on_init, on_message, on_pull_message, on_request, on_start,
+    background_task, callback, hook, hooks, on_command, on_init, on_message, on_pull_message, on_request, on_start,
     on_state_change, on_stop, Hooks,
 };
 pub use runtime::{Handle, Runtime};
@@ -91,10 +94,13 @@ pub use runtime::{Handle, Runtime};
 pub mod __private {
     pub use crate::bus::{Call, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest};
     pub use crate::context::{no_context, Context};
-    pub use hooks_core::__private::{inventory, Registration, Shim, Table, Walker};
+    pub use hooks_core::__private::{
+        build_from_settings, inventory, stage, CallbackFactory, ChildVisitor, ProvidedKey, Registration, Settings,
+        Shim, Table, Walker,
+    };
     pub use hooks_core::{
-        AttachedHooks, BackgroundTask, HookType, Hooks, IntoHookResult, IntoInterval, Location, OnInit, OnStart,
-        OnStateChange, OnStop, ParamValue, Provided, Step, TaskSpec,
+        AttachedHooks, BackgroundTask, ChildNodes, HookType, Hooks, IntoHookResult, IntoInterval, Location, Node,
+        OnInit, OnStart, OnStateChange, OnStop, ParamValue, Provided, Stage, Step, TaskSpec,
     };
     pub use std::any::TypeId;
     pub use std::boxed::Box;

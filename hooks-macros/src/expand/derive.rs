@@ -3,7 +3,7 @@
 //! table, the walk over its bases and where run-time hooks are kept.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 
 use crate::ast::Component;
 
@@ -14,13 +14,14 @@ pub(crate) fn expand(input: &Component, root: &TokenStream) -> TokenStream {
     let base_tys: Vec<_> = input.bases.iter().map(|b| b.ty).collect();
     let base_members: Vec<_> = input.bases.iter().map(|b| &b.member).collect();
     let (attached, attached_mut) = attached(input, root);
+    let tree = tree(input, root);
     quote! {
         const _: () = {
             #[automatically_derived]
             impl #root::Hooks for #ident {
                 const NAME: &'static str = #name;
                 const PROVIDED: #root::Provided = #root::Provided {
-                    own: &[#(<#provides as #root::HookType>::KEY),*],
+                    own: &[#(<#provides as #root::ProvidedKey>::KEY),*],
                     bases: &[#(&<#base_tys as #root::Hooks>::PROVIDED),*],
                 };
 
@@ -45,6 +46,8 @@ pub(crate) fn expand(input: &Component, root: &TokenStream) -> TokenStream {
                 fn __hooks_attached_mut(&mut self) -> ::core::option::Option<&mut #root::AttachedHooks> {
                     #attached_mut
                 }
+
+                #tree
             }
         };
     }
@@ -75,4 +78,48 @@ fn attached(input: &Component, root: &TokenStream) -> (TokenStream, TokenStream)
             ::core::option::Option::None
         },
     )
+}
+
+/// The tree methods: the `#[hooks(name)]` field and the children (bases' children first).
+fn tree(input: &Component, root: &TokenStream) -> TokenStream {
+    let mut out = TokenStream::new();
+    if let Some(field) = &input.name {
+        let (member, ty) = (&field.member, field.ty);
+        out.extend(quote! {
+            fn __hooks_name(&self) -> ::core::option::Option<&str> {
+                ::core::option::Option::Some(<#ty as ::core::convert::AsRef<str>>::as_ref(&self.#member))
+            }
+        });
+    }
+    if input.children.is_empty() && input.bases.is_empty() {
+        return out;
+    }
+    let base_members: Vec<_> = input.bases.iter().map(|b| &b.member).collect();
+    let base_tys: Vec<_> = input.bases.iter().map(|b| b.ty).collect();
+    let (mut each, mut each_mut) = (Vec::new(), Vec::new());
+    for (field, many) in &input.children {
+        let (member, ty) = (&field.member, field.ty);
+        let span = syn::spanned::Spanned::span(ty);
+        if *many {
+            each.push(quote!(<#ty as #root::ChildNodes>::each(&self.#member, visit);));
+            each_mut.push(quote!(visit.list(&mut self.#member);));
+        } else {
+            each.push(quote_spanned!(span=> { let child: &dyn #root::Node = &self.#member; visit(child); }));
+            each_mut.push(
+                quote_spanned!(span=> { let child: &mut dyn #root::Node = &mut self.#member; visit.node(child); }),
+            );
+        }
+    }
+    out.extend(quote! {
+        fn __hooks_children(&self, visit: &mut dyn ::core::ops::FnMut(&dyn #root::Node)) {
+            #(<#base_tys as #root::Hooks>::__hooks_children(&self.#base_members, visit);)*
+            #(#each)*
+        }
+
+        fn __hooks_children_mut(&mut self, visit: &mut dyn #root::ChildVisitor) {
+            #(<#base_tys as #root::Hooks>::__hooks_children_mut(&mut self.#base_members, visit);)*
+            #(#each_mut)*
+        }
+    });
+    out
 }

@@ -3,3 +3,4 @@
 pub(crate) mod derive;
 pub(crate) mod hooks;
 pub(crate) mod paths;
+pub(crate) mod stage;

@@ -1,0 +1,653 @@
+//! Component trees: components that own child components, and hooks registered over a whole tree
+//! with a [`Selector`] ([`Tree::register_recursive`]).
+//!
+//! A component names its children with field attributes: `#[hooks(child)]` on a field holding one
+//! component, `#[hooks(children)]` on a collection of them (`Vec<T>`, `Option<T>`, `[T; N]`,
+//! [`Children<T>`], and `Box<dyn Node>` as the element for mixed types). `#[hooks(name)]` on a
+//! string field gives the instance its name in the tree (else its type's name). A node's path is
+//! its ancestors' names and its own, joined with `/`: `pipeline/planner` (the first name is the
+//! node the registration was made on).
+//!
+//! Rules:
+//! - A recursive registration attaches one named hook to every node of the tree (the node it is
+//!   called on included) that the selector picks **and** that provides the hook type; other nodes
+//!   are walked through but not touched. A selector by type whose type does not provide the hook
+//!   type is refused at once.
+//! - The hooks attached are ordinary attached hooks (same name on every node): listed by
+//!   `hook_infos`, disabled, removed, ordered and reported like any other. Registering the same
+//!   name again replaces it on every node; [`Tree::remove_recursive`] removes it.
+//! - **Children added later**: a [`Children<T>`] collection remembers the registrations made
+//!   through it, and [`Children::push`] / [`Children::insert`] attach them to the new child and its
+//!   own subtree. Children stored in other fields (`Vec`, `Option`, arrays, single children) are
+//!   walked at registration time only; after replacing such a child, register again (it is
+//!   idempotent: same name, replaced in place).
+//! - [`Landing`], returned by every registration, says where the hook landed and where not and why;
+//!   [`Tree::hook_tree`] lists every node's hooks.
+
+use std::any::{Any, TypeId};
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::attach::{AttachedFn, HookSpec};
+use crate::component::{attach_erased, HookId, HookInfo, Hooks, HooksMixin};
+use crate::error::HookError;
+use crate::hook::HookType;
+use crate::registry::Provided;
+use crate::shim::{IntoHookResult, Step};
+
+/// A component seen as a node of a tree, without its type. Implemented for every [`Hooks`] type
+/// (and for `Box<dyn Node>`).
+pub trait Node: Send + 'static {
+    /// The type's name.
+    fn type_name(&self) -> &'static str;
+    /// The instance's name: its `#[hooks(name)]` field, else its type's name.
+    fn name(&self) -> &str;
+    /// The instance, for downcasting.
+    fn as_any(&self) -> &dyn Any;
+    /// Visits each direct child, in field order.
+    fn for_each_child(&self, visit: &mut dyn FnMut(&dyn Node));
+    /// This node's hooks (static and attached), as `hook_infos` lists them.
+    fn node_hooks(&self) -> Vec<HookInfo>;
+
+    #[doc(hidden)]
+    fn __children_mut(&mut self, visit: &mut dyn ChildVisitor);
+    #[doc(hidden)]
+    fn __land(&mut self, rule: &Rule, path: &str) -> Landed;
+    #[doc(hidden)]
+    fn __remove(&mut self, hook_type: TypeId, name: &str) -> bool;
+}
+
+impl<T: Hooks> Node for T {
+    fn type_name(&self) -> &'static str {
+        T::NAME
+    }
+
+    fn name(&self) -> &str {
+        self.__hooks_name().unwrap_or(T::NAME)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn for_each_child(&self, visit: &mut dyn FnMut(&dyn Node)) {
+        self.__hooks_children(visit);
+    }
+
+    fn node_hooks(&self) -> Vec<HookInfo> {
+        self.hook_infos()
+    }
+
+    fn __children_mut(&mut self, visit: &mut dyn ChildVisitor) {
+        self.__hooks_children_mut(visit);
+    }
+
+    fn __land(&mut self, rule: &Rule, path: &str) -> Landed {
+        let landed = |outcome| Landed { path: path.to_owned(), type_name: T::NAME, outcome };
+        if !rule.selector.matches(&NodeRef { node: &*self, path }) {
+            return landed(Placement::NotSelected);
+        }
+        if !T::PROVIDED.contains(rule.hook.key) {
+            return landed(Placement::NotProvided);
+        }
+        let (observer, path_owned): (Observer, Arc<str>) = (rule.observer.clone(), Arc::from(path));
+        let call: AttachedFn<T> = Box::new(move |this: &mut T, arg: &dyn Any| {
+            let node = NodeRef { node: &*this, path: &path_owned };
+            Step::Done(observer(&node, arg))
+        });
+        match attach_erased(self, rule.hook, rule.spec.clone(), call, false) {
+            Ok(()) => landed(Placement::Attached),
+            Err(error) => landed(Placement::Refused(error)),
+        }
+    }
+
+    fn __remove(&mut self, hook_type: TypeId, name: &str) -> bool {
+        self.__hooks_attached_mut().is_some_and(|store| store.remove(TypeId::of::<T>(), hook_type, name))
+    }
+}
+
+impl Node for Box<dyn Node> {
+    fn type_name(&self) -> &'static str {
+        (**self).type_name()
+    }
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn as_any(&self) -> &dyn Any {
+        (**self).as_any()
+    }
+    fn for_each_child(&self, visit: &mut dyn FnMut(&dyn Node)) {
+        (**self).for_each_child(visit)
+    }
+    fn node_hooks(&self) -> Vec<HookInfo> {
+        (**self).node_hooks()
+    }
+    fn __children_mut(&mut self, visit: &mut dyn ChildVisitor) {
+        (**self).__children_mut(visit)
+    }
+    fn __land(&mut self, rule: &Rule, path: &str) -> Landed {
+        (**self).__land(rule, path)
+    }
+    fn __remove(&mut self, hook_type: TypeId, name: &str) -> bool {
+        (**self).__remove(hook_type, name)
+    }
+}
+
+/// A node as an observer or a selector sees it: the node and its path in the tree.
+#[derive(Clone, Copy)]
+pub struct NodeRef<'a> {
+    node: &'a dyn Node,
+    path: &'a str,
+}
+
+impl<'a> NodeRef<'a> {
+    /// The node's instance name.
+    pub fn name(&self) -> &'a str {
+        self.node.name()
+    }
+
+    /// The node's type name.
+    pub fn type_name(&self) -> &'static str {
+        self.node.type_name()
+    }
+
+    /// The path from the node the registration was made on: `pipeline/planner`.
+    pub fn path(&self) -> &'a str {
+        self.path
+    }
+
+    /// Whether the node is a `T`.
+    pub fn is<T: Any>(&self) -> bool {
+        self.node.as_any().is::<T>()
+    }
+
+    /// The node as a `T`, if it is one.
+    pub fn downcast_ref<T: Any>(&self) -> Option<&'a T> {
+        self.node.as_any().downcast_ref()
+    }
+
+    /// The node.
+    pub fn node(&self) -> &'a dyn Node {
+        self.node
+    }
+}
+
+impl fmt::Debug for NodeRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NodeRef").field("path", &self.path).field("type", &self.type_name()).finish()
+    }
+}
+
+type Predicate = Arc<dyn Fn(&NodeRef<'_>) -> bool + Send + Sync>;
+
+/// Which nodes of a tree a recursive registration picks: all, by type, by name, by a predicate,
+/// or several of these at once ([`and`](Selector::and)).
+///
+/// ```
+/// use hooks_core::Selector;
+/// let by_name = Selector::named("planner");
+/// let either = Selector::names(["planner", "critic"]);
+/// let deep = Selector::when(|node| node.path().matches('/').count() >= 2);
+/// # let _ = (by_name, either, deep, Selector::all());
+/// ```
+#[derive(Clone)]
+pub struct Selector {
+    kind: SelectorKind,
+}
+
+#[derive(Clone)]
+enum SelectorKind {
+    All,
+    Type { id: TypeId, name: &'static str, provided: Provided },
+    Names(Vec<Cow<'static, str>>),
+    Predicate(Predicate),
+    And(Box<Selector>, Box<Selector>),
+}
+
+impl Selector {
+    /// Every node.
+    pub fn all() -> Self {
+        Selector { kind: SelectorKind::All }
+    }
+
+    /// The nodes of type `T`.
+    pub fn of_type<T: Hooks>() -> Self {
+        Selector { kind: SelectorKind::Type { id: TypeId::of::<T>(), name: T::NAME, provided: T::PROVIDED } }
+    }
+
+    /// The nodes whose instance name is `name`.
+    pub fn named(name: impl Into<Cow<'static, str>>) -> Self {
+        Selector { kind: SelectorKind::Names(vec![name.into()]) }
+    }
+
+    /// The nodes whose instance name is one of `names`.
+    pub fn names<N: Into<Cow<'static, str>>>(names: impl IntoIterator<Item = N>) -> Self {
+        Selector { kind: SelectorKind::Names(names.into_iter().map(Into::into).collect()) }
+    }
+
+    /// The nodes for which `predicate` is true.
+    pub fn when(predicate: impl Fn(&NodeRef<'_>) -> bool + Send + Sync + 'static) -> Self {
+        Selector { kind: SelectorKind::Predicate(Arc::new(predicate)) }
+    }
+
+    /// The nodes both selectors pick.
+    pub fn and(self, other: Selector) -> Self {
+        Selector { kind: SelectorKind::And(Box::new(self), Box::new(other)) }
+    }
+
+    /// Whether the selector picks `node`. A panicking predicate picks nothing (and is logged).
+    pub fn matches(&self, node: &NodeRef<'_>) -> bool {
+        match &self.kind {
+            SelectorKind::All => true,
+            SelectorKind::Type { id, .. } => node.node.as_any().type_id() == *id,
+            SelectorKind::Names(names) => names.iter().any(|n| n == node.name()),
+            SelectorKind::Predicate(p) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| p(node)))
+                .unwrap_or_else(|payload| {
+                    let message = crate::error::panic_message(&*payload);
+                    tracing::warn!(path = node.path, %message, "a selector's predicate panicked; node not selected");
+                    false
+                }),
+            SelectorKind::And(a, b) => a.matches(node) && b.matches(node),
+        }
+    }
+
+    /// Refuses selectors that can never pick a node providing `hook`.
+    fn check(&self, root: &'static str, hook: HookId, name: &Cow<'static, str>) -> Result<(), HookError> {
+        match &self.kind {
+            SelectorKind::Type { name: owner, provided, .. } if !provided.contains(hook.key) => {
+                Err(HookError::Unsupported { owner, method: name.clone(), hook_type: hook.name })
+            }
+            SelectorKind::Names(names) if names.is_empty() || names.iter().any(|n| n.is_empty()) => {
+                Err(HookError::BadSelector {
+                    owner: root,
+                    method: name.clone(),
+                    hook_type: hook.name,
+                    reason: "a name selector needs at least one non-empty name".to_owned(),
+                })
+            }
+            SelectorKind::And(a, b) => {
+                a.check(root, hook, name)?;
+                b.check(root, hook, name)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            SelectorKind::All => f.write_str("all"),
+            SelectorKind::Type { name, .. } => write!(f, "type {name}"),
+            SelectorKind::Names(names) => write!(f, "names {names:?}"),
+            SelectorKind::Predicate(_) => f.write_str("predicate"),
+            SelectorKind::And(a, b) => write!(f, "({a:?}) and ({b:?})"),
+        }
+    }
+}
+
+type Observer = Arc<dyn Fn(&NodeRef<'_>, &dyn Any) -> crate::shim::HookResult + Send + Sync>;
+
+/// One recursive registration: what to attach, where. Kept by [`Children`] collections.
+#[doc(hidden)]
+pub struct Rule {
+    hook: HookId,
+    spec: HookSpec,
+    selector: Selector,
+    observer: Observer,
+}
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rule")
+            .field("hook_type", &self.hook.name)
+            .field("name", &self.spec.name())
+            .field("selector", &self.selector)
+            .finish()
+    }
+}
+
+/// What happened at one node of a recursive registration.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Placement {
+    /// The hook was attached.
+    Attached,
+    /// The selector did not pick the node.
+    NotSelected,
+    /// The selector picked it, but its type does not provide the hook type.
+    NotProvided,
+    /// Attaching failed (no hook storage, an ordering cycle).
+    Refused(HookError),
+}
+
+/// One node of a [`Landing`].
+#[derive(Debug, Clone)]
+pub struct Landed {
+    /// The node's path.
+    pub path: String,
+    /// Its type's name.
+    pub type_name: &'static str,
+    /// What happened there.
+    pub outcome: Placement,
+}
+
+/// Where a recursive registration landed: every node walked, in walk order (depth-first, the
+/// node itself, then its children in field order).
+#[derive(Debug, Clone, Default)]
+pub struct Landing {
+    /// Every node walked.
+    pub nodes: Vec<Landed>,
+}
+
+impl Landing {
+    /// The paths where the hook was attached.
+    pub fn attached(&self) -> Vec<&str> {
+        self.nodes.iter().filter(|n| matches!(n.outcome, Placement::Attached)).map(|n| n.path.as_str()).collect()
+    }
+
+    /// The nodes where attaching failed, with their errors.
+    pub fn refused(&self) -> impl Iterator<Item = (&str, &HookError)> {
+        self.nodes.iter().filter_map(|n| match &n.outcome {
+            Placement::Refused(e) => Some((n.path.as_str(), e)),
+            _ => None,
+        })
+    }
+}
+
+/// Receives a node's children. Implemented by the tree walks; called by `#[derive(Hooks)]` code.
+#[doc(hidden)]
+pub trait ChildVisitor {
+    /// One child held in a field.
+    fn node(&mut self, child: &mut dyn Node);
+    /// A collection of children.
+    fn list(&mut self, children: &mut dyn ChildNodes);
+}
+
+/// A field type that holds child components: `Vec<T>`, `Option<T>`, `[T; N]`, [`Children<T>`]
+/// (`T` a component, or `Box<dyn Node>`).
+pub trait ChildNodes: Send {
+    /// Visits each child.
+    fn each(&self, visit: &mut dyn FnMut(&dyn Node));
+    /// Visits each child, mutably.
+    fn each_mut(&mut self, visit: &mut dyn FnMut(&mut dyn Node));
+    /// Keeps a registration to apply to children added later (only [`Children`] does).
+    #[doc(hidden)]
+    fn __inherit(&mut self, _rule: &Arc<Rule>, _parent: &str) {}
+    /// Forgets a registration.
+    #[doc(hidden)]
+    fn __forget(&mut self, _hook_type: TypeId, _name: &str) {}
+}
+
+impl<T: Node> ChildNodes for Vec<T> {
+    fn each(&self, visit: &mut dyn FnMut(&dyn Node)) {
+        self.iter().for_each(|c| visit(c));
+    }
+    fn each_mut(&mut self, visit: &mut dyn FnMut(&mut dyn Node)) {
+        self.iter_mut().for_each(|c| visit(c));
+    }
+}
+
+impl<T: Node> ChildNodes for Option<T> {
+    fn each(&self, visit: &mut dyn FnMut(&dyn Node)) {
+        self.iter().for_each(|c| visit(c));
+    }
+    fn each_mut(&mut self, visit: &mut dyn FnMut(&mut dyn Node)) {
+        self.iter_mut().for_each(|c| visit(c));
+    }
+}
+
+impl<T: Node, const N: usize> ChildNodes for [T; N] {
+    fn each(&self, visit: &mut dyn FnMut(&dyn Node)) {
+        self.iter().for_each(|c| visit(c));
+    }
+    fn each_mut(&mut self, visit: &mut dyn FnMut(&mut dyn Node)) {
+        self.iter_mut().for_each(|c| visit(c));
+    }
+}
+
+/// A collection of child components that gives children added later the recursive registrations
+/// made through it (see the [module rules](self)). Derefs to a slice.
+///
+/// ```
+/// use hooks_core::Children;
+/// let mut xs: Children<Box<dyn hooks_core::Node>> = Children::new();
+/// assert!(xs.is_empty());
+/// ```
+pub struct Children<T> {
+    items: Vec<T>,
+    rules: Vec<(Arc<Rule>, Arc<str>)>,
+}
+
+impl<T> Default for Children<T> {
+    fn default() -> Self {
+        Children { items: Vec::new(), rules: Vec::new() }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Children<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(&self.items).finish()
+    }
+}
+
+impl<T: Node> Children<T> {
+    /// An empty collection.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `child` at the end, attaching to it (and its subtree) every recursive registration
+    /// made through this collection; returns where they landed.
+    pub fn push(&mut self, child: T) -> Landing {
+        self.items.push(child);
+        let i = self.items.len() - 1;
+        self.land_at(i)
+    }
+
+    /// Inserts `child` at `index` (as `Vec::insert`; out of bounds is `None` and nothing is added),
+    /// attaching the recursive registrations as [`push`](Self::push) does.
+    pub fn insert(&mut self, index: usize, child: T) -> Option<Landing> {
+        if index > self.items.len() {
+            return None;
+        }
+        self.items.insert(index, child);
+        Some(self.land_at(index))
+    }
+
+    /// Removes and returns the child at `index`, if any (its hooks stay attached to it).
+    pub fn remove(&mut self, index: usize) -> Option<T> {
+        (index < self.items.len()).then(|| self.items.remove(index))
+    }
+
+    /// The children, mutably.
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
+        self.items.iter_mut()
+    }
+
+    fn land_at(&mut self, i: usize) -> Landing {
+        let mut landing = Landing::default();
+        for (rule, parent) in &self.rules {
+            let child = &mut self.items[i];
+            let path = format!("{parent}/{}", child.name());
+            land(child, rule, &path, &mut landing);
+        }
+        landing
+    }
+}
+
+impl<T: Node> FromIterator<T> for Children<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        Children { items: iter.into_iter().collect(), rules: Vec::new() }
+    }
+}
+
+impl<T> std::ops::Deref for Children<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.items
+    }
+}
+
+impl<T: Node> ChildNodes for Children<T> {
+    fn each(&self, visit: &mut dyn FnMut(&dyn Node)) {
+        self.items.iter().for_each(|c| visit(c));
+    }
+    fn each_mut(&mut self, visit: &mut dyn FnMut(&mut dyn Node)) {
+        self.items.iter_mut().for_each(|c| visit(c));
+    }
+    fn __inherit(&mut self, rule: &Arc<Rule>, parent: &str) {
+        self.__forget(rule.hook.id, rule.spec.name());
+        self.rules.push((rule.clone(), Arc::from(parent)));
+    }
+    fn __forget(&mut self, hook_type: TypeId, name: &str) {
+        self.rules.retain(|(r, _)| !(r.hook.id == hook_type && r.spec.name() == name));
+    }
+}
+
+/// Applies `rule` to `node` and its subtree.
+fn land(node: &mut dyn Node, rule: &Arc<Rule>, path: &str, landing: &mut Landing) {
+    landing.nodes.push(node.__land(rule, path));
+    struct Walk<'w> {
+        rule: &'w Arc<Rule>,
+        parent: &'w str,
+        landing: &'w mut Landing,
+    }
+    impl ChildVisitor for Walk<'_> {
+        fn node(&mut self, child: &mut dyn Node) {
+            let path = format!("{}/{}", self.parent, child.name());
+            land(child, self.rule, &path, self.landing);
+        }
+        fn list(&mut self, children: &mut dyn ChildNodes) {
+            children.__inherit(self.rule, self.parent);
+            let (rule, parent, landing) = (self.rule, self.parent, &mut *self.landing);
+            children.each_mut(&mut |child| {
+                let path = format!("{parent}/{}", child.name());
+                land(child, rule, &path, landing);
+            });
+        }
+    }
+    node.__children_mut(&mut Walk { rule, parent: path, landing });
+}
+
+/// Removes the hook `name` of `hook_type` from `node` and its subtree; counts the nodes it left.
+fn unland(node: &mut dyn Node, hook_type: TypeId, name: &str) -> usize {
+    let mut removed = usize::from(node.__remove(hook_type, name));
+    struct Walk<'w> {
+        hook_type: TypeId,
+        name: &'w str,
+        removed: &'w mut usize,
+    }
+    impl ChildVisitor for Walk<'_> {
+        fn node(&mut self, child: &mut dyn Node) {
+            *self.removed += unland(child, self.hook_type, self.name);
+        }
+        fn list(&mut self, children: &mut dyn ChildNodes) {
+            children.__forget(self.hook_type, self.name);
+            let (hook_type, name, removed) = (self.hook_type, self.name, &mut *self.removed);
+            children.each_mut(&mut |child| *removed += unland(child, hook_type, name));
+        }
+    }
+    node.__children_mut(&mut Walk { hook_type, name, removed: &mut removed });
+    removed
+}
+
+/// One node's hooks, as listed by [`Tree::hook_tree`].
+#[derive(Debug, Clone)]
+pub struct NodeHooks {
+    /// The node's path.
+    pub path: String,
+    /// Its type's name.
+    pub type_name: &'static str,
+    /// Its hooks (static and attached).
+    pub hooks: Vec<HookInfo>,
+}
+
+/// Registration over a tree of components: on every [`Node`] (every component, `dyn Node`).
+///
+/// ```
+/// use hooks_core::{hook_type, HooksMixin, Selector, Tree};
+/// # use hooks_core::__doc_component as component;
+/// hook_type!(pub Ping);
+/// # component!(Leaf, Ping);
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let mut leaf = Leaf::default();
+/// let landing = leaf.register_recursive::<Ping, _, _>("trace", |node, _: &()| println!("{}", node.path()), Selector::all())?;
+/// assert_eq!(landing.attached(), ["Leaf"]);
+/// leaf.run_hooks::<Ping>().await.unwrap();
+/// # Ok::<(), hooks_core::HookError>(()) }).unwrap();
+/// ```
+pub trait Tree: Node {
+    /// Attaches `f` as a hook of type `H` named as `spec` says (a name, or a [`HookSpec`]) to this
+    /// node and every descendant that `selector` picks and that provides `H`. `f` receives the
+    /// node (its name, type and path) and the hook's argument; for a stage event such as
+    /// `Before<Forward>`, the stage's arguments.
+    fn register_recursive<H, F, Out>(
+        &mut self,
+        spec: impl Into<HookSpec>,
+        f: F,
+        selector: Selector,
+    ) -> Result<Landing, HookError>
+    where
+        H: HookType,
+        F: Fn(&NodeRef<'_>, &H::Arg) -> Out + Send + Sync + 'static,
+        Out: IntoHookResult,
+    {
+        let (spec, hook) = (spec.into(), HookId::of::<H>());
+        selector.check(self.type_name(), hook, &spec.name)?;
+        let observer: Observer = Arc::new(move |node: &NodeRef<'_>, arg: &dyn Any| match arg.downcast_ref() {
+            Some(arg) => f(node, arg).into_hook_result(),
+            None => Err(format!("a recursive hook of {} received another argument type", H::NAME).into()),
+        });
+        let rule = Arc::new(Rule { hook, spec, selector, observer });
+        let mut landing = Landing::default();
+        let path = self.name().to_owned();
+        land(self.as_node_mut(), &rule, &path, &mut landing);
+        Ok(landing)
+    }
+
+    /// Removes the hook of type `H` named `name` from this node and every descendant, and from
+    /// the registrations [`Children`] keep; returns how many nodes had it.
+    fn remove_recursive<H: HookType>(&mut self, name: &str) -> usize {
+        unland(self.as_node_mut(), TypeId::of::<H>(), name)
+    }
+
+    /// Every node of the tree with its hooks, depth-first: where each hook landed.
+    fn hook_tree(&self) -> Vec<NodeHooks> {
+        fn walk(node: &dyn Node, path: String, out: &mut Vec<NodeHooks>) {
+            out.push(NodeHooks { path: path.clone(), type_name: node.type_name(), hooks: node.node_hooks() });
+            node.for_each_child(&mut |child| walk(child, format!("{path}/{}", child.name()), out));
+        }
+        let mut out = Vec::new();
+        walk(self.as_node(), self.name().to_owned(), &mut out);
+        out
+    }
+
+    #[doc(hidden)]
+    fn as_node(&self) -> &dyn Node;
+    #[doc(hidden)]
+    fn as_node_mut(&mut self) -> &mut dyn Node;
+}
+
+impl<T: Node> Tree for T {
+    fn as_node(&self) -> &dyn Node {
+        self
+    }
+    fn as_node_mut(&mut self) -> &mut dyn Node {
+        self
+    }
+}
+
+impl From<&'static str> for HookSpec {
+    fn from(name: &'static str) -> Self {
+        HookSpec::new(name)
+    }
+}
+
+impl From<String> for HookSpec {
+    fn from(name: String) -> Self {
+        HookSpec::new(name)
+    }
+}
