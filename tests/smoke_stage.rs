@@ -79,3 +79,65 @@ fn smoke() {
     }
     assert_eq!(*log.lock().unwrap(), ["g/a1 q", "g/a2 q"]);
 }
+
+hook_type!(pub OnEpochEnd(u32));
+
+#[derive(Hooks, Default)]
+#[provides_hooks(OnEpochEnd)]
+pub struct Trainer {
+    attached: AttachedHooks,
+    pub log: Vec<String>,
+}
+
+pub trait TrainerCallback: Send {
+    fn on_epoch_end(&mut self, _t: &mut Trainer, _epoch: &u32) -> hooks_runtime::CallbackResult {
+        Ok(Control::Continue)
+    }
+}
+
+impl CallbackHost for Trainer {
+    type Callback = dyn TrainerCallback;
+    fn attach_callback(&mut self, cb: &hooks_runtime::SharedCallback<dyn TrainerCallback>, spec: &HookSpec) -> Result<(), HookError> {
+        cb.attach::<OnEpochEnd, _, _>(self, spec, |cb, t, e| cb.on_epoch_end(t, e))
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Stopper {
+    at: u32,
+}
+
+#[callback(name = "stopper")]
+impl TrainerCallback for Stopper {
+    fn on_epoch_end(&mut self, t: &mut Trainer, epoch: &u32) -> hooks_runtime::CallbackResult {
+        t.log.push(format!("stopper {epoch}"));
+        Ok(if *epoch >= self.at { Control::stop("enough") } else { Control::Continue })
+    }
+}
+
+struct Builtin;
+impl TrainerCallback for Builtin {
+    fn on_epoch_end(&mut self, t: &mut Trainer, epoch: &u32) -> hooks_runtime::CallbackResult {
+        t.log.push(format!("builtin {epoch}"));
+        Ok(Control::Continue)
+    }
+}
+
+#[tokio::test]
+async fn callbacks_smoke() {
+    let mut t = Trainer::default();
+    t.add_builtin_callback("builtin", Box::new(Builtin)).unwrap();
+    let config = hooks_runtime::CallbackConfig::from_toml("[[callbacks]]\nname = \"stopper\"\nsettings = { at = 2 }\n").unwrap();
+    assert_eq!(t.add_callbacks_from_config(&config).unwrap(), ["stopper"]);
+    let r = t.run_hooks_report::<OnEpochEnd>(&1, RunSpec::new()).await;
+    assert!(r.is_ok());
+    let r = t.run_hooks_report::<OnEpochEnd>(&2, RunSpec::new()).await;
+    assert_eq!(t.log, ["stopper 1", "builtin 1", "stopper 2"]);
+    println!("{r:?}");
+    let bad = hooks_runtime::CallbackConfig::from_toml("[[callbacks]]\nname = \"stoper\"\n").unwrap();
+    let e = t.add_callbacks_from_config(&bad).unwrap_err().to_string();
+    assert!(e.contains("known callbacks: stopper"), "{e}");
+    let bad = hooks_runtime::CallbackConfig::from_toml("[[callbacks]]\nname = \"stopper\"\nsettings = { at = \"x\" }\n").unwrap();
+    let e = t.add_callbacks_from_config(&bad).unwrap_err().to_string();
+    println!("{e}");
+}
