@@ -22,6 +22,9 @@
 //!   handler; the other observers still run.
 //! - Observers of a stage are plain functions; an `async` observer that does not finish at once is
 //!   dropped and reported.
+//! - A stage fires on the component whose impl defines the method: for a stage method defined in a
+//!   base (`#[hooks(base)]` field), observers are attached to the base (`self.node.attach_hook(..)`),
+//!   since the base's method cannot see the component that embeds it.
 
 use std::borrow::Cow;
 use std::convert::Infallible;

@@ -253,15 +253,15 @@ impl Selector {
     }
 
     /// Refuses selectors that can never pick a node providing `hook`.
-    fn check(&self, root: &'static str, hook: HookId, name: &Cow<'static, str>) -> Result<(), HookError> {
+    fn check(&self, root: &'static str, hook: HookId, name: &str) -> Result<(), HookError> {
         match &self.kind {
             SelectorKind::Type { name: owner, provided, .. } if !provided.contains(hook.key) => {
-                Err(HookError::Unsupported { owner, method: name.clone(), hook_type: hook.name })
+                Err(HookError::Unsupported { owner, method: Cow::Owned(name.to_owned()), hook_type: hook.name })
             }
             SelectorKind::Names(names) if names.is_empty() || names.iter().any(|n| n.is_empty()) => {
                 Err(HookError::BadSelector {
                     owner: root,
-                    method: name.clone(),
+                    method: Cow::Owned(name.to_owned()),
                     hook_type: hook.name,
                     reason: "a name selector needs at least one non-empty name".to_owned(),
                 })
