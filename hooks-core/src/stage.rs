@@ -21,7 +21,7 @@
 //!   `warn`, naming component, observer and event) and passed to the observer's `on_error`
 //!   handler; the other observers still run.
 //! - Observers of a stage are plain functions; an `async` observer that does not finish at once is
-//!   dropped and reported.
+//!   dropped and reported as that observer's failure (as above: the other observers still run).
 
 use std::borrow::Cow;
 use std::convert::Infallible;
