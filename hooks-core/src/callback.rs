@@ -123,7 +123,8 @@ impl<F: ?Sized + Send + 'static> SharedCallback<F> {
 /// Registering callbacks on a [`CallbackHost`]: directly, as built-ins, or from configuration.
 pub trait Callbacks: CallbackHost {
     /// Registers a user callback under `id` (it runs before built-in callbacks, after the user
-    /// callbacks registered before it); returns the shared handle.
+    /// callbacks registered before it); returns the shared handle. When the host refuses one of
+    /// its events, none is left attached.
     fn add_callback(
         &mut self,
         id: impl Into<Cow<'static, str>>,
@@ -152,10 +153,14 @@ pub trait Callbacks: CallbackHost {
             }
             built.push((id, build_callback::<Self::Callback>(&entry.name, &entry.settings)?));
         }
+        // A callback the host refuses after others were attached: back to the state before.
+        let saved = self.__hooks_attached().cloned();
         let mut ids = Vec::new();
         for (id, callback) in built {
-            add(self, Cow::Owned(id.clone()), callback, USER_CALLBACK_PRIORITY)
-                .map_err(|source| ConfigError::Attach { id: id.clone(), source })?;
+            if let Err(source) = add(self, Cow::Owned(id.clone()), callback, USER_CALLBACK_PRIORITY) {
+                restore(self, saved);
+                return Err(ConfigError::Attach { id, source });
+            }
             ids.push(id);
         }
         Ok(ids)
@@ -171,8 +176,21 @@ fn add<R: CallbackHost>(
     priority: i32,
 ) -> Result<SharedCallback<R::Callback>, HookError> {
     let shared = SharedCallback::new(callback);
-    host.attach_callback(&shared, &HookSpec::new(id).priority(priority))?;
+    // `attach_callback` attaches one hook per event: one refused after others were attached
+    // would leave the callback half-registered.
+    let saved = host.__hooks_attached().cloned();
+    if let Err(error) = host.attach_callback(&shared, &HookSpec::new(id).priority(priority)) {
+        restore(host, saved);
+        return Err(error);
+    }
     Ok(shared)
+}
+
+/// Puts back the run-time hooks a host had before a failed registration.
+fn restore<R: Hooks>(host: &mut R, saved: Option<crate::AttachedHooks>) {
+    if let (Some(saved), Some(store)) = (saved, host.__hooks_attached_mut()) {
+        *store = saved;
+    }
 }
 
 /// A constructor registered by `#[callback(name = "..")]`. Built only by generated code.
@@ -201,7 +219,17 @@ pub fn build_from_settings<F: ?Sized + 'static, T: DeserializeOwned>(
 where
     Box<F>: Send,
 {
-    let value = T::deserialize(settings).map_err(|e| e.to_string())?;
+    let value = match T::deserialize(settings) {
+        Ok(value) => value,
+        // A callback without settings may be a unit struct (`struct Progress;`), which serde
+        // builds from unit, not from the empty table of an entry without settings.
+        Err(error) => match settings.as_object() {
+            Some(table) if table.is_empty() => {
+                T::deserialize(&serde_json::Value::Null).map_err(|_| error.to_string())?
+            }
+            _ => return Err(error.to_string()),
+        },
+    };
     Ok(Box::new(into(value)))
 }
 

@@ -27,7 +27,7 @@ use crate::hook::{ErrorPolicy, HookType};
 use crate::order::{schedule, Scheduled};
 use crate::params::Key;
 use crate::report::{HookRun, Outcome, RunReport, RunSpec};
-use crate::shim::{Control, HookResult, HookValue, Step};
+use crate::shim::{Control, HookFuture, HookResult, HookValue, Step};
 
 /// How a run goes beyond its hook type's defaults.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -43,6 +43,9 @@ pub struct RunOptions {
 trait Record {
     /// Time every hook.
     const TIMED: bool;
+    /// Poll each async hook once, never wait (stage observers): one that is not done then is
+    /// dropped and recorded as its own failure, and the run goes on with the next hook.
+    const AT_ONCE: bool = false;
     /// The run's context, if it names one.
     fn context(&self) -> Option<&str>;
     /// Stop after the first hook that returns a value.
@@ -143,6 +146,7 @@ pub(crate) struct Staged {
 
 impl Record for Staged {
     const TIMED: bool = false;
+    const AT_ONCE: bool = true;
     fn context(&self) -> Option<&str> {
         None
     }
@@ -259,6 +263,7 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
             Ok(Step::Done(Ok(HookValue::Unit))) if !Rec::TIMED && !stats_on => continue,
             Ok(Step::Done(Ok(value))) => Ok(value),
             Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
+            Ok(Step::Pending(future)) if Rec::AT_ONCE => at_once(future),
             Ok(Step::Pending(future)) => match settle::<H, R>(&hook, future, options.timeout_cap).await {
                 Ok(HookValue::Unit) if !Rec::TIMED && !stats_on => continue,
                 result => result,
@@ -392,6 +397,20 @@ enum Failure {
     Error(BoxError),
     Panic(String),
     TimedOut,
+}
+
+/// Polls an async hook's future once (a stage's observer), catching its panics; not done then,
+/// it is dropped and fails.
+#[cold]
+fn at_once(future: HookFuture<'_>) -> Result<HookValue, Failure> {
+    match AssertUnwindSafe(future).catch_unwind().now_or_never() {
+        Some(Ok(Ok(value))) => Ok(value),
+        Some(Ok(Err(error))) => Err(Failure::Error(error)),
+        Some(Err(payload)) => Err(Failure::Panic(panic_message(&*payload))),
+        None => Err(Failure::Error(
+            "an async observer of a stage did not finish at once and was dropped; stage observers are plain fns".into(),
+        )),
+    }
 }
 
 /// Awaits an async hook's future, catching its panics. Without a timeout and with `debug` spans

@@ -21,7 +21,7 @@
 //!   `warn`, naming component, observer and event) and passed to the observer's `on_error`
 //!   handler; the other observers still run.
 //! - Observers of a stage are plain functions; an `async` observer that does not finish at once is
-//!   dropped and reported.
+//!   dropped and reported as that observer's failure (as above: the other observers still run).
 //! - A stage fires on the component whose impl defines the method: for a stage method defined in a
 //!   base (`#[hooks(base)]` field), observers are attached to the base (`self.node.attach_hook(..)`),
 //!   since the base's method cannot see the component that embeds it.

@@ -253,22 +253,22 @@ impl Selector {
     }
 
     /// Refuses selectors that can never pick a node providing `hook`.
-    fn check(&self, root: &'static str, hook: HookId, name: &str) -> Result<(), HookError> {
+    fn check(&self, root: &'static str, hook: HookId, spec: &HookSpec) -> Result<(), HookError> {
         match &self.kind {
             SelectorKind::Type { name: owner, provided, .. } if !provided.contains(hook.key) => {
-                Err(HookError::Unsupported { owner, method: Cow::Owned(name.to_owned()), hook_type: hook.name })
+                Err(HookError::Unsupported { owner, method: spec.name.clone(), hook_type: hook.name })
             }
             SelectorKind::Names(names) if names.is_empty() || names.iter().any(|n| n.is_empty()) => {
                 Err(HookError::BadSelector {
                     owner: root,
-                    method: Cow::Owned(name.to_owned()),
+                    method: spec.name.clone(),
                     hook_type: hook.name,
                     reason: "a name selector needs at least one non-empty name".to_owned(),
                 })
             }
             SelectorKind::And(a, b) => {
-                a.check(root, hook, name)?;
-                b.check(root, hook, name)
+                a.check(root, hook, spec)?;
+                b.check(root, hook, spec)
             }
             _ => Ok(()),
         }
@@ -596,7 +596,7 @@ pub trait Tree: Node {
         Out: IntoHookResult,
     {
         let (spec, hook) = (spec.into(), HookId::of::<H>());
-        selector.check(self.type_name(), hook, &spec.name)?;
+        selector.check(self.type_name(), hook, &spec)?;
         let observer: Observer = Arc::new(move |node: &NodeRef<'_>, arg: &dyn Any| match arg.downcast_ref() {
             Some(arg) => f(node, arg).into_hook_result(),
             None => Err(format!("a recursive hook of {} received another argument type", H::NAME).into()),

@@ -49,8 +49,11 @@ pub(crate) fn rewrite(cx: &Ctxt, item: &mut syn::ItemImpl, root: &TokenStream) {
              `{self_name}` or embed a base that provides it with `#[hooks(base)]`"
         );
         let span = attr.path().span();
+        // An item, not a `const { .. }` block: items are evaluated by `cargo check` (and
+        // rust-analyzer), blocks only when the method is built. An item cannot name `Self`; the
+        // impl is not generic (`valid::check_impl`), so its type is named as written.
         let check = quote_spanned! {span=>
-            const { ::core::assert!(<Self as #root::Hooks>::PROVIDED.contains(<#stage as #root::Stage>::KEY), #message) };
+            const _: () = ::core::assert!(<#self_ty as #root::Hooks>::PROVIDED.contains(<#stage as #root::Stage>::KEY), #message);
         };
         if let Some(body) = rewrite_method(cx, method, &stage, root, check) {
             method.block = body;
