@@ -61,7 +61,7 @@ pub mod __private {
 
     /// The stage runner of `#[stage(..)]` methods.
     pub mod stage {
-        pub use crate::stage::{after, before, watch, Watch};
+        pub use crate::stage::{after, args, before, watch, Matches, Watch};
     }
 
     /// What `#[provides_hooks(..)]` accepts: a hook type, or a stage (which provides its three

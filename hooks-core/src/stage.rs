@@ -15,8 +15,9 @@
 //!   observer: with none, a stage costs two table look-ups.
 //! - A BEFORE observer vetoes the call by returning [`Control::Stop`](crate::Control): the method
 //!   does not run and returns `Err(E::from(Vetoed))`; later BEFORE observers are not called. An
-//!   infallible stage (declared without `Result`) cannot be vetoed: the stop is logged and the
-//!   method runs.
+//!   infallible stage (declared without `Result`) cannot be vetoed: the stop is logged, later
+//!   BEFORE observers are not called, and the method runs. A vetoed call has no AFTER or ERROR
+//!   event (the method did not run).
 //! - An observer's error or panic never changes the method's result: it is logged (`tracing`
 //!   `warn`, naming component, observer and event) and passed to the observer's `on_error`
 //!   handler; the other observers still run.
@@ -40,6 +41,11 @@ use crate::run::{run_staged, Staged};
 
 /// A method-level hook point, declared with [`stage!`](crate::stage): the argument types its
 /// method takes (owned forms), its value and its error.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a stage",
+    label = "not declared with `stage!`",
+    note = "declare stages with `stage!(pub Forward(Input) -> Result<Output, Error>)`; hook types (`hook_type!`) are attached with `#[hook(..)]`"
+)]
 pub trait Stage: 'static {
     /// The arguments as observers see them: a tuple of owned values.
     type Args: Send + Sync + 'static;
@@ -280,6 +286,40 @@ impl fmt::Display for Vetoed {
 
 impl std::error::Error for Vetoed {}
 
+/// A `#[stage]` method's arguments (as owned values) or return type, checked against its stage's
+/// declaration: implemented only for the same type, so a method that does not match gets one
+/// message naming both.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "this `#[stage]` method does not match its stage: it has `{Self}`, the stage declares `{T}`",
+    label = "does not match the stage's `stage!` declaration",
+    note = "arguments are compared as owned types, in order (a method may take `&T` or `&str` where the stage declares `T` or `String`); the return type as written"
+)]
+pub trait Matches<T> {
+    /// As the stage's type.
+    fn into_stage(self) -> T;
+    /// Back from it.
+    fn from_stage(value: T) -> Self;
+}
+
+impl<T> Matches<T> for T {
+    #[inline]
+    fn into_stage(self) -> T {
+        self
+    }
+    #[inline]
+    fn from_stage(value: T) -> Self {
+        value
+    }
+}
+
+/// The copies of a stage method's arguments, as the stage's `Args`. Generated code only.
+#[doc(hidden)]
+#[inline]
+pub fn args<S: Stage, A: Matches<S::Args>>(args: A) -> S::Args {
+    args.into_stage()
+}
+
 /// Which of a stage's events have observers on one instance. Generated code only.
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
@@ -319,12 +359,12 @@ pub fn watch<R: Hooks, S: Stage>(this: &R) -> Watch {
 
 /// Runs the BEFORE observers; `Some` when one vetoed a stage that can say so.
 #[doc(hidden)]
-pub fn before<R: Hooks, S: Stage>(this: &mut R, args: &S::Args) -> Option<S::Return> {
+pub fn before<R: Hooks, S: Stage, M: Matches<S::Return>>(this: &mut R, args: &S::Args) -> Option<M> {
     let staged = run_sync::<R, Before<S>>(this, args);
     let (observer, reason) = staged.stopped?;
     let veto = Vetoed::new(S::NAME, observer, reason);
     match S::vetoed(veto.clone()) {
-        Some(ret) => Some(ret),
+        Some(ret) => Some(M::from_stage(ret)),
         None => {
             tracing::warn!(component = R::NAME, %veto, "an infallible stage cannot be vetoed; the method runs");
             None
@@ -334,7 +374,11 @@ pub fn before<R: Hooks, S: Stage>(this: &mut R, args: &S::Args) -> Option<S::Ret
 
 /// Runs the AFTER or ERROR observers on what the method returned, then gives it back.
 #[doc(hidden)]
-pub fn after<R: Hooks, S: Stage>(this: &mut R, watch: &Watch, ret: S::Return, args: S::Args) -> S::Return {
+pub fn after<R: Hooks, S: Stage, M: Matches<S::Return>>(this: &mut R, watch: &Watch, ret: M, args: S::Args) -> M {
+    M::from_stage(observe_result::<R, S>(this, watch, ret.into_stage(), args))
+}
+
+fn observe_result<R: Hooks, S: Stage>(this: &mut R, watch: &Watch, ret: S::Return, args: S::Args) -> S::Return {
     match S::into_result(ret) {
         Ok(output) if watch.after => {
             let returned = Returned::<S> { output, args };

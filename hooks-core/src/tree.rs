@@ -45,6 +45,8 @@ pub trait Node: Send + 'static {
     fn name(&self) -> &str;
     /// The instance, for downcasting.
     fn as_any(&self) -> &dyn Any;
+    /// The instance, mutably, for downcasting (to call a stage method on a `Box<dyn Node>` child).
+    fn as_any_mut(&mut self) -> &mut dyn Any;
     /// Visits each direct child, in field order.
     fn for_each_child(&self, visit: &mut dyn FnMut(&dyn Node));
     /// This node's hooks (static and attached), as `hook_infos` lists them.
@@ -68,6 +70,10 @@ impl<T: Hooks> Node for T {
     }
 
     fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
 
@@ -116,6 +122,9 @@ impl Node for Box<dyn Node> {
     }
     fn as_any(&self) -> &dyn Any {
         (**self).as_any()
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        (**self).as_any_mut()
     }
     fn for_each_child(&self, visit: &mut dyn FnMut(&dyn Node)) {
         (**self).for_each_child(visit)
@@ -459,6 +468,12 @@ impl<T: Node> Children<T> {
     /// Removes and returns the child at `index`, if any (its hooks stay attached to it).
     pub fn remove(&mut self, index: usize) -> Option<T> {
         (index < self.items.len()).then(|| self.items.remove(index))
+    }
+
+    /// The child at `index`, mutably (replacing it with `*get_mut(i) = ..` bypasses the
+    /// registrations: use [`remove`](Self::remove) and [`insert`](Self::insert) instead).
+    pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+        self.items.get_mut(index)
     }
 
     /// The children, mutably.

@@ -110,18 +110,21 @@ fn rewrite_method(
     };
     let block = &method.block;
     let stage_ty = quote!(<#stage as #root::Stage>);
-    let after = quote_spanned!(ret_span=> #root::stage::after::<Self, #stage>(self, &__hooks_watch, __hooks_return, __hooks_args));
+    let after = quote_spanned!(ret_span=> #root::stage::after::<Self, #stage, #ret_ty>(self, &__hooks_watch, __hooks_return, __hooks_args));
+    let before = quote_spanned!(ret_span=> #root::stage::before::<Self, #stage, #ret_ty>(self, __hooks_args));
+    let args_span = sig.paren_token.span.join();
+    let args = quote_spanned!(args_span=> #root::stage::args::<#stage, _>((#(#copies,)*)));
     let body = quote! {{
         #check
         let __hooks_watch = #root::stage::watch::<Self, #stage>(self);
         let __hooks_args: ::core::option::Option<#stage_ty::Args> = if __hooks_watch.any() {
-            ::core::option::Option::Some((#(#copies,)*))
+            ::core::option::Option::Some(#args)
         } else {
             ::core::option::Option::None
         };
         if __hooks_watch.before {
             if let ::core::option::Option::Some(__hooks_args) = &__hooks_args {
-                if let ::core::option::Option::Some(__hooks_vetoed) = #root::stage::before::<Self, #stage>(self, __hooks_args) {
+                if let ::core::option::Option::Some(__hooks_vetoed) = #before {
                     return __hooks_vetoed;
                 }
             }
