@@ -1,9 +1,9 @@
 //! Hook parameters: the values written in a hook attribute (`#[on_message(Kind::A)]`), resolved per
 //! instance, type-erased but `Debug` and downcastable.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A value that can be a hook parameter: any `Debug + Send + Sync + 'static` type.
 pub trait Param: Any + fmt::Debug + Send + Sync {
@@ -30,43 +30,59 @@ impl<T: Any + fmt::Debug + Send + Sync> Param for T {
 /// assert_eq!(format!("{p:?}"), "Status");
 /// ```
 #[derive(Clone)]
-pub struct ParamValue {
-    value: Arc<dyn Param>,
-    /// Set when the value can route messages (`Eq + Hash`).
-    key: Option<Key>,
+pub struct ParamValue(ParamRepr);
+
+#[derive(Clone)]
+enum ParamRepr {
+    Value(Arc<dyn Param>),
+    /// A value that can route messages; the key holds it.
+    Key(Key),
 }
 
 impl ParamValue {
     /// Wraps a value.
     pub fn new<T: Param>(value: T) -> Self {
-        ParamValue { value: Arc::new(value), key: None }
+        ParamValue(ParamRepr::Value(Arc::new(value)))
     }
 
     /// Wraps a value that can also route messages: a message type of `#[on_message(..)]` & co.
     pub fn key<T: KeyValue>(value: T) -> Self {
         let key = Key::new(value);
-        ParamValue { value: key.0.value.clone(), key: Some(key) }
+        // Routing tables keep these keys and compare each message's key with them: the text is
+        // made now, once, so that a comparison needs no allocation.
+        key.text();
+        ParamValue(ParamRepr::Key(key))
     }
 
     /// The value as a routing key, when it was made with [`ParamValue::key`].
     pub fn as_key(&self) -> Option<&Key> {
-        self.key.as_ref()
+        match &self.0 {
+            ParamRepr::Key(key) => Some(key),
+            ParamRepr::Value(_) => None,
+        }
+    }
+
+    fn value(&self) -> &dyn Param {
+        match &self.0 {
+            ParamRepr::Value(value) => &**value,
+            ParamRepr::Key(key) => &key.0.value,
+        }
     }
 
     /// The value, if it is a `T`.
     pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
-        (*self.value).as_any().downcast_ref()
+        self.value().as_any().downcast_ref()
     }
 
     /// Whether the value is a `T`.
     pub fn is<T: Any>(&self) -> bool {
-        (*self.value).as_any().is::<T>()
+        self.value().as_any().is::<T>()
     }
 }
 
 impl fmt::Debug for ParamValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.value, f)
+        fmt::Debug::fmt(self.value(), f)
     }
 }
 
@@ -79,7 +95,11 @@ impl<T: Param> KeyValue for T {}
 /// A type-erased message type that can be compared and hashed: the routing key of a message and
 /// of each message handler's params. Two keys are equal when they hold values of the same type
 /// with the same `Debug` text (for enums: the same variant), so message types need neither `Eq`
-/// nor `Hash`; the text is computed once, when the key is made.
+/// nor `Hash`.
+///
+/// Making a key formats the value once into a hash (no `String`); the text itself is made only
+/// when needed (`Debug`, or comparing two keys whose hashes match and neither of which has its
+/// text yet), and kept.
 ///
 /// ```
 /// use hooks_core::Key;
@@ -93,33 +113,71 @@ impl<T: Param> KeyValue for T {}
 /// assert_eq!(format!("{:?}", Key::new("topic")), "\"topic\"");
 /// ```
 #[derive(Clone)]
-pub struct Key(Arc<KeyInner>);
+pub struct Key(Arc<KeyInner<dyn Param>>);
 
-struct KeyInner {
-    type_id: std::any::TypeId,
-    text: String,
-    value: Arc<dyn Param>,
+/// One allocation per key: the value is stored inline, after what routing compares.
+struct KeyInner<V: ?Sized> {
+    type_id: TypeId,
+    /// The hash of `type_id` and of the value's `Debug` text.
+    hash: u64,
+    /// The `Debug` text, made on first use.
+    text: OnceLock<String>,
+    value: V,
 }
 
 impl Key {
     /// A key holding `value`.
     pub fn new<T: KeyValue>(value: T) -> Self {
-        Key(Arc::new(KeyInner {
-            type_id: std::any::TypeId::of::<T>(),
-            text: format!("{value:?}"),
-            value: Arc::new(value),
-        }))
+        let type_id = TypeId::of::<T>();
+        let hash = TextHasher::hash(type_id, &value);
+        Key(Arc::new(KeyInner { type_id, hash, text: OnceLock::new(), value }))
+    }
+
+    /// A key with a chosen hash: collisions, in tests.
+    #[cfg(test)]
+    fn with_hash<T: KeyValue>(value: T, hash: u64) -> Self {
+        Key(Arc::new(KeyInner { type_id: TypeId::of::<T>(), hash, text: OnceLock::new(), value }))
     }
 
     /// The value, if it is a `T`.
     pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
-        (*self.0.value).as_any().downcast_ref()
+        self.0.value.as_any().downcast_ref()
+    }
+
+    /// The value's `Debug` text, made on first use.
+    fn text(&self) -> &str {
+        self.0.text.get_or_init(|| format!("{:?}", &self.0.value))
+    }
+
+    /// Whether the value's `Debug` text is `text` (the text is compared as it is written).
+    fn writes(&self, text: &str) -> bool {
+        match self.0.text.get() {
+            Some(own) => own == text,
+            None => {
+                let mut compare = TextCompare { rest: text, same: true };
+                // An error can only come from the value's own `Debug` impl: not the same text.
+                fmt::write(&mut compare, format_args!("{:?}", &self.0.value)).is_ok()
+                    && compare.same
+                    && compare.rest.is_empty()
+            }
+        }
     }
 }
 
 impl PartialEq for Key {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || (self.0.type_id == other.0.type_id && self.0.text == other.0.text)
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return true;
+        }
+        if self.0.type_id != other.0.type_id || self.0.hash != other.0.hash {
+            return false;
+        }
+        // Same type and hash: equal only if the texts are (a hash collision is told apart here).
+        match (self.0.text.get(), other.0.text.get()) {
+            (_, Some(text)) => self.writes(text),
+            (Some(text), None) => other.writes(text),
+            (None, None) => self.writes(other.text()),
+        }
     }
 }
 
@@ -127,14 +185,114 @@ impl Eq for Key {}
 
 impl std::hash::Hash for Key {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.0.type_id.hash(state);
-        self.0.text.hash(state);
+        // Covers the type and the text: equal keys hash alike.
+        state.write_u64(self.0.hash);
     }
 }
 
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.text)
+        f.write_str(self.text())
+    }
+}
+
+/// Hashes a type id and the `Debug` text of a value as it is written, without building the text:
+/// the same text gives the same hash however the `Debug` impl splits it into `write_str` calls.
+struct TextHasher {
+    state: u64,
+    /// Bytes not mixed in yet (fewer than 8), little-endian.
+    word: u64,
+    filled: u32,
+    len: u64,
+}
+
+impl TextHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn hash(type_id: TypeId, value: &dyn Param) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = TextHasher { state: 0, word: 0, filled: 0, len: 0 };
+        type_id.hash(&mut hasher);
+        // An error can only come from the value's `Debug` impl; the text so far is hashed, and
+        // making the text itself (`Key::text`) reports it.
+        let _ = fmt::write(&mut hasher, format_args!("{value:?}"));
+        hasher.finish()
+    }
+
+    #[inline]
+    fn mix(&mut self, word: u64) {
+        self.state = (self.state.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl fmt::Write for TextHasher {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut bytes = s.as_bytes();
+        self.len += bytes.len() as u64;
+        while let Some((&byte, rest)) = bytes.split_first() {
+            if self.filled == 0 {
+                if let Some((chunk, rest)) = bytes.split_first_chunk::<8>() {
+                    self.mix(u64::from_le_bytes(*chunk));
+                    bytes = rest;
+                    continue;
+                }
+            }
+            self.word |= u64::from(byte) << (8 * self.filled);
+            self.filled += 1;
+            if self.filled == 8 {
+                let word = std::mem::take(&mut self.word);
+                self.filled = 0;
+                self.mix(word);
+            }
+            bytes = rest;
+        }
+        Ok(())
+    }
+}
+
+impl std::hash::Hasher for TextHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.mix(n);
+    }
+
+    fn finish(&self) -> u64 {
+        let mut state = self.state;
+        // The pending bytes and the length (so that trailing zero bytes count), then a finalizer
+        // (murmur3's) so that every bit of the result depends on every input bit.
+        state = (state.rotate_left(5) ^ self.word).wrapping_mul(Self::SEED);
+        state = (state.rotate_left(5) ^ self.len).wrapping_mul(Self::SEED);
+        state ^= state >> 33;
+        state = state.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        state ^= state >> 33;
+        state = state.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        state ^ (state >> 33)
+    }
+}
+
+/// Compares the text a `Debug` impl writes with `rest`, as it is written.
+struct TextCompare<'a> {
+    rest: &'a str,
+    same: bool,
+}
+
+impl fmt::Write for TextCompare<'_> {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        // Never an error (a `Debug` impl may not expect one): a difference is remembered.
+        match self.rest.strip_prefix(s) {
+            Some(rest) if self.same => self.rest = rest,
+            _ => self.same = false,
+        }
+        Ok(())
     }
 }
 
@@ -203,5 +361,96 @@ mod tests {
         assert_eq!(Some("x").into_params().len(), 1);
         assert_eq!(format!("{:?}", vec!["a", "b"].into_params()), r#"["a", "b"]"#);
         assert!(!ParamValue::new(1u8).is::<u16>());
+    }
+
+    /// Writes its text in pieces of the given sizes.
+    struct Pieces(&'static str, &'static [usize]);
+
+    impl fmt::Debug for Pieces {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let mut rest = self.0;
+            for &n in self.1 {
+                let (piece, tail) = rest.split_at(n.min(rest.len()));
+                f.write_str(piece)?;
+                rest = tail;
+            }
+            f.write_str(rest)
+        }
+    }
+
+    fn hash_of(key: &Key) -> u64 {
+        use std::hash::BuildHasher;
+        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key)
+    }
+
+    #[test]
+    fn a_key_hashes_its_text_however_it_is_written() {
+        let texts = ["", "a", "Ping", "exactly8", "more than eight bytes, in several words"];
+        for text in texts {
+            let whole = Key::new(Pieces(text, &[]));
+            for split in [&[1usize][..], &[3, 1], &[7, 2, 8], &[8, 8, 8], &[0, 0, 5]] {
+                let pieces = Key::new(Pieces(text, split));
+                assert_eq!(whole.0.hash, pieces.0.hash, "{text:?} split {split:?}");
+                assert_eq!(whole, pieces);
+                assert_eq!(hash_of(&whole), hash_of(&pieces));
+            }
+            assert!(whole.0.text.get().is_none(), "comparing keys of equal hashes made no text");
+        }
+        let hashes: std::collections::HashSet<u64> = texts.iter().map(|t| Key::new(Pieces(t, &[])).0.hash).collect();
+        assert_eq!(hashes.len(), texts.len());
+        // A trailing zero byte, and the type, change the hash.
+        assert_ne!(Key::new("a").0.hash, Key::new("a\0").0.hash);
+        assert_ne!(Key::new(1u8).0.hash, Key::new(1u16).0.hash);
+    }
+
+    #[test]
+    fn keys_of_colliding_hashes_are_told_apart_by_their_text() {
+        // Every combination of which side has its text made already.
+        for (make_a, make_b) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a = Key::with_hash("a", 7);
+            let b = Key::with_hash("b", 7);
+            let a2 = Key::with_hash(Pieces("\"a\"", &[1]), 7);
+            let a3 = Key::with_hash("a", 7);
+            if make_a {
+                a.text();
+            }
+            if make_b {
+                b.text();
+                a3.text();
+            }
+            assert_ne!(a, b);
+            assert_ne!(b, a);
+            assert_eq!(a, a3);
+            assert_eq!(a3, a);
+            assert_ne!(a, a2, "same text, other type");
+            // A prefix is not equal.
+            assert_ne!(Key::with_hash("ab", 7), a);
+            assert_ne!(a, Key::with_hash("ab", 7));
+        }
+        let mut map = std::collections::HashMap::new();
+        map.insert(Key::with_hash("a", 7), 1);
+        map.insert(Key::with_hash("b", 7), 2);
+        assert_eq!(map.len(), 2);
+        assert_eq!(map.get(&Key::with_hash("a", 7)), Some(&1));
+        assert_eq!(map.get(&Key::with_hash("b", 7)), Some(&2));
+        assert_eq!(map.get(&Key::with_hash("c", 7)), None);
+    }
+
+    #[test]
+    fn a_key_keeps_its_value_and_text() {
+        #[derive(Debug, PartialEq)]
+        enum Kind {
+            Status,
+        }
+        let key = Key::new(Kind::Status);
+        assert_eq!(key.downcast_ref::<Kind>(), Some(&Kind::Status));
+        assert_eq!(format!("{key:?}"), "Status");
+        assert_eq!(key, key.clone());
+        let param = ParamValue::key(Kind::Status);
+        assert_eq!(param.as_key(), Some(&key));
+        assert_eq!(param.downcast_ref::<Kind>(), Some(&Kind::Status));
+        assert!(param.is::<Kind>() && !param.is::<u8>());
+        assert_eq!(format!("{param:?}"), "Status");
+        assert_eq!(ParamValue::new(Kind::Status).as_key(), None);
     }
 }
