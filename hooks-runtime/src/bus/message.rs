@@ -23,14 +23,39 @@ use hooks_core::{BoxError, HookResult, HookValue, Key, KeyValue};
 #[derive(Clone)]
 pub struct Message {
     kind: Key,
-    payload: Arc<dyn Any + Send + Sync>,
+    payload: Payload,
     payload_type: &'static str,
+}
+
+/// A message's payload: shared, or `()` (a signal), which needs no allocation.
+#[derive(Clone)]
+enum Payload {
+    Unit,
+    Shared(Arc<dyn Any + Send + Sync>),
+}
+
+impl Payload {
+    fn of<P: Any + Send + Sync>(payload: P) -> Self {
+        // Resolved at compile time: a `()` payload is not boxed.
+        if TypeId::of::<P>() == TypeId::of::<()>() {
+            Payload::Unit
+        } else {
+            Payload::Shared(Arc::new(payload))
+        }
+    }
+
+    fn get(&self) -> &(dyn Any + Send + Sync) {
+        match self {
+            Payload::Unit => &(),
+            Payload::Shared(payload) => &**payload,
+        }
+    }
 }
 
 impl Message {
     /// A message of type `kind` carrying `payload`.
     pub fn new<K: KeyValue, P: Any + Send + Sync>(kind: K, payload: P) -> Self {
-        Message { kind: Key::new(kind), payload: Arc::new(payload), payload_type: std::any::type_name::<P>() }
+        Message { kind: Key::new(kind), payload: Payload::of(payload), payload_type: std::any::type_name::<P>() }
     }
 
     /// A message of type `kind` with no payload (`()`).
@@ -50,7 +75,7 @@ impl Message {
 
     /// The payload, if it is a `P`.
     pub fn payload<P: Any>(&self) -> Option<&P> {
-        self.payload.downcast_ref()
+        self.payload.get().downcast_ref()
     }
 
     /// The payload, or an error naming the expected and the actual payload types (what a handler
@@ -69,7 +94,7 @@ impl Message {
 
     /// Whether the payload is a `P`.
     pub fn payload_is<P: Any>(&self) -> bool {
-        (*self.payload).type_id() == TypeId::of::<P>()
+        (*self.payload.get()).type_id() == TypeId::of::<P>()
     }
 }
 
