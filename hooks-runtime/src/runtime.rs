@@ -380,14 +380,14 @@ impl<T: Hooks> Handle<T> {
 
     /// [`publish`](Self::publish) without waiting: a full mailbox hands the message back too.
     pub fn try_publish(&self, message: Message) -> Result<(), SendError> {
-        let kind = message.key().clone();
+        let kind = self.shared.bus.sent_kind(&message);
         self.shared.mail.try_send(Delivery::Message(message)).map_err(|e| {
             let delivery = match e {
                 mpsc::error::TrySendError::Full(d) | mpsc::error::TrySendError::Closed(d) => d,
             };
             SendError { component: self.shared.name.clone(), message: delivery.into_message() }
         })?;
-        self.shared.bus.notify(|| MessageEvent::Sent { to: self.shared.name.clone(), kind });
+        self.shared.bus.notify_sent(|| self.shared.name.clone(), kind);
         Ok(())
     }
 
@@ -423,11 +423,9 @@ impl<T: Hooks> Handle<T> {
     }
 
     async fn send(&self, delivery: Delivery) -> Result<(), SendError> {
-        let kind = match &delivery {
-            Delivery::Message(m) | Delivery::Pull(m) | Delivery::Call { message: m, .. } => m.key().clone(),
-        };
+        let kind = self.shared.bus.sent_kind(delivery.message());
         self.shared.mail.send(delivery).await.map_err(|e| self.rejected(e.0.into_message()))?;
-        self.shared.bus.notify(|| MessageEvent::Sent { to: self.shared.name.clone(), kind });
+        self.shared.bus.notify_sent(|| self.shared.name.clone(), kind);
         Ok(())
     }
 

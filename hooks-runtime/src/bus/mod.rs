@@ -27,6 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use message::{Call, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest, Response};
 pub(crate) use routes::Routes;
+use routes::KeyMap;
 
 /// How many messages a component's mailbox, and a work queue, hold before senders wait.
 pub const MAILBOX: usize = 1024;
@@ -42,6 +43,13 @@ pub(crate) enum Delivery {
 }
 
 impl Delivery {
+    /// The message.
+    pub(crate) fn message(&self) -> &Message {
+        match self {
+            Delivery::Message(m) | Delivery::Pull(m) | Delivery::Call { message: m, .. } => m,
+        }
+    }
+
     /// The message, taken back from a delivery that could not be sent.
     pub(crate) fn into_message(self) -> Message {
         match self {
@@ -166,7 +174,7 @@ pub(crate) struct WorkQueue {
 pub(crate) struct Bus {
     /// Message type → subscribed components' mailboxes, by component id.
     subscribers: RwLock<Subscribers>,
-    queues: Mutex<HashMap<Key, WorkQueue>>,
+    queues: Mutex<KeyMap<WorkQueue>>,
     observers: RwLock<Vec<Observer>>,
     /// Whether any observer was added (checked before building an event).
     observed: std::sync::atomic::AtomicBool,
@@ -175,25 +183,45 @@ pub(crate) struct Bus {
 
 #[derive(Default)]
 struct Subscribers {
-    by_key: HashMap<Key, BTreeMap<u64, mpsc::Sender<Delivery>>>,
+    by_key: KeyMap<Subscription>,
     /// The keys each component subscribed to, so that unsubscribing touches only those.
     by_component: HashMap<u64, Vec<Key>>,
+}
+
+/// The subscribers of one message type.
+#[derive(Default)]
+struct Subscription {
+    /// By component id.
+    by_id: BTreeMap<u64, mpsc::Sender<Delivery>>,
+    /// The same mailboxes in the same order, shared with publishers (one reference count per
+    /// publish instead of a `Vec` and a sender clone per subscriber); rebuilt on each change.
+    targets: Arc<[mpsc::Sender<Delivery>]>,
+}
+
+impl Subscription {
+    fn changed(&mut self) {
+        self.targets = self.by_id.values().cloned().collect();
+    }
 }
 
 impl Bus {
     pub(crate) fn subscribe(&self, key: Key, id: u64, mailbox: mpsc::Sender<Delivery>) {
         let mut subs = self.subscribers.write().unwrap_or_else(PoisonError::into_inner);
         subs.by_component.entry(id).or_default().push(key.clone());
-        subs.by_key.entry(key).or_default().insert(id, mailbox);
+        let subscription = subs.by_key.entry(key).or_default();
+        subscription.by_id.insert(id, mailbox);
+        subscription.changed();
     }
 
     pub(crate) fn unsubscribe(&self, id: u64) {
         let mut subs = self.subscribers.write().unwrap_or_else(PoisonError::into_inner);
         for key in subs.by_component.remove(&id).unwrap_or_default() {
-            if let Some(list) = subs.by_key.get_mut(&key) {
-                list.remove(&id);
-                if list.is_empty() {
+            if let Some(subscription) = subs.by_key.get_mut(&key) {
+                subscription.by_id.remove(&id);
+                if subscription.by_id.is_empty() {
                     subs.by_key.remove(&key);
+                } else {
+                    subscription.changed();
                 }
             }
         }
@@ -202,13 +230,22 @@ impl Bus {
     /// Delivers `message` to every subscriber of its type that still accepts messages; returns
     /// how many accepted it.
     pub(crate) async fn publish(&self, message: Message) -> usize {
-        let targets: Vec<mpsc::Sender<Delivery>> = {
+        let targets = {
             let subs = self.subscribers.read().unwrap_or_else(PoisonError::into_inner);
-            subs.by_key.get(message.key()).map(|list| list.values().cloned().collect()).unwrap_or_default()
+            match subs.by_key.get(message.key()) {
+                Some(subscription) => subscription.targets.clone(),
+                None => return 0,
+            }
         };
         let mut accepted = 0;
-        for target in targets {
-            if target.send(Delivery::Message(message.clone())).await.is_ok() {
+        if let Some((last, others)) = targets.split_last() {
+            for target in others {
+                if target.send(Delivery::Message(message.clone())).await.is_ok() {
+                    accepted += 1;
+                }
+            }
+            // The last one takes the message itself.
+            if last.send(Delivery::Message(message)).await.is_ok() {
                 accepted += 1;
             }
         }
@@ -229,15 +266,30 @@ impl Bus {
 
     pub(crate) async fn push(&self, message: Message) -> Result<(), SendError> {
         let queue = self.queue(message.key());
-        let kind = message.key().clone();
+        let kind = self.sent_kind(&message);
         queue.tx.send(message).await.map_err(|e| SendError { component: "queue".into(), message: e.0 })?;
-        self.notify(|| MessageEvent::Sent { to: "queue".into(), kind });
+        self.notify_sent(|| "queue".into(), kind);
         Ok(())
     }
 
     pub(crate) fn observe(&self, observer: Observer) {
         self.observers.write().unwrap_or_else(PoisonError::into_inner).push(observer);
         self.observed.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// The type of a message about to be sent, kept to report the send if anyone observes (taken
+    /// before the message is moved into a mailbox; nothing is cloned when there are no observers).
+    #[inline]
+    pub(crate) fn sent_kind(&self, message: &Message) -> Option<Key> {
+        self.observed.load(std::sync::atomic::Ordering::Acquire).then(|| message.key().clone())
+    }
+
+    /// Reports a send whose type [`sent_kind`](Self::sent_kind) kept.
+    #[inline]
+    pub(crate) fn notify_sent(&self, to: impl FnOnce() -> Arc<str>, kind: Option<Key>) {
+        if let Some(kind) = kind {
+            self.notify(|| MessageEvent::Sent { to: to(), kind });
+        }
     }
 
     /// Tells the observers; the event is built only when there are any (the common case has none).
