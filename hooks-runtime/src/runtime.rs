@@ -13,13 +13,12 @@ use hooks_core::{
     RunOptions, StateChange, StopReason,
 };
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio_util::sync::CancellationToken;
 
 use crate::bus::{
     Bus, Call, CallError, CallKind, DeadLetter, Delivery, Message, MessageEvent, OnCommand, OnMessage, OnPullMessage,
     OnRequest, Response, Routes, SendError, WorkQueue, MAILBOX as MESSAGE_MAILBOX,
 };
-use crate::context::Context;
+use crate::context::{Context, StopRequest};
 use crate::error::{LifecycleError, Recovered};
 use crate::lifecycle;
 use crate::task::Task;
@@ -115,7 +114,7 @@ impl Runtime {
         let (tx, rx) = mpsc::channel(MAILBOX);
         let (mail_tx, mail_rx) = mpsc::channel(MESSAGE_MAILBOX);
         let (state_tx, state_rx) = watch::channel(LifecycleState::Created);
-        let stop_requested = CancellationToken::new();
+        let stop_requested = Arc::new(StopRequest::default());
         let bus = self.inner.bus.clone();
         let context = Context::new(name.clone(), id, stop_requested.clone(), state_rx.clone(), bus.clone());
         let actor = Actor {
@@ -265,7 +264,7 @@ struct Shared<T> {
     state: watch::Receiver<LifecycleState>,
     name: Arc<str>,
     id: u64,
-    stop_requested: CancellationToken,
+    stop_requested: Arc<StopRequest>,
     runtime: Weak<RuntimeInner>,
 }
 
@@ -361,7 +360,7 @@ impl<T: Hooks> Handle<T> {
         let (reply, rx) = oneshot::channel();
         let sent = self.shared.tx.send(Op::Stop { reason, budget, reply }).await;
         // Interrupts a background task in progress; the stop call is already queued.
-        self.shared.stop_requested.cancel();
+        self.shared.stop_requested.raise();
         let result =
             if sent.is_err() { Err(self.gone("stop")) } else { rx.await.unwrap_or_else(|_| Err(self.gone("stop"))) };
         // Handed back (or gone): the runtime lets go of it.
@@ -470,7 +469,7 @@ struct Actor<T> {
     state: LifecycleState,
     state_tx: watch::Sender<LifecycleState>,
     context: Context,
-    stop_requested: CancellationToken,
+    stop_requested: Arc<StopRequest>,
     tasks: Vec<Task>,
     /// The `on_stop` hooks already ran to roll back a failed start.
     rolled_back: bool,
@@ -531,7 +530,7 @@ impl<T: Hooks> Actor<T> {
                         return;
                     }
                 },
-                () = self.stop_requested.cancelled(), if stoppable => {
+                () = self.stop_requested.raised(), if stoppable => {
                     // Asked by a hook (`Context::request_stop`); a handle's `stop()` arrives as an
                     // op first. The component waits, stopped, to be handed back.
                     if let Err(errors) = self.stop(StopReason::Requested, None).await {
@@ -713,7 +712,7 @@ impl<T: Hooks> Actor<T> {
             let position = self.tasks[i].position;
             let outcome = tokio::select! {
                 biased;
-                () = self.stop_requested.cancelled() => return,
+                () = self.stop_requested.raised() => return,
                 outcome = self.component.run_hook_at::<BackgroundTask>(position, &()) => outcome,
             };
             let failed = match outcome {
