@@ -537,7 +537,10 @@ impl<T: Hooks> Actor<T> {
                         tracing::warn!(component = %self.name, error = %errors, "stop hooks failed");
                     }
                 }
-                Some(delivery) = self.mail_rx.recv(), if running => self.deliver(delivery).await,
+                Some(delivery) = self.mail_rx.recv(), if running => {
+                    self.deliver(delivery).await;
+                    self.deliver_queued(&rx).await;
+                }
                 message = next_pull(&self.pulls), if running && !self.pulls.is_empty() => {
                     self.deliver(Delivery::Pull(message)).await;
                 }
@@ -641,12 +644,33 @@ impl<T: Hooks> Actor<T> {
         self.routes = Some(routes);
     }
 
+    /// Delivers the messages already in the mailbox, one after the other without going back to
+    /// the select loop for each, for as long as nothing that comes first is waiting: an op (the
+    /// loop takes ops before messages) or a stop request. Yields as `recv` would, when the task's
+    /// tokio budget is spent.
+    async fn deliver_queued(&mut self, ops: &mpsc::Receiver<Op<T>>) {
+        while ops.is_empty() && !self.stop_requested.is_raised() {
+            let Ok(delivery) = self.mail_rx.try_recv() else { return };
+            self.deliver(delivery).await;
+            tokio::task::consume_budget().await;
+        }
+    }
+
     /// Runs the handlers of one delivery, in hook order; every failure is reported.
     async fn deliver(&mut self, delivery: Delivery) {
-        let routes = self.routes.take().unwrap_or_else(|| Routes::of(&self.component));
+        self.received(delivery.message());
+        // Resolved when the component started; a delivery before (while it stops without having
+        // started) resolves them now.
+        let resolved;
+        let routes = match &self.routes {
+            Some(routes) => routes,
+            None => {
+                resolved = Routes::of(&self.component);
+                &resolved
+            }
+        };
         match delivery {
             Delivery::Message(message) => {
-                self.received(&message);
                 let positions = routes.message.get(message.key()).map_or(&[][..], Vec::as_slice);
                 let errors = run_at::<T, OnMessage>(&mut self.component, positions, &message).await;
                 if positions.is_empty() {
@@ -656,7 +680,6 @@ impl<T: Hooks> Actor<T> {
                 }
             }
             Delivery::Call { kind, message, reply } => {
-                self.received(&message);
                 let table = match kind {
                     CallKind::Command => &routes.command,
                     CallKind::Request => &routes.request,
@@ -679,7 +702,6 @@ impl<T: Hooks> Actor<T> {
                 let _ = reply.send(response);
             }
             Delivery::Pull(message) => {
-                self.received(&message);
                 let positions = routes.pull.get(message.key()).map_or(&[][..], Vec::as_slice);
                 let mut errors = run_at::<T, OnPullMessage>(&mut self.component, positions, &message).await;
                 if positions.is_empty() || !errors.is_empty() {
@@ -695,7 +717,6 @@ impl<T: Hooks> Actor<T> {
                 }
             }
         }
-        self.routes = Some(routes);
     }
 
     fn received(&self, message: &Message) {
