@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Poll, Waker};
 
 use futures_util::task::AtomicWaker;
 
@@ -187,6 +187,25 @@ impl StopRequest {
             } else {
                 Poll::Pending
             }
+        })
+    }
+
+    /// [`raised`](Self::raised) for a loop that waits on it again and again: `armed` keeps the
+    /// waker registered last, which stays registered until the request is raised (only `raise`
+    /// takes it), so a wait by the same task is one atomic load. Cancel-safe.
+    pub(crate) fn raised_armed<'a>(&'a self, armed: &'a mut Option<Waker>) -> impl Future<Output = ()> + 'a {
+        std::future::poll_fn(move |cx| {
+            if self.is_raised() {
+                return Poll::Ready(());
+            }
+            if !armed.as_ref().is_some_and(|waker| waker.will_wake(cx.waker())) {
+                self.waker.register(cx.waker());
+                *armed = Some(cx.waker().clone());
+                if self.is_raised() {
+                    return Poll::Ready(());
+                }
+            }
+            Poll::Pending
         })
     }
 }

@@ -484,14 +484,17 @@ struct Actor<T> {
 }
 
 impl<T: Hooks> Actor<T> {
-    async fn run(mut self, mut rx: mpsc::Receiver<Op<T>>) {
+    async fn run(mut self, rx: mpsc::Receiver<Op<T>>) {
+        let mut ops = Ops { rx, armed: None };
+        // The waker the stop request holds (see `Armed`).
+        let mut stop_armed = None;
         loop {
             let next_tick = Task::next_due(&self.tasks);
             let stoppable = self.state != LifecycleState::Stopped;
             let running = self.state == LifecycleState::Running;
             tokio::select! {
                 biased;
-                op = rx.recv() => match op {
+                op = ops.next() => match op {
                     Some(Op::Stop { reason, budget, reply }) => {
                         let result = self.stop(reason, budget).await;
                         let _ = reply.send(match result {
@@ -530,7 +533,7 @@ impl<T: Hooks> Actor<T> {
                         return;
                     }
                 },
-                () = self.stop_requested.raised(), if stoppable => {
+                () = self.stop_requested.raised_armed(&mut stop_armed), if stoppable => {
                     // Asked by a hook (`Context::request_stop`); a handle's `stop()` arrives as an
                     // op first. The component waits, stopped, to be handed back.
                     if let Err(errors) = self.stop(StopReason::Requested, None).await {
@@ -539,7 +542,7 @@ impl<T: Hooks> Actor<T> {
                 }
                 Some(delivery) = self.mail_rx.recv(), if running => {
                     self.deliver(delivery).await;
-                    self.deliver_queued(&rx).await;
+                    self.deliver_queued(&ops.rx).await;
                 }
                 message = next_pull(&self.pulls), if running && !self.pulls.is_empty() => {
                     self.deliver(Delivery::Pull(message)).await;
@@ -749,6 +752,45 @@ impl<T: Hooks> Actor<T> {
             };
             self.tasks[i].reschedule(failed, tokio::time::Instant::now());
         }
+    }
+}
+
+/// The component's op channel, as its loop waits on it: once a poll has registered the task's
+/// waker with the channel, later waits only take what is queued (`try_recv`: no registration, no
+/// budget) until an op is taken or the task's waker changes. A registered waker stays with the
+/// channel until a send (or the last sender's drop) wakes it, and then that op is in the channel:
+/// taking it disarms. The loop checks the op channel each time it wakes up, before anything else,
+/// so this keeps that check to one look at the queue.
+struct Ops<T> {
+    rx: mpsc::Receiver<Op<T>>,
+    /// The waker registered with `rx` by the last poll that returned `Pending`.
+    armed: Option<std::task::Waker>,
+}
+
+impl<T> Ops<T> {
+    /// The next op; `None` once every handle is gone. Cancel-safe.
+    fn next(&mut self) -> impl Future<Output = Option<Op<T>>> + '_ {
+        std::future::poll_fn(move |cx| self.poll_next(cx))
+    }
+
+    fn poll_next(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Op<T>>> {
+        use std::task::Poll;
+        if self.armed.as_ref().is_some_and(|waker| waker.will_wake(cx.waker())) {
+            return match self.rx.try_recv() {
+                Ok(op) => {
+                    self.armed = None;
+                    Poll::Ready(Some(op))
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => Poll::Ready(None),
+                Err(mpsc::error::TryRecvError::Empty) => Poll::Pending,
+            };
+        }
+        // Outside the task's budget: a `Pending` from `poll_recv` then always means that the waker
+        // is registered (with the budget spent it would return `Pending` without registering).
+        let rx = &mut self.rx;
+        let polled = std::pin::pin!(tokio::task::unconstrained(std::future::poll_fn(|cx| rx.poll_recv(cx)))).poll(cx);
+        self.armed = polled.is_pending().then(|| cx.waker().clone());
+        polled
     }
 }
 
