@@ -687,19 +687,20 @@ impl<T: Hooks> Actor<T> {
                     CallKind::Command => &routes.command,
                     CallKind::Request => &routes.request,
                 };
-                let key = message.key().clone();
-                let positions = table.get(&key).map_or(&[][..], Vec::as_slice);
+                let positions = table.get(message.key()).map_or(&[][..], Vec::as_slice);
                 let response = if positions.is_empty() {
-                    Err(CallError::NoHandler { component: self.name.clone(), kind: key })
+                    Err(CallError::NoHandler { component: self.name.clone(), kind: message.key().clone() })
                 } else {
                     let call = Call::new(message);
                     let errors = match kind {
                         CallKind::Command => run_at::<T, OnCommand>(&mut self.component, positions, &call).await,
                         CallKind::Request => run_at::<T, OnRequest>(&mut self.component, positions, &call).await,
                     };
-                    match errors.into_result() {
-                        Ok(()) => Ok(call.into_response().unwrap_or_else(|| Response::new(()))),
-                        Err(errors) => Err(CallError::Failed { component: self.name.clone(), kind: key, errors }),
+                    if errors.is_empty() {
+                        Ok(call.into_response().unwrap_or_else(|| Response::new(())))
+                    } else {
+                        let kind = call.message.key().clone();
+                        Err(CallError::Failed { component: self.name.clone(), kind, errors })
                     }
                 };
                 let _ = reply.send(response);

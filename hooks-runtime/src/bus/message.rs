@@ -2,7 +2,7 @@
 
 use std::any::{Any, TypeId};
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use hooks_core::{BoxError, HookResult, HookValue, Key, KeyValue};
 
@@ -117,23 +117,28 @@ impl fmt::Debug for Message {
 pub struct Call {
     /// The command or request.
     pub message: Message,
-    response: OnceLock<Response>,
+    /// A mutex rather than a `OnceLock`: setting it is an uncontended lock, cheaper than a
+    /// `Once`'s initialization, and taking it out needs no synchronization.
+    response: Mutex<Option<Response>>,
 }
 
 impl Call {
     /// A call carrying `message`, not answered yet.
     pub fn new(message: Message) -> Self {
-        Call { message, response: OnceLock::new() }
+        Call { message, response: Mutex::new(None) }
     }
 
     /// Answers the call unless it was answered already (the first answer wins).
     pub fn respond(&self, response: Response) {
-        let _ = self.response.set(response);
+        let mut slot = self.response.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            *slot = Some(response);
+        }
     }
 
     /// The answer, if any.
     pub fn into_response(self) -> Option<Response> {
-        self.response.into_inner()
+        self.response.into_inner().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
