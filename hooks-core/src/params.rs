@@ -97,9 +97,10 @@ impl<T: Param> KeyValue for T {}
 /// with the same `Debug` text (for enums: the same variant), so message types need neither `Eq`
 /// nor `Hash`.
 ///
-/// Making a key formats the value once into a hash (no `String`); the text itself is made only
-/// when needed (`Debug`, or comparing two keys whose hashes match and neither of which has its
-/// text yet), and kept.
+/// Making a key formats the value once, into a hash and, when the text is short (an enum
+/// variant, a topic), a copy kept inline: no `String`. A longer text is made only when needed
+/// (`Debug`, or comparing two keys whose hashes match and neither of which has its text yet), and
+/// kept.
 ///
 /// ```
 /// use hooks_core::Key;
@@ -120,23 +121,34 @@ struct KeyInner<V: ?Sized> {
     type_id: TypeId,
     /// The hash of `type_id` and of the value's `Debug` text.
     hash: u64,
-    /// The `Debug` text, made on first use.
-    text: OnceLock<String>,
+    text: Text,
     value: V,
+}
+
+/// How many bytes of `Debug` text a key keeps inline.
+const SHORT: usize = 31;
+
+/// A key's `Debug` text.
+enum Text {
+    /// At most [`SHORT`] bytes, kept when the key was made.
+    Short { len: u8, bytes: [u8; SHORT] },
+    /// Longer (or its `Debug` impl failed): made on first use.
+    Long(OnceLock<String>),
 }
 
 impl Key {
     /// A key holding `value`.
     pub fn new<T: KeyValue>(value: T) -> Self {
         let type_id = TypeId::of::<T>();
-        let hash = TextHasher::hash(type_id, &value);
-        Key(Arc::new(KeyInner { type_id, hash, text: OnceLock::new(), value }))
+        let (hash, text) = TextHasher::hash(type_id, &value);
+        Key(Arc::new(KeyInner { type_id, hash, text, value }))
     }
 
     /// A key with a chosen hash: collisions, in tests.
     #[cfg(test)]
     fn with_hash<T: KeyValue>(value: T, hash: u64) -> Self {
-        Key(Arc::new(KeyInner { type_id: TypeId::of::<T>(), hash, text: OnceLock::new(), value }))
+        let (_, text) = TextHasher::hash(TypeId::of::<T>(), &value);
+        Key(Arc::new(KeyInner { type_id: TypeId::of::<T>(), hash, text, value }))
     }
 
     /// The value, if it is a `T`.
@@ -144,23 +156,26 @@ impl Key {
         self.0.value.as_any().downcast_ref()
     }
 
-    /// The value's `Debug` text, made on first use.
+    /// The value's `Debug` text (a long one is made on first use).
     fn text(&self) -> &str {
-        self.0.text.get_or_init(|| format!("{:?}", &self.0.value))
+        match &self.0.text {
+            // Whole `str`s, concatenated: always UTF-8.
+            Text::Short { len, bytes } => std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default(),
+            Text::Long(text) => text.get_or_init(|| format!("{:?}", &self.0.value)),
+        }
     }
 
-    /// Whether the value's `Debug` text is `text` (the text is compared as it is written).
+    /// Whether the value's `Debug` text is `text`, without making this key's text: it is compared
+    /// as it is written.
     fn writes(&self, text: &str) -> bool {
-        match self.0.text.get() {
-            Some(own) => own == text,
-            None => {
-                let mut compare = TextCompare { rest: text, same: true };
-                // An error can only come from the value's own `Debug` impl: not the same text.
-                fmt::write(&mut compare, format_args!("{:?}", &self.0.value)).is_ok()
-                    && compare.same
-                    && compare.rest.is_empty()
+        if let Text::Long(own) = &self.0.text {
+            if let Some(own) = own.get() {
+                return own == text;
             }
         }
+        let mut compare = TextCompare { rest: text, same: true };
+        // An error can only come from the value's own `Debug` impl: not the same text.
+        fmt::write(&mut compare, format_args!("{:?}", &self.0.value)).is_ok() && compare.same && compare.rest.is_empty()
     }
 }
 
@@ -173,10 +188,16 @@ impl PartialEq for Key {
             return false;
         }
         // Same type and hash: equal only if the texts are (a hash collision is told apart here).
-        match (self.0.text.get(), other.0.text.get()) {
-            (_, Some(text)) => self.writes(text),
-            (Some(text), None) => other.writes(text),
-            (None, None) => self.writes(other.text()),
+        match (&self.0.text, &other.0.text) {
+            (Text::Short { len: a, bytes: x }, Text::Short { len: b, bytes: y }) => a == b && x == y,
+            (Text::Long(a), Text::Long(b)) => match (a.get(), b.get()) {
+                (_, Some(text)) => self.writes(text),
+                (Some(text), None) => other.writes(text),
+                (None, None) => self.writes(other.text()),
+            },
+            // A short text and a long one (or one whose `Debug` failed): compared as written.
+            (Text::Short { .. }, Text::Long(_)) => other.writes(self.text()),
+            (Text::Long(_), Text::Short { .. }) => self.writes(other.text()),
         }
     }
 }
@@ -196,27 +217,34 @@ impl fmt::Debug for Key {
     }
 }
 
-/// Hashes a type id and the `Debug` text of a value as it is written, without building the text:
-/// the same text gives the same hash however the `Debug` impl splits it into `write_str` calls.
+/// Hashes a type id and the `Debug` text of a value as it is written, without building the text
+/// (the same text gives the same hash however the `Debug` impl splits it into `write_str` calls),
+/// and keeps a short text.
 struct TextHasher {
     state: u64,
     /// Bytes not mixed in yet (fewer than 8), little-endian.
     word: u64,
     filled: u32,
-    len: u64,
+    len: usize,
+    /// The text so far, while it is short.
+    short: [u8; SHORT],
 }
 
 impl TextHasher {
     const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
-    fn hash(type_id: TypeId, value: &dyn Param) -> u64 {
+    fn hash(type_id: TypeId, value: &dyn Param) -> (u64, Text) {
         use std::hash::{Hash, Hasher};
-        let mut hasher = TextHasher { state: 0, word: 0, filled: 0, len: 0 };
+        let mut hasher = TextHasher { state: 0, word: 0, filled: 0, len: 0, short: [0; SHORT] };
         type_id.hash(&mut hasher);
-        // An error can only come from the value's `Debug` impl; the text so far is hashed, and
-        // making the text itself (`Key::text`) reports it.
-        let _ = fmt::write(&mut hasher, format_args!("{value:?}"));
-        hasher.finish()
+        // An error can only come from the value's `Debug` impl: the text so far is hashed, and the
+        // text is left to be made (`Key::text`, which reports the error as `format!` does).
+        let written = fmt::write(&mut hasher, format_args!("{value:?}"));
+        let text = match u8::try_from(hasher.len) {
+            Ok(len) if written.is_ok() && hasher.len <= SHORT => Text::Short { len, bytes: hasher.short },
+            _ => Text::Long(OnceLock::new()),
+        };
+        (hasher.finish(), text)
     }
 
     #[inline]
@@ -229,7 +257,10 @@ impl fmt::Write for TextHasher {
     #[inline]
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let mut bytes = s.as_bytes();
-        self.len += bytes.len() as u64;
+        if let Some(short) = self.short.get_mut(self.len..self.len + bytes.len()) {
+            short.copy_from_slice(bytes);
+        }
+        self.len += bytes.len();
         while let Some((&byte, rest)) = bytes.split_first() {
             if self.filled == 0 {
                 if let Some((chunk, rest)) = bytes.split_first_chunk::<8>() {
@@ -269,7 +300,7 @@ impl std::hash::Hasher for TextHasher {
         // The pending bytes and the length (so that trailing zero bytes count), then a finalizer
         // (murmur3's) so that every bit of the result depends on every input bit.
         state = (state.rotate_left(5) ^ self.word).wrapping_mul(Self::SEED);
-        state = (state.rotate_left(5) ^ self.len).wrapping_mul(Self::SEED);
+        state = (state.rotate_left(5) ^ self.len as u64).wrapping_mul(Self::SEED);
         state ^= state >> 33;
         state = state.wrapping_mul(0xff51_afd7_ed55_8ccd);
         state ^= state >> 33;
@@ -383,19 +414,32 @@ mod tests {
         std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key)
     }
 
+    /// Whether the key's text is long and not made yet.
+    fn no_text_yet(key: &Key) -> bool {
+        matches!(&key.0.text, Text::Long(text) if text.get().is_none())
+    }
+
+    const LONG: &str = "more than thirty-one bytes of text, in several words";
+
     #[test]
     fn a_key_hashes_its_text_however_it_is_written() {
-        let texts = ["", "a", "Ping", "exactly8", "more than eight bytes, in several words"];
+        let texts = ["", "a", "Ping", "exactly8", "exactly thirty-one bytes of it!", LONG];
+        assert_eq!(texts[4].len(), SHORT);
         for text in texts {
             let whole = Key::new(Pieces(text, &[]));
-            for split in [&[1usize][..], &[3, 1], &[7, 2, 8], &[8, 8, 8], &[0, 0, 5]] {
+            for split in [&[1usize][..], &[3, 1], &[7, 2, 8], &[8, 8, 8], &[0, 0, 5], &[30, 1], &[31, 1]] {
                 let pieces = Key::new(Pieces(text, split));
                 assert_eq!(whole.0.hash, pieces.0.hash, "{text:?} split {split:?}");
                 assert_eq!(whole, pieces);
+                assert_eq!(pieces, whole);
                 assert_eq!(hash_of(&whole), hash_of(&pieces));
+                assert_eq!(format!("{pieces:?}"), text);
             }
-            assert!(whole.0.text.get().is_none(), "comparing keys of equal hashes made no text");
+            assert_eq!(matches!(whole.0.text, Text::Short { .. }), text.len() <= SHORT);
         }
+        let long = Key::new(Pieces(LONG, &[]));
+        assert_eq!(long, Key::new(Pieces(LONG, &[5])));
+        assert!(no_text_yet(&long), "comparing keys of equal hashes made no text");
         let hashes: std::collections::HashSet<u64> = texts.iter().map(|t| Key::new(Pieces(t, &[])).0.hash).collect();
         assert_eq!(hashes.len(), texts.len());
         // A trailing zero byte, and the type, change the hash.
@@ -405,35 +449,56 @@ mod tests {
 
     #[test]
     fn keys_of_colliding_hashes_are_told_apart_by_their_text() {
-        // Every combination of which side has its text made already.
-        for (make_a, make_b) in [(false, false), (true, false), (false, true), (true, true)] {
-            let a = Key::with_hash("a", 7);
-            let b = Key::with_hash("b", 7);
-            let a2 = Key::with_hash(Pieces("\"a\"", &[1]), 7);
-            let a3 = Key::with_hash("a", 7);
-            if make_a {
-                a.text();
+        // Short texts, long ones, and every combination of which long text was made already.
+        let long_b = "more than thirty-one bytes of text, in several wordz";
+        for (a_text, b_text) in [("a", "b"), (LONG, long_b), ("a", LONG)] {
+            for (make_a, make_b) in [(false, false), (true, false), (false, true), (true, true)] {
+                let a = Key::with_hash(Pieces(a_text, &[]), 7);
+                let b = Key::with_hash(Pieces(b_text, &[]), 7);
+                let a2 = Key::with_hash(a_text.to_owned(), 7);
+                let a3 = Key::with_hash(Pieces(a_text, &[1]), 7);
+                if make_a {
+                    a.text();
+                }
+                if make_b {
+                    b.text();
+                    a3.text();
+                }
+                assert_ne!(a, b);
+                assert_ne!(b, a);
+                assert_eq!(a, a3);
+                assert_eq!(a3, a);
+                assert_ne!(a, a2, "other type");
+                // A prefix is not equal.
+                let longer = Key::with_hash(Pieces(Box::leak(format!("{a_text}!").into_boxed_str()), &[]), 7);
+                assert_ne!(longer, a);
+                assert_ne!(a, longer);
             }
-            if make_b {
-                b.text();
-                a3.text();
-            }
-            assert_ne!(a, b);
-            assert_ne!(b, a);
-            assert_eq!(a, a3);
-            assert_eq!(a3, a);
-            assert_ne!(a, a2, "same text, other type");
-            // A prefix is not equal.
-            assert_ne!(Key::with_hash("ab", 7), a);
-            assert_ne!(a, Key::with_hash("ab", 7));
         }
         let mut map = std::collections::HashMap::new();
         map.insert(Key::with_hash("a", 7), 1);
         map.insert(Key::with_hash("b", 7), 2);
-        assert_eq!(map.len(), 2);
+        map.insert(Key::with_hash(LONG, 7), 3);
+        assert_eq!(map.len(), 3);
         assert_eq!(map.get(&Key::with_hash("a", 7)), Some(&1));
         assert_eq!(map.get(&Key::with_hash("b", 7)), Some(&2));
+        assert_eq!(map.get(&Key::with_hash(LONG, 7)), Some(&3));
         assert_eq!(map.get(&Key::with_hash("c", 7)), None);
+    }
+
+    #[test]
+    fn a_key_whose_debug_fails_is_made_and_its_text_left_to_be_made() {
+        struct Fails;
+        impl fmt::Debug for Fails {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("x")?;
+                Err(fmt::Error)
+            }
+        }
+        let key = Key::new(Fails);
+        // Its text is made, and the error reported (a panic, as `format!`'s), only when needed.
+        assert!(no_text_yet(&key));
+        assert_ne!(key, Key::new("x"));
     }
 
     #[test]
