@@ -194,19 +194,22 @@ impl StopRequest {
     /// waker registered last, which stays registered until the request is raised (only `raise`
     /// takes it), so a wait by the same task is one atomic load. Cancel-safe.
     pub(crate) fn raised_armed<'a>(&'a self, armed: &'a mut Option<Waker>) -> impl Future<Output = ()> + 'a {
-        std::future::poll_fn(move |cx| {
+        std::future::poll_fn(move |cx| self.poll_raised_armed(armed, cx))
+    }
+
+    /// The poll of [`raised_armed`](Self::raised_armed).
+    pub(crate) fn poll_raised_armed(&self, armed: &mut Option<Waker>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        if self.is_raised() {
+            return Poll::Ready(());
+        }
+        if !armed.as_ref().is_some_and(|waker| waker.will_wake(cx.waker())) {
+            self.waker.register(cx.waker());
+            *armed = Some(cx.waker().clone());
             if self.is_raised() {
                 return Poll::Ready(());
             }
-            if !armed.as_ref().is_some_and(|waker| waker.will_wake(cx.waker())) {
-                self.waker.register(cx.waker());
-                *armed = Some(cx.waker().clone());
-                if self.is_raised() {
-                    return Poll::Ready(());
-                }
-            }
-            Poll::Pending
-        })
+        }
+        Poll::Pending
     }
 }
 

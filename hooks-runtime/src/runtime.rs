@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::task::Poll;
 use std::time::Duration;
 
 use hooks_core::{
@@ -461,6 +462,20 @@ impl<T: Hooks> Handle<T> {
     }
 }
 
+/// What the loop of a component's task handles next.
+enum Event<T> {
+    /// An op, or `None` once every handle is gone.
+    Op(Option<Op<T>>),
+    /// `Context::request_stop` (or a handle's stop, whose op comes first).
+    StopRequested,
+    /// From the mailbox.
+    Delivery(Delivery),
+    /// From a work queue.
+    Pull(Message),
+    /// A background task is due.
+    Tick,
+}
+
 /// The task that owns a component.
 struct Actor<T> {
     component: T,
@@ -486,68 +501,93 @@ struct Actor<T> {
 impl<T: Hooks> Actor<T> {
     async fn run(mut self, rx: mpsc::Receiver<Op<T>>) {
         let mut ops = Ops { rx, armed: None };
-        // The waker the stop request holds (see `Armed`).
+        // The waker the stop request holds (see `StopRequest::raised_armed`).
         let mut stop_armed = None;
         loop {
-            let next_tick = Task::next_due(&self.tasks);
             let stoppable = self.state != LifecycleState::Stopped;
             let running = self.state == LifecycleState::Running;
-            tokio::select! {
-                biased;
-                op = ops.next() => match op {
-                    Some(Op::Stop { reason, budget, reply }) => {
-                        let result = self.stop(reason, budget).await;
-                        let _ = reply.send(match result {
-                            Ok(()) => Ok(self.component),
-                            Err(errors) => Err(LifecycleError::Hooks {
-                                component: self.name,
-                                op: "stop",
-                                errors: Arc::new(errors),
-                                rollback: None,
-                                recovered: Recovered::new(self.component),
-                            }),
-                        });
-                        return;
+            // What comes first: ops, then a stop request, then messages (in mailbox order), then
+            // pulled messages, then background tasks.
+            let event = if self.pulls.is_empty() && self.tasks.is_empty() {
+                // The common case, without the select's futures for work queues and timers.
+                let (stop, mail) = (&self.stop_requested, &mut self.mail_rx);
+                std::future::poll_fn(|cx| {
+                    if let Poll::Ready(op) = ops.poll_next(cx) {
+                        return Poll::Ready(Event::Op(op));
                     }
-                    Some(Op::Initialize(reply)) => {
-                        let _ = reply.send(self.initialize().await);
+                    if stoppable && stop.poll_raised_armed(&mut stop_armed, cx).is_ready() {
+                        return Poll::Ready(Event::StopRequested);
                     }
-                    Some(Op::Start(reply)) => {
-                        let _ = reply.send(self.start().await);
-                    }
-                    Some(Op::With(f)) => {
-                        // Sees every message accepted before it was sent (the mailbox is a
-                        // separate channel): handle what is queued first.
-                        if running {
-                            while let Ok(delivery) = self.mail_rx.try_recv() {
-                                self.deliver(delivery).await;
-                            }
+                    if running {
+                        if let Poll::Ready(Some(delivery)) = mail.poll_recv(cx) {
+                            return Poll::Ready(Event::Delivery(delivery));
                         }
-                        f(&mut self.component);
                     }
-                    None => {
-                        // Every handle is gone: stop, then drop the component.
-                        if stoppable {
-                            let _ = self.stop(StopReason::Parent, None).await;
+                    Poll::Pending
+                })
+                .await
+            } else {
+                let next_tick = Task::next_due(&self.tasks);
+                tokio::select! {
+                    biased;
+                    op = ops.next() => Event::Op(op),
+                    () = self.stop_requested.raised_armed(&mut stop_armed), if stoppable => Event::StopRequested,
+                    Some(delivery) = self.mail_rx.recv(), if running => Event::Delivery(delivery),
+                    message = next_pull(&self.pulls), if running && !self.pulls.is_empty() => Event::Pull(message),
+                    () = sleep_until(next_tick), if next_tick.is_some() => Event::Tick,
+                }
+            };
+            match event {
+                Event::Op(Some(Op::Stop { reason, budget, reply })) => {
+                    let result = self.stop(reason, budget).await;
+                    let _ = reply.send(match result {
+                        Ok(()) => Ok(self.component),
+                        Err(errors) => Err(LifecycleError::Hooks {
+                            component: self.name,
+                            op: "stop",
+                            errors: Arc::new(errors),
+                            rollback: None,
+                            recovered: Recovered::new(self.component),
+                        }),
+                    });
+                    return;
+                }
+                Event::Op(Some(Op::Initialize(reply))) => {
+                    let _ = reply.send(self.initialize().await);
+                }
+                Event::Op(Some(Op::Start(reply))) => {
+                    let _ = reply.send(self.start().await);
+                }
+                Event::Op(Some(Op::With(f))) => {
+                    // Sees every message accepted before it was sent (the mailbox is a separate
+                    // channel): handle what is queued first.
+                    if running {
+                        while let Ok(delivery) = self.mail_rx.try_recv() {
+                            self.deliver(delivery).await;
                         }
-                        return;
                     }
-                },
-                () = self.stop_requested.raised_armed(&mut stop_armed), if stoppable => {
+                    f(&mut self.component);
+                }
+                Event::Op(None) => {
+                    // Every handle is gone: stop, then drop the component.
+                    if stoppable {
+                        let _ = self.stop(StopReason::Parent, None).await;
+                    }
+                    return;
+                }
+                Event::StopRequested => {
                     // Asked by a hook (`Context::request_stop`); a handle's `stop()` arrives as an
                     // op first. The component waits, stopped, to be handed back.
                     if let Err(errors) = self.stop(StopReason::Requested, None).await {
                         tracing::warn!(component = %self.name, error = %errors, "stop hooks failed");
                     }
                 }
-                Some(delivery) = self.mail_rx.recv(), if running => {
+                Event::Delivery(delivery) => {
                     self.deliver(delivery).await;
                     self.deliver_queued(&ops.rx).await;
                 }
-                message = next_pull(&self.pulls), if running && !self.pulls.is_empty() => {
-                    self.deliver(Delivery::Pull(message)).await;
-                }
-                () = sleep_until(next_tick), if next_tick.is_some() => self.run_due_tasks().await,
+                Event::Pull(message) => self.deliver(Delivery::Pull(message)).await,
+                Event::Tick => self.run_due_tasks().await,
             }
         }
     }
