@@ -253,14 +253,9 @@ impl TextHasher {
     }
 }
 
-impl fmt::Write for TextHasher {
-    #[inline]
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let mut bytes = s.as_bytes();
-        if let Some(short) = self.short.get_mut(self.len..self.len + bytes.len()) {
-            short.copy_from_slice(bytes);
-        }
-        self.len += bytes.len();
+impl TextHasher {
+    /// Mixes `bytes` in, 8 at a time (the text of a long key, as it is written).
+    fn stream(&mut self, mut bytes: &[u8]) {
         while let Some((&byte, rest)) = bytes.split_first() {
             if self.filled == 0 {
                 if let Some((chunk, rest)) = bytes.split_first_chunk::<8>() {
@@ -278,6 +273,25 @@ impl fmt::Write for TextHasher {
             }
             bytes = rest;
         }
+    }
+}
+
+impl fmt::Write for TextHasher {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let (start, end) = (self.len, self.len + s.len());
+        self.len = end;
+        if end <= SHORT {
+            // Still short: only kept, and hashed as whole words when done (`finish`).
+            self.short[start..end].copy_from_slice(s.as_bytes());
+            return Ok(());
+        }
+        if start <= SHORT {
+            // Just became long: what was kept is hashed first, as it would have been streamed.
+            let short = self.short;
+            self.stream(&short[..start]);
+        }
+        self.stream(s.as_bytes());
         Ok(())
     }
 }
@@ -297,9 +311,19 @@ impl std::hash::Hasher for TextHasher {
 
     fn finish(&self) -> u64 {
         let mut state = self.state;
-        // The pending bytes and the length (so that trailing zero bytes count), then a finalizer
-        // (murmur3's) so that every bit of the result depends on every input bit.
-        state = (state.rotate_left(5) ^ self.word).wrapping_mul(Self::SEED);
+        // The text: a short one as the words it fills (two texts of the same length are both short
+        // or both long, so the two ways never need to agree), or the bytes streamed last.
+        if self.len <= SHORT {
+            for word in self.short[..self.len].chunks(8) {
+                let mut bytes = [0u8; 8];
+                bytes[..word.len()].copy_from_slice(word);
+                state = (state.rotate_left(5) ^ u64::from_le_bytes(bytes)).wrapping_mul(Self::SEED);
+            }
+        } else {
+            state = (state.rotate_left(5) ^ self.word).wrapping_mul(Self::SEED);
+        }
+        // The length (so that trailing zero bytes count), then a finalizer (murmur3's) so that
+        // every bit of the result depends on every input bit.
         state = (state.rotate_left(5) ^ self.len as u64).wrapping_mul(Self::SEED);
         state ^= state >> 33;
         state = state.wrapping_mul(0xff51_afd7_ed55_8ccd);
