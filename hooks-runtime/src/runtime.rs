@@ -715,7 +715,7 @@ impl<T: Hooks> Actor<T> {
     /// loop takes ops before messages) or a stop request. Yields as `recv` would, when the task's
     /// tokio budget is spent.
     async fn deliver_queued(&mut self, ops: &mpsc::Receiver<Op<T>>) {
-        while ops.is_empty() && !self.stop_requested.is_raised() {
+        while !self.mail_rx.is_empty() && ops.is_empty() && !self.stop_requested.is_raised() {
             let Ok(delivery) = self.mail_rx.try_recv() else { return };
             self.deliver(delivery).await;
             tokio::task::consume_budget().await;
@@ -840,6 +840,11 @@ impl<T> Ops<T> {
     fn poll_next(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Op<T>>> {
         use std::task::Poll;
         if self.armed.as_ref().is_some_and(|waker| waker.will_wake(cx.waker())) {
+            // `is_empty` is a cheaper look than `try_recv`; a closed channel (every handle gone)
+            // is empty too, and `try_recv` tells it.
+            if self.rx.is_empty() && !self.rx.is_closed() {
+                return Poll::Pending;
+            }
             return match self.rx.try_recv() {
                 Ok(op) => {
                     self.armed = None;
