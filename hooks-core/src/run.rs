@@ -311,7 +311,11 @@ pub(crate) async fn run_hook_at<R: Hooks, H: HookType>(
         .__hooks_attached_mut()
         .map(|a| ((!a.is_empty()).then(|| a.snapshot_cached(root, hook_type)), a.disabled_static(root, hook_type)))
         .unwrap_or_default();
-    let hook = schedule(statics, attached.as_deref().unwrap_or_default(), false).nth(position)?;
+    let hook = match &attached {
+        // Nothing attached: the static hook at `position`, without the merge.
+        None => Scheduled::Static(statics.get(position)?),
+        Some(attached) => schedule(statics, attached, false).nth(position)?,
+    };
     if skip(&hook, &disabled, None).is_some() {
         return Some(Ok(()));
     }
