@@ -10,8 +10,8 @@ use std::task::Poll;
 use std::time::Duration;
 
 use hooks_core::{
-    BackgroundTask, HookType, Hooks, HooksMixin, LifecycleState, MultiError, OnInit, OnStart, OnStateChange, OnStop,
-    RunOptions, StateChange, StopReason,
+    BackgroundTask, Hooks, HooksMixin, LifecycleState, MultiError, OnInit, OnStart, OnStateChange, OnStop, RunOptions,
+    StateChange, StopReason,
 };
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -317,6 +317,21 @@ macro_rules! call {
             Ok(()) => rx.await.unwrap_or_else(|_| Err(CallError::Rejected(handle.rejected(Message::default())))),
             Err(rejected) => Err(CallError::Rejected(rejected)),
         }
+    }};
+}
+
+/// Runs the hooks of type `$H` at `$positions` (a message's handlers) on `$component`, collecting
+/// every failure in a `MultiError`. A macro rather than an `async fn`, to spare each delivery one
+/// layer of future around the hook runs.
+macro_rules! run_at {
+    ($component:expr, $H:ty, $positions:expr, $arg:expr) => {{
+        let mut errors = MultiError::default();
+        for &position in $positions {
+            if let Some(Err(error)) = $component.run_hook_at::<$H>(position, $arg).await {
+                errors.push(error);
+            }
+        }
+        errors
     }};
 }
 
@@ -738,7 +753,7 @@ impl<T: Hooks> Actor<T> {
         match delivery {
             Delivery::Message(message) => {
                 let positions = routes.message.get(message.key()).map_or(&[][..], Vec::as_slice);
-                let errors = run_at::<T, OnMessage>(&mut self.component, positions, &message).await;
+                let errors = run_at!(self.component, OnMessage, positions, &message);
                 if positions.is_empty() {
                     tracing::debug!(component = %self.name, kind = ?message.key(), "no on_message handler");
                 } else if !errors.is_empty() {
@@ -756,8 +771,8 @@ impl<T: Hooks> Actor<T> {
                 } else {
                     let call = Call::new(message);
                     let errors = match kind {
-                        CallKind::Command => run_at::<T, OnCommand>(&mut self.component, positions, &call).await,
-                        CallKind::Request => run_at::<T, OnRequest>(&mut self.component, positions, &call).await,
+                        CallKind::Command => run_at!(self.component, OnCommand, positions, &call),
+                        CallKind::Request => run_at!(self.component, OnRequest, positions, &call),
                     };
                     if errors.is_empty() {
                         Ok(call.into_response().unwrap_or_else(|| Response::new(())))
@@ -770,7 +785,7 @@ impl<T: Hooks> Actor<T> {
             }
             Delivery::Pull(message) => {
                 let positions = routes.pull.get(message.key()).map_or(&[][..], Vec::as_slice);
-                let mut errors = run_at::<T, OnPullMessage>(&mut self.component, positions, &message).await;
+                let mut errors = run_at!(self.component, OnPullMessage, positions, &message);
                 if positions.is_empty() || !errors.is_empty() {
                     if positions.is_empty() {
                         errors.push(hooks_core::HookError::Failed {
@@ -861,17 +876,6 @@ impl<T> Ops<T> {
         self.armed = polled.is_pending().then(|| cx.waker().clone());
         polled
     }
-}
-
-/// Runs the hooks of type `H` at `positions` (a message's handlers), collecting every failure.
-async fn run_at<T: Hooks, H: HookType>(component: &mut T, positions: &[usize], arg: &H::Arg) -> MultiError {
-    let mut errors = MultiError::default();
-    for &position in positions {
-        if let Some(Err(error)) = component.run_hook_at::<H>(position, arg).await {
-            errors.push(error);
-        }
-    }
-    errors
 }
 
 /// The next message of any of `queues` (cancel-safe: a message is taken only when returned).

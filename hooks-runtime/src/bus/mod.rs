@@ -26,8 +26,8 @@ use hooks_core::{HookError, Key, MultiError};
 use tokio::sync::{mpsc, oneshot};
 
 pub use message::{Call, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest, Response};
-pub(crate) use routes::Routes;
 use routes::KeyMap;
+pub(crate) use routes::Routes;
 
 /// How many messages a component's mailbox, and a work queue, hold before senders wait.
 pub const MAILBOX: usize = 1024;
