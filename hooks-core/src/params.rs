@@ -226,8 +226,9 @@ struct TextHasher {
     word: u64,
     filled: u32,
     len: usize,
-    /// The text so far, while it is short.
-    short: [u8; SHORT],
+    /// The text so far, while it is short, then zeros (one byte more than a short text, so that
+    /// it is read as whole words).
+    short: [u8; SHORT + 1],
 }
 
 impl TextHasher {
@@ -235,13 +236,17 @@ impl TextHasher {
 
     fn hash(type_id: TypeId, value: &dyn Param) -> (u64, Text) {
         use std::hash::{Hash, Hasher};
-        let mut hasher = TextHasher { state: 0, word: 0, filled: 0, len: 0, short: [0; SHORT] };
+        let mut hasher = TextHasher { state: 0, word: 0, filled: 0, len: 0, short: [0; SHORT + 1] };
         type_id.hash(&mut hasher);
         // An error can only come from the value's `Debug` impl: the text so far is hashed, and the
         // text is left to be made (`Key::text`, which reports the error as `format!` does).
         let written = fmt::write(&mut hasher, format_args!("{value:?}"));
         let text = match u8::try_from(hasher.len) {
-            Ok(len) if written.is_ok() && hasher.len <= SHORT => Text::Short { len, bytes: hasher.short },
+            Ok(len) if written.is_ok() && hasher.len <= SHORT => {
+                let mut bytes = [0; SHORT];
+                bytes.copy_from_slice(&hasher.short[..SHORT]);
+                Text::Short { len, bytes }
+            }
             _ => Text::Long(OnceLock::new()),
         };
         (hasher.finish(), text)
@@ -314,10 +319,9 @@ impl std::hash::Hasher for TextHasher {
         // The text: a short one as the words it fills (two texts of the same length are both short
         // or both long, so the two ways never need to agree), or the bytes streamed last.
         if self.len <= SHORT {
-            for word in self.short[..self.len].chunks(8) {
-                let mut bytes = [0u8; 8];
-                bytes[..word.len()].copy_from_slice(word);
-                state = (state.rotate_left(5) ^ u64::from_le_bytes(bytes)).wrapping_mul(Self::SEED);
+            for word in self.short.chunks_exact(8).take(self.len.div_ceil(8)) {
+                let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+                state = (state.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
             }
         } else {
             state = (state.rotate_left(5) ^ self.word).wrapping_mul(Self::SEED);
