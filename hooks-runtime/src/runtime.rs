@@ -296,12 +296,22 @@ macro_rules! send {
         let handle = $handle;
         let delivery: Delivery = $delivery;
         let kind = handle.shared.bus.sent_kind(delivery.message());
-        match handle.shared.mail.send(delivery).await {
+        // `try_send` first: when there is room (the common case) it is `send` without its future;
+        // the task's budget is spent as `send` would spend it.
+        let sent = match handle.shared.mail.try_send(delivery) {
+            Ok(()) => {
+                tokio::task::consume_budget().await;
+                Ok(())
+            }
+            Err(mpsc::error::TrySendError::Full(delivery)) => handle.shared.mail.send(delivery).await.map_err(|e| e.0),
+            Err(mpsc::error::TrySendError::Closed(delivery)) => Err(delivery),
+        };
+        match sent {
             Ok(()) => {
                 handle.shared.bus.notify_sent(|| handle.shared.name.clone(), kind);
                 Ok(())
             }
-            Err(e) => Err(handle.rejected(e.0.into_message())),
+            Err(delivery) => Err(handle.rejected(delivery.into_message())),
         }
     }};
 }
