@@ -188,6 +188,15 @@ struct Subscribers {
     by_component: HashMap<u64, Vec<Key>>,
 }
 
+/// The message for the next subscriber of a publish: a copy, or for the last one the message itself.
+fn next_copy(message: &mut Option<Message>, last: bool) -> Option<Message> {
+    if last {
+        message.take()
+    } else {
+        message.clone()
+    }
+}
+
 /// The subscribers of one message type.
 #[derive(Default)]
 struct Subscription {
@@ -227,26 +236,45 @@ impl Bus {
         }
     }
 
-    /// Delivers `message` to every subscriber of its type that still accepts messages; returns
-    /// how many accepted it.
+    /// Delivers `message` to every subscriber of its type that still accepts messages (in
+    /// component order, waiting while a mailbox is full); returns how many accepted it.
     pub(crate) async fn publish(&self, message: Message) -> usize {
-        let targets = {
-            let subs = self.subscribers.read().unwrap_or_else(PoisonError::into_inner);
-            match subs.by_key.get(message.key()) {
-                Some(subscription) => subscription.targets.clone(),
-                None => return 0,
-            }
-        };
+        let mut message = Some(message);
         let mut accepted = 0;
-        if let Some((last, others)) = targets.split_last() {
-            for target in others {
-                if target.send(Delivery::Message(message.clone())).await.is_ok() {
-                    accepted += 1;
+        // First without waiting: under the read lock, each subscriber in turn with `try_send` (no
+        // send future, no copy of the subscriber list), until a mailbox is full.
+        let full = {
+            let subs = self.subscribers.read().unwrap_or_else(PoisonError::into_inner);
+            let Some(subscription) = message.as_ref().and_then(|m| subs.by_key.get(m.key())) else { return 0 };
+            let targets = &subscription.targets;
+            let mut full = None;
+            for (i, target) in targets.iter().enumerate() {
+                let Some(copy) = next_copy(&mut message, i + 1 == targets.len()) else { break };
+                match target.try_send(Delivery::Message(copy)) {
+                    Ok(()) => accepted += 1,
+                    Err(mpsc::error::TrySendError::Closed(_)) => {}
+                    Err(mpsc::error::TrySendError::Full(delivery)) => {
+                        full = Some((targets.clone(), i, delivery));
+                        break;
+                    }
                 }
             }
-            // The last one takes the message itself.
-            if last.send(Delivery::Message(message)).await.is_ok() {
-                accepted += 1;
+            full
+        };
+        match full {
+            // Spent as `send` would spend the task's budget.
+            None => tokio::task::consume_budget().await,
+            // From the full one on, outside the lock: each waits for room.
+            Some((targets, i, delivery)) => {
+                if targets[i].send(delivery).await.is_ok() {
+                    accepted += 1;
+                }
+                for (j, target) in targets.iter().enumerate().skip(i + 1) {
+                    let Some(copy) = next_copy(&mut message, j + 1 == targets.len()) else { break };
+                    if target.send(Delivery::Message(copy)).await.is_ok() {
+                        accepted += 1;
+                    }
+                }
             }
         }
         accepted
