@@ -908,3 +908,73 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::prelude::*;
+
+    #[derive(Hooks, Default)]
+    struct Idle {
+        #[hooks(base)]
+        service: Service,
+        #[hooks(base)]
+        bus: MessageBusClient,
+        n: u32,
+        /// Asks for a stop from another task, after a while, once started.
+        stop_from_elsewhere: bool,
+    }
+
+    #[hooks]
+    impl Idle {
+        #[on_start]
+        fn start(&mut self, ctx: &Context) {
+            if self.stop_from_elsewhere {
+                let stopper = ctx.clone();
+                // Not through `ctx.spawn` (stop would wait for it): a task of its own.
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    stopper.request_stop();
+                });
+            }
+        }
+
+        #[on_message("n")]
+        fn count(&mut self, _m: &Message) {
+            self.n += 1;
+        }
+    }
+
+    /// The loop of an idle component (no background task, no work queue) is woken by a stop request
+    /// made on another task (or thread), by ops after ops, and by messages after ops.
+    async fn wake_ups() {
+        let runtime = Runtime::new();
+        let h = runtime.spawn(Idle::default());
+        h.start().await.unwrap();
+        for i in 1..=200 {
+            h.publish(Message::signal("n")).await.unwrap();
+            if i % 3 == 0 {
+                tokio::task::yield_now().await;
+            }
+            assert_eq!(h.with(|c| c.n).await.unwrap(), i, "sees every message accepted before it");
+        }
+        assert_eq!(h.stop().await.unwrap().n, 200);
+
+        let h = runtime.spawn(Idle { stop_from_elsewhere: true, ..Idle::default() });
+        h.start().await.unwrap();
+        tokio::time::timeout(Duration::from_secs(10), h.wait_stopped()).await.expect("woken by the stop request");
+        assert_eq!(h.state(), LifecycleState::Stopped);
+        h.stop().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_idle_component_wakes_up_for_ops_messages_and_stop_requests() {
+        wake_ups().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_idle_component_wakes_up_for_ops_messages_and_stop_requests_across_threads() {
+        wake_ups().await;
+    }
+}

@@ -348,3 +348,92 @@ impl Bus {
         self.dead_letters.lock().unwrap_or_else(PoisonError::into_inner).drain(..).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio::sync::Semaphore;
+
+    use crate::prelude::*;
+
+    /// Records the `u32` payloads of `"n"` messages, each once its gate lets it through.
+    #[derive(Hooks)]
+    struct Gated {
+        #[hooks(base)]
+        service: Service,
+        #[hooks(base)]
+        bus: MessageBusClient,
+        gate: Arc<Semaphore>,
+        seen: Vec<u32>,
+    }
+
+    #[hooks]
+    impl Gated {
+        #[on_message("n")]
+        async fn n(&mut self, n: &u32) {
+            self.gate.acquire().await.expect("never closed").forget();
+            self.seen.push(*n);
+        }
+    }
+
+    fn gated(permits: usize) -> (Gated, Arc<Semaphore>) {
+        let gate = Arc::new(Semaphore::new(permits));
+        let component = Gated {
+            service: Service::default(),
+            bus: MessageBusClient::default(),
+            gate: gate.clone(),
+            seen: Vec::new(),
+        };
+        (component, gate)
+    }
+
+    #[tokio::test]
+    async fn a_full_mailbox_makes_publishers_wait_and_loses_nothing() {
+        let runtime = Runtime::new();
+        let (closed, gate) = gated(0);
+        let a = runtime.spawn(closed);
+        let b = runtime.spawn(gated(Semaphore::MAX_PERMITS).0);
+        a.start().await.unwrap();
+        b.start().await.unwrap();
+        // One message held by `a`'s handler, then a full mailbox.
+        let total = super::MAILBOX as u32 + 1;
+        for n in 0..total {
+            a.publish(Message::new("n", n)).await.unwrap();
+        }
+        assert!(a.try_publish(Message::new("n", 0u32)).is_err(), "full");
+        // To both subscribers, in component order: it waits for room at `a`, before `b`.
+        let publish = tokio::spawn({
+            let runtime = runtime.clone();
+            async move { runtime.publish(Message::new("n", 9999u32)).await }
+        });
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!publish.is_finished(), "waits while `a`'s mailbox is full");
+        assert_eq!(b.with(|c| c.seen.clone()).await.unwrap(), Vec::<u32>::new());
+        gate.add_permits(Semaphore::MAX_PERMITS / 2);
+        assert_eq!(publish.await.unwrap(), 2);
+        let expected: Vec<u32> = (0..total).chain([9999]).collect();
+        assert_eq!(a.with(|c| c.seen.clone()).await.unwrap(), expected);
+        assert_eq!(b.with(|c| c.seen.clone()).await.unwrap(), [9999]);
+        runtime.stop_all().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn publish_counts_only_the_subscribers_that_accept() {
+        let runtime = Runtime::new();
+        let handles: Vec<_> = (0..3).map(|_| runtime.spawn(gated(Semaphore::MAX_PERMITS).0)).collect();
+        for h in &handles {
+            h.start().await.unwrap();
+        }
+        assert_eq!(runtime.publish(Message::new("n", 1u32)).await, 3);
+        assert_eq!(runtime.publish(Message::new("other", 1u32)).await, 0);
+        handles[1].stop().await.unwrap();
+        assert_eq!(runtime.publish(Message::new("n", 2u32)).await, 2);
+        for h in [&handles[0], &handles[2]] {
+            assert_eq!(h.with(|c| c.seen.clone()).await.unwrap(), [1, 2]);
+        }
+        runtime.stop_all().await.unwrap();
+    }
+}
