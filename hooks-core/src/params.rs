@@ -1,7 +1,7 @@
 //! Hook parameters: the values written in a hook attribute (`#[on_message(Kind::A)]`), resolved per
 //! instance, type-erased but `Debug` and downcastable.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::Arc;
 
@@ -30,43 +30,55 @@ impl<T: Any + fmt::Debug + Send + Sync> Param for T {
 /// assert_eq!(format!("{p:?}"), "Status");
 /// ```
 #[derive(Clone)]
-pub struct ParamValue {
-    value: Arc<dyn Param>,
-    /// Set when the value can route messages (`Eq + Hash`).
-    key: Option<Key>,
+pub struct ParamValue(ParamRepr);
+
+#[derive(Clone)]
+enum ParamRepr {
+    Value(Arc<dyn Param>),
+    /// A value that can route messages; the key holds it.
+    Key(Key),
 }
 
 impl ParamValue {
     /// Wraps a value.
     pub fn new<T: Param>(value: T) -> Self {
-        ParamValue { value: Arc::new(value), key: None }
+        ParamValue(ParamRepr::Value(Arc::new(value)))
     }
 
     /// Wraps a value that can also route messages: a message type of `#[on_message(..)]` & co.
     pub fn key<T: KeyValue>(value: T) -> Self {
-        let key = Key::new(value);
-        ParamValue { value: key.0.value.clone(), key: Some(key) }
+        ParamValue(ParamRepr::Key(Key::new(value)))
     }
 
     /// The value as a routing key, when it was made with [`ParamValue::key`].
     pub fn as_key(&self) -> Option<&Key> {
-        self.key.as_ref()
+        match &self.0 {
+            ParamRepr::Key(key) => Some(key),
+            ParamRepr::Value(_) => None,
+        }
+    }
+
+    fn value(&self) -> &dyn Param {
+        match &self.0 {
+            ParamRepr::Value(value) => &**value,
+            ParamRepr::Key(key) => &key.0.value,
+        }
     }
 
     /// The value, if it is a `T`.
     pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
-        (*self.value).as_any().downcast_ref()
+        self.value().as_any().downcast_ref()
     }
 
     /// Whether the value is a `T`.
     pub fn is<T: Any>(&self) -> bool {
-        (*self.value).as_any().is::<T>()
+        self.value().as_any().is::<T>()
     }
 }
 
 impl fmt::Debug for ParamValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.value, f)
+        fmt::Debug::fmt(self.value(), f)
     }
 }
 
@@ -81,6 +93,10 @@ impl<T: Param> KeyValue for T {}
 /// with the same `Debug` text (for enums: the same variant), so message types need neither `Eq`
 /// nor `Hash`; the text is computed once, when the key is made.
 ///
+/// A short text (up to 31 bytes: an enum variant, a topic) is kept inline, so that making such a
+/// key allocates nothing besides the key itself; the hash of the type and the text is computed
+/// then too.
+///
 /// ```
 /// use hooks_core::Key;
 ///
@@ -93,33 +109,57 @@ impl<T: Param> KeyValue for T {}
 /// assert_eq!(format!("{:?}", Key::new("topic")), "\"topic\"");
 /// ```
 #[derive(Clone)]
-pub struct Key(Arc<KeyInner>);
+pub struct Key(Arc<KeyInner<dyn Param>>);
 
-struct KeyInner {
-    type_id: std::any::TypeId,
-    text: String,
-    value: Arc<dyn Param>,
+/// One allocation per key: the value is stored inline, after what routing compares.
+struct KeyInner<V: ?Sized> {
+    type_id: TypeId,
+    /// The hash of `type_id` and of `text`.
+    hash: u64,
+    text: Text,
+    value: V,
+}
+
+/// How many bytes of `Debug` text a key keeps inline.
+const SHORT: usize = 31;
+
+/// A key's `Debug` text.
+enum Text {
+    /// At most [`SHORT`] bytes, zero-padded.
+    Short { len: u8, bytes: [u8; SHORT] },
+    /// Longer.
+    Long(Box<str>),
 }
 
 impl Key {
     /// A key holding `value`.
+    ///
+    /// # Panics
+    /// When the value's `Debug` impl returns an error, as `format!` does.
     pub fn new<T: KeyValue>(value: T) -> Self {
-        Key(Arc::new(KeyInner {
-            type_id: std::any::TypeId::of::<T>(),
-            text: format!("{value:?}"),
-            value: Arc::new(value),
-        }))
+        let type_id = TypeId::of::<T>();
+        let (text, hash) = Text::of(type_id, &value);
+        Key(Arc::new(KeyInner { type_id, hash, text, value }))
+    }
+
+    /// A key with a chosen hash: collisions, in tests.
+    #[cfg(test)]
+    fn with_hash<T: KeyValue>(value: T, hash: u64) -> Self {
+        let (text, _) = Text::of(TypeId::of::<T>(), &value);
+        Key(Arc::new(KeyInner { type_id: TypeId::of::<T>(), hash, text, value }))
     }
 
     /// The value, if it is a `T`.
     pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
-        (*self.0.value).as_any().downcast_ref()
+        self.0.value.as_any().downcast_ref()
     }
 }
 
 impl PartialEq for Key {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || (self.0.type_id == other.0.type_id && self.0.text == other.0.text)
+        let (a, b) = (&*self.0, &*other.0);
+        // Same type and hash, then the texts: a hash collision is told apart there.
+        Arc::ptr_eq(&self.0, &other.0) || (a.type_id == b.type_id && a.hash == b.hash && a.text == b.text)
     }
 }
 
@@ -127,14 +167,120 @@ impl Eq for Key {}
 
 impl std::hash::Hash for Key {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.0.type_id.hash(state);
-        self.0.text.hash(state);
+        // Covers the type and the text: equal keys hash alike.
+        state.write_u64(self.0.hash);
     }
 }
 
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.text)
+        f.write_str(self.0.text.as_str())
+    }
+}
+
+impl Text {
+    /// The `Debug` text of `value`, and the hash of `type_id` and that text: an FxHash-style
+    /// mix of 8-byte words (the last one zero-padded), then the length, then a finalizer
+    /// (murmur3's) so that every bit of the result depends on every input bit.
+    fn of(type_id: TypeId, value: &dyn Param) -> (Text, u64) {
+        use std::hash::{Hash, Hasher};
+        let mut writer = TextWriter { len: 0, short: [0; SHORT + 1], long: None };
+        if fmt::write(&mut writer, format_args!("{value:?}")).is_err() {
+            panic!("a Debug implementation returned an error when the underlying stream did not");
+        }
+        let mut hasher = WordHasher(0);
+        type_id.hash(&mut hasher);
+        let text = match (writer.long, u8::try_from(writer.len)) {
+            (None, Ok(len)) => {
+                // Zero-padded past the text: read as whole words.
+                for word in writer.short.chunks_exact(8).take(writer.len.div_ceil(8)) {
+                    hasher.write_u64(u64::from_le_bytes(word.try_into().unwrap_or_default()));
+                }
+                let mut bytes = [0; SHORT];
+                bytes.copy_from_slice(&writer.short[..SHORT]);
+                Text::Short { len, bytes }
+            }
+            (long, _) => {
+                let long = long.unwrap_or_default();
+                hasher.write(long.as_bytes());
+                Text::Long(long.into_boxed_str())
+            }
+        };
+        hasher.write_u64(writer.len as u64);
+        let mut hash = hasher.finish();
+        hash ^= hash >> 33;
+        hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        hash ^= hash >> 33;
+        hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        (text, hash ^ (hash >> 33))
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Whole `str`s, concatenated: always UTF-8.
+            Text::Short { len, bytes } => std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default(),
+            Text::Long(text) => text,
+        }
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Text::Short { len: a, bytes: x }, Text::Short { len: b, bytes: y }) => a == b && x == y,
+            (Text::Long(a), Text::Long(b)) => a == b,
+            // A short text and a long one differ in length.
+            _ => false,
+        }
+    }
+}
+
+/// Takes the text a `Debug` impl writes: inline while it is short, then in a `String`.
+struct TextWriter {
+    len: usize,
+    /// The text while it is short, then zeros.
+    short: [u8; SHORT + 1],
+    long: Option<String>,
+}
+
+impl fmt::Write for TextWriter {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let (start, end) = (self.len, self.len + s.len());
+        self.len = end;
+        if let Some(long) = &mut self.long {
+            long.push_str(s);
+        } else if end <= SHORT {
+            self.short[start..end].copy_from_slice(s.as_bytes());
+        } else {
+            let mut long = String::with_capacity(end.max(2 * SHORT));
+            long.push_str(std::str::from_utf8(&self.short[..start]).unwrap_or_default());
+            long.push_str(s);
+            self.long = Some(long);
+        }
+        Ok(())
+    }
+}
+
+/// Mixes 8-byte words (FxHash's step); bytes are taken 8 at a time, the last ones zero-padded.
+struct WordHasher(u64);
+
+impl std::hash::Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -203,5 +349,112 @@ mod tests {
         assert_eq!(Some("x").into_params().len(), 1);
         assert_eq!(format!("{:?}", vec!["a", "b"].into_params()), r#"["a", "b"]"#);
         assert!(!ParamValue::new(1u8).is::<u16>());
+    }
+
+    /// Writes its text in pieces of the given sizes.
+    struct Pieces(&'static str, &'static [usize]);
+
+    impl fmt::Debug for Pieces {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let mut rest = self.0;
+            for &n in self.1 {
+                let (piece, tail) = rest.split_at(n.min(rest.len()));
+                f.write_str(piece)?;
+                rest = tail;
+            }
+            f.write_str(rest)
+        }
+    }
+
+    fn hash_of(key: &Key) -> u64 {
+        use std::hash::BuildHasher;
+        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key)
+    }
+
+    const LONG: &str = "more than thirty-one bytes of text, in several words";
+
+    #[test]
+    fn a_key_hashes_its_text_however_it_is_written() {
+        let texts =
+            ["", "a", "Ping", "exactly8", "exactly thirty-one bytes of it!", "thirty-two bytes of text, exactly", LONG];
+        assert_eq!(texts[4].len(), SHORT);
+        for text in texts {
+            let whole = Key::new(Pieces(text, &[]));
+            for split in [&[1usize][..], &[3, 1], &[7, 2, 8], &[8, 8, 8], &[0, 0, 5], &[30, 1], &[31, 1], &[32]] {
+                let pieces = Key::new(Pieces(text, split));
+                assert_eq!(whole.0.hash, pieces.0.hash, "{text:?} split {split:?}");
+                assert_eq!(whole, pieces);
+                assert_eq!(pieces, whole);
+                assert_eq!(hash_of(&whole), hash_of(&pieces));
+                assert_eq!(format!("{pieces:?}"), text);
+            }
+            assert_eq!(matches!(whole.0.text, Text::Short { .. }), text.len() <= SHORT);
+        }
+        let hashes: std::collections::HashSet<u64> = texts.iter().map(|t| Key::new(Pieces(t, &[])).0.hash).collect();
+        assert_eq!(hashes.len(), texts.len());
+        // A trailing zero byte, and the type, change the hash.
+        assert_ne!(Key::new("a").0.hash, Key::new("a\0").0.hash);
+        assert_ne!(Key::new(Pieces("a", &[])).0.hash, Key::new(Pieces("a\0", &[])).0.hash);
+        assert_ne!(Key::new(1u8).0.hash, Key::new(1u16).0.hash);
+    }
+
+    #[test]
+    fn keys_of_colliding_hashes_are_told_apart_by_their_text() {
+        let long_b = "more than thirty-one bytes of text, in several wordz";
+        for (a_text, b_text) in [("a", "b"), (LONG, long_b), ("a", LONG), ("ab", "a\0")] {
+            let a = Key::with_hash(Pieces(a_text, &[]), 7);
+            let b = Key::with_hash(Pieces(b_text, &[]), 7);
+            let a2 = Key::with_hash(a_text.to_owned(), 7);
+            let a3 = Key::with_hash(Pieces(a_text, &[1]), 7);
+            assert_ne!(a, b);
+            assert_ne!(b, a);
+            assert_eq!(a, a3);
+            assert_eq!(a3, a);
+            assert_ne!(a, a2, "other type");
+            // A prefix is not equal.
+            let longer = Key::with_hash(Pieces(Box::leak(format!("{a_text}!").into_boxed_str()), &[]), 7);
+            assert_ne!(longer, a);
+            assert_ne!(a, longer);
+        }
+        let mut map = std::collections::HashMap::new();
+        map.insert(Key::with_hash("a", 7), 1);
+        map.insert(Key::with_hash("b", 7), 2);
+        map.insert(Key::with_hash(LONG, 7), 3);
+        assert_eq!(map.len(), 3);
+        assert_eq!(map.get(&Key::with_hash("a", 7)), Some(&1));
+        assert_eq!(map.get(&Key::with_hash("b", 7)), Some(&2));
+        assert_eq!(map.get(&Key::with_hash(LONG, 7)), Some(&3));
+        assert_eq!(map.get(&Key::with_hash("c", 7)), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "a Debug implementation returned an error")]
+    fn a_key_whose_debug_fails_is_not_made() {
+        struct Fails;
+        impl fmt::Debug for Fails {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("x")?;
+                Err(fmt::Error)
+            }
+        }
+        Key::new(Fails);
+    }
+
+    #[test]
+    fn a_key_keeps_its_value_and_text() {
+        #[derive(Debug, PartialEq)]
+        enum Kind {
+            Status,
+        }
+        let key = Key::new(Kind::Status);
+        assert_eq!(key.downcast_ref::<Kind>(), Some(&Kind::Status));
+        assert_eq!(format!("{key:?}"), "Status");
+        assert_eq!(key, key.clone());
+        let param = ParamValue::key(Kind::Status);
+        assert_eq!(param.as_key(), Some(&key));
+        assert_eq!(param.downcast_ref::<Kind>(), Some(&Kind::Status));
+        assert!(param.is::<Kind>() && !param.is::<u8>());
+        assert_eq!(format!("{param:?}"), "Status");
+        assert_eq!(ParamValue::new(Kind::Status).as_key(), None);
     }
 }

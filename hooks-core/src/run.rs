@@ -353,11 +353,16 @@ pub(crate) async fn run_hook_at<R: Hooks, H: HookType>(
 ) -> Option<Result<(), HookError>> {
     let (root, hook_type) = (TypeId::of::<R>(), TypeId::of::<H>());
     let statics = R::__hooks_table().of(hook_type);
+    // No snapshot to share out when nothing is attached (the common case).
     let (attached, disabled) = this
         .__hooks_attached_mut()
-        .map(|a| (a.snapshot_cached(root, hook_type), a.disabled_static(root, hook_type)))
+        .map(|a| ((!a.is_empty()).then(|| a.snapshot_cached(root, hook_type)), a.disabled_static(root, hook_type)))
         .unwrap_or_default();
-    let hook = schedule(statics, &attached, false).nth(position)?;
+    let hook = match &attached {
+        // Nothing attached: the static hook at `position`, without the merge.
+        None => Scheduled::Static(statics.get(position)?),
+        Some(attached) => schedule(statics, attached, false).nth(position)?,
+    };
     if skip(&hook, &disabled, None).is_some() {
         return Some(Ok(()));
     }

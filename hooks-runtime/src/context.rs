@@ -1,7 +1,11 @@
 //! The [`Context`] of a running component: its name and id, stop requests, and tasks that stop cancels.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Poll, Waker};
+
+use futures_util::task::AtomicWaker;
 
 use hooks_core::LifecycleState;
 
@@ -51,8 +55,8 @@ pub struct Context {
 struct Inner {
     name: Arc<str>,
     id: u64,
-    /// Cancelled when a stop is requested (by a handle or a hook).
-    stop_requested: CancellationToken,
+    /// Raised when a stop is requested (by a handle or a hook).
+    stop_requested: Arc<StopRequest>,
     state: watch::Receiver<LifecycleState>,
     bus: Arc<Bus>,
     /// Cancelled when stop begins; tasks spawned through the context end with it.
@@ -64,7 +68,7 @@ impl Context {
     pub(crate) fn new(
         name: Arc<str>,
         id: u64,
-        stop_requested: CancellationToken,
+        stop_requested: Arc<StopRequest>,
         state: watch::Receiver<LifecycleState>,
         bus: Arc<Bus>,
     ) -> Self {
@@ -120,12 +124,12 @@ impl Context {
     /// Asks the component to stop as soon as the hook now running returns. The component is then
     /// `Stopped` and a later `Handle::stop()` hands it back.
     pub fn request_stop(&self) {
-        self.inner.stop_requested.cancel();
+        self.inner.stop_requested.raise();
     }
 
     /// Whether a stop was requested.
     pub fn is_stop_requested(&self) -> bool {
-        self.inner.stop_requested.is_cancelled()
+        self.inner.stop_requested.is_raised()
     }
 
     /// Spawns `future` on the ambient tokio runtime; it is cancelled when the component's stop
@@ -147,6 +151,68 @@ impl Context {
     }
 }
 
+/// A component's stop request, raised by `Handle::stop` (once its op is queued) and by
+/// `Context::request_stop`. Only the component's own task waits for it (its loop, or a background
+/// task run it interrupts), so one waker slot is enough: waiting is an atomic load and a waker
+/// registration, which is a no-op when the task's waker is the one registered already (its loop
+/// checks it every time it wakes up, so this is kept cheaper than a `CancellationToken`'s waiter).
+#[derive(Default)]
+pub(crate) struct StopRequest {
+    raised: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl StopRequest {
+    /// Raises the request (for good) and wakes the waiting task.
+    pub(crate) fn raise(&self) {
+        self.raised.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// Whether it was raised.
+    pub(crate) fn is_raised(&self) -> bool {
+        self.raised.load(Ordering::Acquire)
+    }
+
+    /// Completes once it is raised (at once if it was). Cancel-safe.
+    pub(crate) fn raised(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            if self.is_raised() {
+                return Poll::Ready(());
+            }
+            self.waker.register(cx.waker());
+            // Raised between the check and the registration: its wake-up may have found no waker.
+            if self.is_raised() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+
+    /// [`raised`](Self::raised) for a loop that waits on it again and again: `armed` keeps the
+    /// waker registered last, which stays registered until the request is raised (only `raise`
+    /// takes it), so a wait by the same task is one atomic load. Cancel-safe.
+    pub(crate) fn raised_armed<'a>(&'a self, armed: &'a mut Option<Waker>) -> impl Future<Output = ()> + 'a {
+        std::future::poll_fn(move |cx| self.poll_raised_armed(armed, cx))
+    }
+
+    /// The poll of [`raised_armed`](Self::raised_armed).
+    pub(crate) fn poll_raised_armed(&self, armed: &mut Option<Waker>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        if self.is_raised() {
+            return Poll::Ready(());
+        }
+        if !armed.as_ref().is_some_and(|waker| waker.will_wake(cx.waker())) {
+            self.waker.register(cx.waker());
+            *armed = Some(cx.waker().clone());
+            if self.is_raised() {
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
+    }
+}
+
 /// The error of a hook that takes a `Context` but was run by hand, not by a `Runtime`.
 #[doc(hidden)]
 pub fn no_context(owner: &str, method: &str) -> hooks_core::HookResult {
@@ -160,5 +226,49 @@ pub fn no_context(owner: &str, method: &str) -> hooks_core::HookResult {
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Context").field("name", &self.inner.name).field("id", &self.inner.id).finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::StopRequest;
+
+    #[tokio::test]
+    async fn a_stop_request_wakes_its_waiter_once_raised_and_stays_raised() {
+        let stop = Arc::new(StopRequest::default());
+        assert!(!stop.is_raised());
+        let pending = tokio::time::timeout(Duration::from_millis(10), stop.raised()).await;
+        assert!(pending.is_err(), "not raised yet");
+        let raiser = stop.clone();
+        let waiter = tokio::spawn(async move {
+            let stop = raiser.clone();
+            tokio::join!(stop.raised(), async move {
+                tokio::task::yield_now().await;
+                raiser.raise();
+            });
+        });
+        tokio::time::timeout(Duration::from_secs(5), waiter).await.expect("woken").unwrap();
+        assert!(stop.is_raised());
+        stop.raised().await;
+        stop.raise();
+        assert!(stop.is_raised());
+    }
+
+    #[test]
+    fn a_stop_request_raised_from_another_thread_wakes_the_waiter() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        let stop = Arc::new(StopRequest::default());
+        let raiser = stop.clone();
+        let thread = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            raiser.raise();
+        });
+        rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(5), stop.raised()).await.expect("woken");
+        });
+        thread.join().unwrap();
     }
 }

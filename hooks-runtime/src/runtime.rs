@@ -6,20 +6,20 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::task::Poll;
 use std::time::Duration;
 
 use hooks_core::{
-    BackgroundTask, HookType, Hooks, HooksMixin, LifecycleState, MultiError, OnInit, OnStart, OnStateChange, OnStop,
-    RunOptions, StateChange, StopReason,
+    BackgroundTask, Hooks, HooksMixin, LifecycleState, MultiError, OnInit, OnStart, OnStateChange, OnStop, RunOptions,
+    StateChange, StopReason,
 };
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio_util::sync::CancellationToken;
 
 use crate::bus::{
     Bus, Call, CallError, CallKind, DeadLetter, Delivery, Message, MessageEvent, OnCommand, OnMessage, OnPullMessage,
     OnRequest, Response, Routes, SendError, WorkQueue, MAILBOX as MESSAGE_MAILBOX,
 };
-use crate::context::Context;
+use crate::context::{Context, StopRequest};
 use crate::error::{LifecycleError, Recovered};
 use crate::lifecycle;
 use crate::task::Task;
@@ -115,7 +115,7 @@ impl Runtime {
         let (tx, rx) = mpsc::channel(MAILBOX);
         let (mail_tx, mail_rx) = mpsc::channel(MESSAGE_MAILBOX);
         let (state_tx, state_rx) = watch::channel(LifecycleState::Created);
-        let stop_requested = CancellationToken::new();
+        let stop_requested = Arc::new(StopRequest::default());
         let bus = self.inner.bus.clone();
         let context = Context::new(name.clone(), id, stop_requested.clone(), state_rx.clone(), bus.clone());
         let actor = Actor {
@@ -265,7 +265,7 @@ struct Shared<T> {
     state: watch::Receiver<LifecycleState>,
     name: Arc<str>,
     id: u64,
-    stop_requested: CancellationToken,
+    stop_requested: Arc<StopRequest>,
     runtime: Weak<RuntimeInner>,
 }
 
@@ -286,6 +286,64 @@ impl<T> std::fmt::Debug for Handle<T> {
 }
 
 type Reply<R> = oneshot::Sender<Result<R, LifecycleError>>;
+
+/// Sends `$delivery` to the mailbox of `$handle` (waiting while it is full) and tells the observers;
+/// a closed mailbox hands the message back in a `SendError`. A macro, not an `async fn`, so that the
+/// public `async fn`s that send await tokio's `send` directly: a layer of `async fn` in between (and
+/// a second one for calls) measurably slows every message and call.
+macro_rules! send {
+    ($handle:expr, $delivery:expr) => {{
+        let handle = $handle;
+        let delivery: Delivery = $delivery;
+        let kind = handle.shared.bus.sent_kind(delivery.message());
+        // `try_send` first: when there is room (the common case) it is `send` without its future;
+        // the task's budget is spent as `send` would spend it.
+        let sent = match handle.shared.mail.try_send(delivery) {
+            Ok(()) => {
+                tokio::task::consume_budget().await;
+                Ok(())
+            }
+            Err(mpsc::error::TrySendError::Full(delivery)) => handle.shared.mail.send(delivery).await.map_err(|e| e.0),
+            Err(mpsc::error::TrySendError::Closed(delivery)) => Err(delivery),
+        };
+        match sent {
+            Ok(()) => {
+                handle.shared.bus.notify_sent(|| handle.shared.name.clone(), kind);
+                Ok(())
+            }
+            Err(delivery) => Err(handle.rejected(delivery.into_message())),
+        }
+    }};
+}
+
+/// Sends a call of kind `$kind` carrying `$message` to `$handle`'s component and awaits the
+/// response (see [`send!`]).
+macro_rules! call {
+    ($handle:expr, $kind:expr, $message:expr) => {{
+        let handle = $handle;
+        let (reply, rx) = oneshot::channel();
+        match send!(handle, Delivery::Call { kind: $kind, message: $message, reply }) {
+            // The component answers every call it accepted, also while stopping.
+            Ok(()) => rx.await.unwrap_or_else(|_| Err(CallError::Rejected(handle.rejected(Message::default())))),
+            Err(rejected) => Err(CallError::Rejected(rejected)),
+        }
+    }};
+}
+
+/// Runs the hooks of type `$H` at `$positions` (a message's handlers) on `$component`, collecting
+/// every failure in a `MultiError`. A macro rather than an `async fn`, to spare each delivery one
+/// layer of future around the hook runs.
+macro_rules! run_at {
+    ($component:expr, $H:ty, $positions:expr, $arg:expr) => {{
+        let mut errors = MultiError::default();
+        for &position in $positions {
+            if let Some(Err(error)) = $component.run_hook_at::<$H>(position, $arg).await {
+                errors.push(error);
+            }
+        }
+        errors
+    }};
+}
 
 /// A call to a component's task.
 enum Op<T> {
@@ -361,7 +419,7 @@ impl<T: Hooks> Handle<T> {
         let (reply, rx) = oneshot::channel();
         let sent = self.shared.tx.send(Op::Stop { reason, budget, reply }).await;
         // Interrupts a background task in progress; the stop call is already queued.
-        self.shared.stop_requested.cancel();
+        self.shared.stop_requested.raise();
         let result =
             if sent.is_err() { Err(self.gone("stop")) } else { rx.await.unwrap_or_else(|_| Err(self.gone("stop"))) };
         // Handed back (or gone): the runtime lets go of it.
@@ -375,36 +433,36 @@ impl<T: Hooks> Handle<T> {
     /// mailbox is full. Accepted messages are handled exactly once, even when a stop follows; once
     /// stop has begun the message is handed back in the error.
     pub async fn publish(&self, message: Message) -> Result<(), SendError> {
-        self.send(Delivery::Message(message)).await
+        send!(self, Delivery::Message(message))
     }
 
     /// [`publish`](Self::publish) without waiting: a full mailbox hands the message back too.
     pub fn try_publish(&self, message: Message) -> Result<(), SendError> {
-        let kind = message.key().clone();
+        let kind = self.shared.bus.sent_kind(&message);
         self.shared.mail.try_send(Delivery::Message(message)).map_err(|e| {
             let delivery = match e {
                 mpsc::error::TrySendError::Full(d) | mpsc::error::TrySendError::Closed(d) => d,
             };
             SendError { component: self.shared.name.clone(), message: delivery.into_message() }
         })?;
-        self.shared.bus.notify(|| MessageEvent::Sent { to: self.shared.name.clone(), kind });
+        self.shared.bus.notify_sent(|| self.shared.name.clone(), kind);
         Ok(())
     }
 
     /// Delivers `message` to this component's `on_pull_message` handlers.
     pub async fn push(&self, message: Message) -> Result<(), SendError> {
-        self.send(Delivery::Pull(message)).await
+        send!(self, Delivery::Pull(message))
     }
 
     /// Sends a command and waits for the response: what the `on_command` handler returned.
     /// No handler, or a failing one, is an error, never silence.
     pub async fn command(&self, message: Message) -> Result<Response, CallError> {
-        self.call_with(CallKind::Command, message).await
+        call!(self, CallKind::Command, message)
     }
 
     /// Sends a request and waits for the reply (`on_request` handlers).
     pub async fn request(&self, message: Message) -> Result<Response, CallError> {
-        self.call_with(CallKind::Request, message).await
+        call!(self, CallKind::Request, message)
     }
 
     /// [`request`](Self::request), giving up after `timeout` (`CallError::TimedOut`).
@@ -416,19 +474,7 @@ impl<T: Hooks> Handle<T> {
     }
 
     async fn call_with(&self, kind: CallKind, message: Message) -> Result<Response, CallError> {
-        let (reply, rx) = oneshot::channel();
-        self.send(Delivery::Call { kind, message, reply }).await?;
-        // The component answers every call it accepted, also while stopping.
-        rx.await.unwrap_or_else(|_| Err(CallError::Rejected(self.rejected(Message::default()))))
-    }
-
-    async fn send(&self, delivery: Delivery) -> Result<(), SendError> {
-        let kind = match &delivery {
-            Delivery::Message(m) | Delivery::Pull(m) | Delivery::Call { message: m, .. } => m.key().clone(),
-        };
-        self.shared.mail.send(delivery).await.map_err(|e| self.rejected(e.0.into_message()))?;
-        self.shared.bus.notify(|| MessageEvent::Sent { to: self.shared.name.clone(), kind });
-        Ok(())
+        call!(self, kind, message)
     }
 
     fn rejected(&self, message: Message) -> SendError {
@@ -464,6 +510,20 @@ impl<T: Hooks> Handle<T> {
     }
 }
 
+/// What the loop of a component's task handles next.
+enum Event<T> {
+    /// An op, or `None` once every handle is gone.
+    Op(Option<Op<T>>),
+    /// `Context::request_stop` (or a handle's stop, whose op comes first).
+    StopRequested,
+    /// From the mailbox.
+    Delivery(Delivery),
+    /// From a work queue.
+    Pull(Message),
+    /// A background task is due.
+    Tick,
+}
+
 /// The task that owns a component.
 struct Actor<T> {
     component: T,
@@ -472,7 +532,7 @@ struct Actor<T> {
     state: LifecycleState,
     state_tx: watch::Sender<LifecycleState>,
     context: Context,
-    stop_requested: CancellationToken,
+    stop_requested: Arc<StopRequest>,
     tasks: Vec<Task>,
     /// The `on_stop` hooks already ran to roll back a failed start.
     rolled_back: bool,
@@ -487,64 +547,95 @@ struct Actor<T> {
 }
 
 impl<T: Hooks> Actor<T> {
-    async fn run(mut self, mut rx: mpsc::Receiver<Op<T>>) {
+    async fn run(mut self, rx: mpsc::Receiver<Op<T>>) {
+        let mut ops = Ops { rx, armed: None };
+        // The waker the stop request holds (see `StopRequest::raised_armed`).
+        let mut stop_armed = None;
         loop {
-            let next_tick = Task::next_due(&self.tasks);
             let stoppable = self.state != LifecycleState::Stopped;
             let running = self.state == LifecycleState::Running;
-            tokio::select! {
-                biased;
-                op = rx.recv() => match op {
-                    Some(Op::Stop { reason, budget, reply }) => {
-                        let result = self.stop(reason, budget).await;
-                        let _ = reply.send(match result {
-                            Ok(()) => Ok(self.component),
-                            Err(errors) => Err(LifecycleError::Hooks {
-                                component: self.name,
-                                op: "stop",
-                                errors: Arc::new(errors),
-                                rollback: None,
-                                recovered: Recovered::new(self.component),
-                            }),
-                        });
-                        return;
+            // What comes first: ops, then a stop request, then messages (in mailbox order), then
+            // pulled messages, then background tasks.
+            let event = if self.pulls.is_empty() && self.tasks.is_empty() {
+                // The common case, without the select's futures for work queues and timers.
+                let (stop, mail) = (&self.stop_requested, &mut self.mail_rx);
+                std::future::poll_fn(|cx| {
+                    if let Poll::Ready(op) = ops.poll_next(cx) {
+                        return Poll::Ready(Event::Op(op));
                     }
-                    Some(Op::Initialize(reply)) => {
-                        let _ = reply.send(self.initialize().await);
+                    if stoppable && stop.poll_raised_armed(&mut stop_armed, cx).is_ready() {
+                        return Poll::Ready(Event::StopRequested);
                     }
-                    Some(Op::Start(reply)) => {
-                        let _ = reply.send(self.start().await);
-                    }
-                    Some(Op::With(f)) => {
-                        // Sees every message accepted before it was sent (the mailbox is a
-                        // separate channel): handle what is queued first.
-                        if running {
-                            while let Ok(delivery) = self.mail_rx.try_recv() {
-                                self.deliver(delivery).await;
-                            }
+                    if running {
+                        if let Poll::Ready(Some(delivery)) = mail.poll_recv(cx) {
+                            return Poll::Ready(Event::Delivery(delivery));
                         }
-                        f(&mut self.component);
                     }
-                    None => {
-                        // Every handle is gone: stop, then drop the component.
-                        if stoppable {
-                            let _ = self.stop(StopReason::Parent, None).await;
+                    Poll::Pending
+                })
+                .await
+            } else {
+                let next_tick = Task::next_due(&self.tasks);
+                tokio::select! {
+                    biased;
+                    op = ops.next() => Event::Op(op),
+                    () = self.stop_requested.raised_armed(&mut stop_armed), if stoppable => Event::StopRequested,
+                    Some(delivery) = self.mail_rx.recv(), if running => Event::Delivery(delivery),
+                    message = next_pull(&self.pulls), if running && !self.pulls.is_empty() => Event::Pull(message),
+                    () = sleep_until(next_tick), if next_tick.is_some() => Event::Tick,
+                }
+            };
+            match event {
+                Event::Op(Some(Op::Stop { reason, budget, reply })) => {
+                    let result = self.stop(reason, budget).await;
+                    let _ = reply.send(match result {
+                        Ok(()) => Ok(self.component),
+                        Err(errors) => Err(LifecycleError::Hooks {
+                            component: self.name,
+                            op: "stop",
+                            errors: Arc::new(errors),
+                            rollback: None,
+                            recovered: Recovered::new(self.component),
+                        }),
+                    });
+                    return;
+                }
+                Event::Op(Some(Op::Initialize(reply))) => {
+                    let _ = reply.send(self.initialize().await);
+                }
+                Event::Op(Some(Op::Start(reply))) => {
+                    let _ = reply.send(self.start().await);
+                }
+                Event::Op(Some(Op::With(f))) => {
+                    // Sees every message accepted before it was sent (the mailbox is a separate
+                    // channel): handle what is queued first.
+                    if running {
+                        while let Ok(delivery) = self.mail_rx.try_recv() {
+                            self.deliver(delivery).await;
                         }
-                        return;
                     }
-                },
-                () = self.stop_requested.cancelled(), if stoppable => {
+                    f(&mut self.component);
+                }
+                Event::Op(None) => {
+                    // Every handle is gone: stop, then drop the component.
+                    if stoppable {
+                        let _ = self.stop(StopReason::Parent, None).await;
+                    }
+                    return;
+                }
+                Event::StopRequested => {
                     // Asked by a hook (`Context::request_stop`); a handle's `stop()` arrives as an
                     // op first. The component waits, stopped, to be handed back.
                     if let Err(errors) = self.stop(StopReason::Requested, None).await {
                         tracing::warn!(component = %self.name, error = %errors, "stop hooks failed");
                     }
                 }
-                Some(delivery) = self.mail_rx.recv(), if running => self.deliver(delivery).await,
-                message = next_pull(&self.pulls), if running && !self.pulls.is_empty() => {
-                    self.deliver(Delivery::Pull(message)).await;
+                Event::Delivery(delivery) => {
+                    self.deliver(delivery).await;
+                    self.deliver_queued(&ops.rx).await;
                 }
-                () = sleep_until(next_tick), if next_tick.is_some() => self.run_due_tasks().await,
+                Event::Pull(message) => self.deliver(Delivery::Pull(message)).await,
+                Event::Tick => self.run_due_tasks().await,
             }
         }
     }
@@ -644,14 +735,35 @@ impl<T: Hooks> Actor<T> {
         self.routes = Some(routes);
     }
 
+    /// Delivers the messages already in the mailbox, one after the other without going back to
+    /// the select loop for each, for as long as nothing that comes first is waiting: an op (the
+    /// loop takes ops before messages) or a stop request. Yields as `recv` would, when the task's
+    /// tokio budget is spent.
+    async fn deliver_queued(&mut self, ops: &mpsc::Receiver<Op<T>>) {
+        while !self.mail_rx.is_empty() && ops.is_empty() && !self.stop_requested.is_raised() {
+            let Ok(delivery) = self.mail_rx.try_recv() else { return };
+            self.deliver(delivery).await;
+            tokio::task::consume_budget().await;
+        }
+    }
+
     /// Runs the handlers of one delivery, in hook order; every failure is reported.
     async fn deliver(&mut self, delivery: Delivery) {
-        let routes = self.routes.take().unwrap_or_else(|| Routes::of(&self.component));
+        self.received(delivery.message());
+        // Resolved when the component started; a delivery before (while it stops without having
+        // started) resolves them now.
+        let resolved;
+        let routes = match &self.routes {
+            Some(routes) => routes,
+            None => {
+                resolved = Routes::of(&self.component);
+                &resolved
+            }
+        };
         match delivery {
             Delivery::Message(message) => {
-                self.received(&message);
                 let positions = routes.message.get(message.key()).map_or(&[][..], Vec::as_slice);
-                let errors = run_at::<T, OnMessage>(&mut self.component, positions, &message).await;
+                let errors = run_at!(self.component, OnMessage, positions, &message);
                 if positions.is_empty() {
                     tracing::debug!(component = %self.name, kind = ?message.key(), "no on_message handler");
                 } else if !errors.is_empty() {
@@ -659,32 +771,31 @@ impl<T: Hooks> Actor<T> {
                 }
             }
             Delivery::Call { kind, message, reply } => {
-                self.received(&message);
                 let table = match kind {
                     CallKind::Command => &routes.command,
                     CallKind::Request => &routes.request,
                 };
-                let key = message.key().clone();
-                let positions = table.get(&key).map_or(&[][..], Vec::as_slice);
+                let positions = table.get(message.key()).map_or(&[][..], Vec::as_slice);
                 let response = if positions.is_empty() {
-                    Err(CallError::NoHandler { component: self.name.clone(), kind: key })
+                    Err(CallError::NoHandler { component: self.name.clone(), kind: message.key().clone() })
                 } else {
                     let call = Call::new(message);
                     let errors = match kind {
-                        CallKind::Command => run_at::<T, OnCommand>(&mut self.component, positions, &call).await,
-                        CallKind::Request => run_at::<T, OnRequest>(&mut self.component, positions, &call).await,
+                        CallKind::Command => run_at!(self.component, OnCommand, positions, &call),
+                        CallKind::Request => run_at!(self.component, OnRequest, positions, &call),
                     };
-                    match errors.into_result() {
-                        Ok(()) => Ok(call.into_response().unwrap_or_else(|| Response::new(()))),
-                        Err(errors) => Err(CallError::Failed { component: self.name.clone(), kind: key, errors }),
+                    if errors.is_empty() {
+                        Ok(call.into_response().unwrap_or_else(|| Response::new(())))
+                    } else {
+                        let kind = call.message.key().clone();
+                        Err(CallError::Failed { component: self.name.clone(), kind, errors })
                     }
                 };
                 let _ = reply.send(response);
             }
             Delivery::Pull(message) => {
-                self.received(&message);
                 let positions = routes.pull.get(message.key()).map_or(&[][..], Vec::as_slice);
-                let mut errors = run_at::<T, OnPullMessage>(&mut self.component, positions, &message).await;
+                let mut errors = run_at!(self.component, OnPullMessage, positions, &message);
                 if positions.is_empty() || !errors.is_empty() {
                     if positions.is_empty() {
                         errors.push(hooks_core::HookError::Failed {
@@ -698,7 +809,6 @@ impl<T: Hooks> Actor<T> {
                 }
             }
         }
-        self.routes = Some(routes);
     }
 
     fn received(&self, message: &Message) {
@@ -715,7 +825,7 @@ impl<T: Hooks> Actor<T> {
             let position = self.tasks[i].position;
             let outcome = tokio::select! {
                 biased;
-                () = self.stop_requested.cancelled() => return,
+                () = self.stop_requested.raised() => return,
                 outcome = self.component.run_hook_at::<BackgroundTask>(position, &()) => outcome,
             };
             let failed = match outcome {
@@ -734,15 +844,48 @@ impl<T: Hooks> Actor<T> {
     }
 }
 
-/// Runs the hooks of type `H` at `positions` (a message's handlers), collecting every failure.
-async fn run_at<T: Hooks, H: HookType>(component: &mut T, positions: &[usize], arg: &H::Arg) -> MultiError {
-    let mut errors = MultiError::default();
-    for &position in positions {
-        if let Some(Err(error)) = component.run_hook_at::<H>(position, arg).await {
-            errors.push(error);
-        }
+/// The component's op channel, as its loop waits on it: once a poll has registered the task's
+/// waker with the channel, later waits only take what is queued (`try_recv`: no registration, no
+/// budget) until an op is taken or the task's waker changes. A registered waker stays with the
+/// channel until a send (or the last sender's drop) wakes it, and then that op is in the channel:
+/// taking it disarms. The loop checks the op channel each time it wakes up, before anything else,
+/// so this keeps that check to one look at the queue.
+struct Ops<T> {
+    rx: mpsc::Receiver<Op<T>>,
+    /// The waker registered with `rx` by the last poll that returned `Pending`.
+    armed: Option<std::task::Waker>,
+}
+
+impl<T> Ops<T> {
+    /// The next op; `None` once every handle is gone. Cancel-safe.
+    fn next(&mut self) -> impl Future<Output = Option<Op<T>>> + '_ {
+        std::future::poll_fn(move |cx| self.poll_next(cx))
     }
-    errors
+
+    fn poll_next(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Op<T>>> {
+        use std::task::Poll;
+        if self.armed.as_ref().is_some_and(|waker| waker.will_wake(cx.waker())) {
+            // `is_empty` is a cheaper look than `try_recv`; a closed channel (every handle gone)
+            // is empty too, and `try_recv` tells it.
+            if self.rx.is_empty() && !self.rx.is_closed() {
+                return Poll::Pending;
+            }
+            return match self.rx.try_recv() {
+                Ok(op) => {
+                    self.armed = None;
+                    Poll::Ready(Some(op))
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => Poll::Ready(None),
+                Err(mpsc::error::TryRecvError::Empty) => Poll::Pending,
+            };
+        }
+        // Outside the task's budget: a `Pending` from `poll_recv` then always means that the waker
+        // is registered (with the budget spent it would return `Pending` without registering).
+        let rx = &mut self.rx;
+        let polled = std::pin::pin!(tokio::task::unconstrained(std::future::poll_fn(|cx| rx.poll_recv(cx)))).poll(cx);
+        self.armed = polled.is_pending().then(|| cx.waker().clone());
+        polled
+    }
 }
 
 /// The next message of any of `queues` (cancel-safe: a message is taken only when returned).
@@ -763,5 +906,75 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::prelude::*;
+
+    #[derive(Hooks, Default)]
+    struct Idle {
+        #[hooks(base)]
+        service: Service,
+        #[hooks(base)]
+        bus: MessageBusClient,
+        n: u32,
+        /// Asks for a stop from another task, after a while, once started.
+        stop_from_elsewhere: bool,
+    }
+
+    #[hooks]
+    impl Idle {
+        #[on_start]
+        fn start(&mut self, ctx: &Context) {
+            if self.stop_from_elsewhere {
+                let stopper = ctx.clone();
+                // Not through `ctx.spawn` (stop would wait for it): a task of its own.
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    stopper.request_stop();
+                });
+            }
+        }
+
+        #[on_message("n")]
+        fn count(&mut self, _m: &Message) {
+            self.n += 1;
+        }
+    }
+
+    /// The loop of an idle component (no background task, no work queue) is woken by a stop request
+    /// made on another task (or thread), by ops after ops, and by messages after ops.
+    async fn wake_ups() {
+        let runtime = Runtime::new();
+        let h = runtime.spawn(Idle::default());
+        h.start().await.unwrap();
+        for i in 1..=200 {
+            h.publish(Message::signal("n")).await.unwrap();
+            if i % 3 == 0 {
+                tokio::task::yield_now().await;
+            }
+            assert_eq!(h.with(|c| c.n).await.unwrap(), i, "sees every message accepted before it");
+        }
+        assert_eq!(h.stop().await.unwrap().n, 200);
+
+        let h = runtime.spawn(Idle { stop_from_elsewhere: true, ..Idle::default() });
+        h.start().await.unwrap();
+        tokio::time::timeout(Duration::from_secs(10), h.wait_stopped()).await.expect("woken by the stop request");
+        assert_eq!(h.state(), LifecycleState::Stopped);
+        h.stop().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_idle_component_wakes_up_for_ops_messages_and_stop_requests() {
+        wake_ups().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_idle_component_wakes_up_for_ops_messages_and_stop_requests_across_threads() {
+        wake_ups().await;
     }
 }

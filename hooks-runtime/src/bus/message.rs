@@ -2,7 +2,7 @@
 
 use std::any::{Any, TypeId};
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use hooks_core::{BoxError, HookResult, HookValue, Key, KeyValue};
 
@@ -23,14 +23,39 @@ use hooks_core::{BoxError, HookResult, HookValue, Key, KeyValue};
 #[derive(Clone)]
 pub struct Message {
     kind: Key,
-    payload: Arc<dyn Any + Send + Sync>,
+    payload: Payload,
     payload_type: &'static str,
+}
+
+/// A message's payload: shared, or `()` (a signal), which needs no allocation.
+#[derive(Clone)]
+enum Payload {
+    Unit,
+    Shared(Arc<dyn Any + Send + Sync>),
+}
+
+impl Payload {
+    fn of<P: Any + Send + Sync>(payload: P) -> Self {
+        // Resolved at compile time: a `()` payload is not boxed.
+        if TypeId::of::<P>() == TypeId::of::<()>() {
+            Payload::Unit
+        } else {
+            Payload::Shared(Arc::new(payload))
+        }
+    }
+
+    fn get(&self) -> &(dyn Any + Send + Sync) {
+        match self {
+            Payload::Unit => &(),
+            Payload::Shared(payload) => &**payload,
+        }
+    }
 }
 
 impl Message {
     /// A message of type `kind` carrying `payload`.
     pub fn new<K: KeyValue, P: Any + Send + Sync>(kind: K, payload: P) -> Self {
-        Message { kind: Key::new(kind), payload: Arc::new(payload), payload_type: std::any::type_name::<P>() }
+        Message { kind: Key::new(kind), payload: Payload::of(payload), payload_type: std::any::type_name::<P>() }
     }
 
     /// A message of type `kind` with no payload (`()`).
@@ -50,7 +75,7 @@ impl Message {
 
     /// The payload, if it is a `P`.
     pub fn payload<P: Any>(&self) -> Option<&P> {
-        self.payload.downcast_ref()
+        self.payload.get().downcast_ref()
     }
 
     /// The payload, or an error naming the expected and the actual payload types (what a handler
@@ -69,7 +94,7 @@ impl Message {
 
     /// Whether the payload is a `P`.
     pub fn payload_is<P: Any>(&self) -> bool {
-        (*self.payload).type_id() == TypeId::of::<P>()
+        (*self.payload.get()).type_id() == TypeId::of::<P>()
     }
 }
 
@@ -92,23 +117,28 @@ impl fmt::Debug for Message {
 pub struct Call {
     /// The command or request.
     pub message: Message,
-    response: OnceLock<Response>,
+    /// A mutex rather than a `OnceLock`: setting it is an uncontended lock, cheaper than a
+    /// `Once`'s initialization, and taking it out needs no synchronization.
+    response: Mutex<Option<Response>>,
 }
 
 impl Call {
     /// A call carrying `message`, not answered yet.
     pub fn new(message: Message) -> Self {
-        Call { message, response: OnceLock::new() }
+        Call { message, response: Mutex::new(None) }
     }
 
     /// Answers the call unless it was answered already (the first answer wins).
     pub fn respond(&self, response: Response) {
-        let _ = self.response.set(response);
+        let mut slot = self.response.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            *slot = Some(response);
+        }
     }
 
     /// The answer, if any.
     pub fn into_response(self) -> Option<Response> {
-        self.response.into_inner()
+        self.response.into_inner().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

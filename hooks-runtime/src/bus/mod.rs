@@ -26,6 +26,7 @@ use hooks_core::{HookError, Key, MultiError};
 use tokio::sync::{mpsc, oneshot};
 
 pub use message::{Call, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest, Response};
+use routes::KeyMap;
 pub(crate) use routes::Routes;
 
 /// How many messages a component's mailbox, and a work queue, hold before senders wait.
@@ -42,6 +43,13 @@ pub(crate) enum Delivery {
 }
 
 impl Delivery {
+    /// The message.
+    pub(crate) fn message(&self) -> &Message {
+        match self {
+            Delivery::Message(m) | Delivery::Pull(m) | Delivery::Call { message: m, .. } => m,
+        }
+    }
+
     /// The message, taken back from a delivery that could not be sent.
     pub(crate) fn into_message(self) -> Message {
         match self {
@@ -166,7 +174,7 @@ pub(crate) struct WorkQueue {
 pub(crate) struct Bus {
     /// Message type → subscribed components' mailboxes, by component id.
     subscribers: RwLock<Subscribers>,
-    queues: Mutex<HashMap<Key, WorkQueue>>,
+    queues: Mutex<KeyMap<WorkQueue>>,
     observers: RwLock<Vec<Observer>>,
     /// Whether any observer was added (checked before building an event).
     observed: std::sync::atomic::AtomicBool,
@@ -175,41 +183,98 @@ pub(crate) struct Bus {
 
 #[derive(Default)]
 struct Subscribers {
-    by_key: HashMap<Key, BTreeMap<u64, mpsc::Sender<Delivery>>>,
+    by_key: KeyMap<Subscription>,
     /// The keys each component subscribed to, so that unsubscribing touches only those.
     by_component: HashMap<u64, Vec<Key>>,
+}
+
+/// The message for the next subscriber of a publish: a copy, or for the last one the message itself.
+fn next_copy(message: &mut Option<Message>, last: bool) -> Option<Message> {
+    if last {
+        message.take()
+    } else {
+        message.clone()
+    }
+}
+
+/// The subscribers of one message type.
+#[derive(Default)]
+struct Subscription {
+    /// By component id.
+    by_id: BTreeMap<u64, mpsc::Sender<Delivery>>,
+    /// The same mailboxes in the same order, shared with publishers (one reference count per
+    /// publish instead of a `Vec` and a sender clone per subscriber); rebuilt on each change.
+    targets: Arc<[mpsc::Sender<Delivery>]>,
+}
+
+impl Subscription {
+    fn changed(&mut self) {
+        self.targets = self.by_id.values().cloned().collect();
+    }
 }
 
 impl Bus {
     pub(crate) fn subscribe(&self, key: Key, id: u64, mailbox: mpsc::Sender<Delivery>) {
         let mut subs = self.subscribers.write().unwrap_or_else(PoisonError::into_inner);
         subs.by_component.entry(id).or_default().push(key.clone());
-        subs.by_key.entry(key).or_default().insert(id, mailbox);
+        let subscription = subs.by_key.entry(key).or_default();
+        subscription.by_id.insert(id, mailbox);
+        subscription.changed();
     }
 
     pub(crate) fn unsubscribe(&self, id: u64) {
         let mut subs = self.subscribers.write().unwrap_or_else(PoisonError::into_inner);
         for key in subs.by_component.remove(&id).unwrap_or_default() {
-            if let Some(list) = subs.by_key.get_mut(&key) {
-                list.remove(&id);
-                if list.is_empty() {
+            if let Some(subscription) = subs.by_key.get_mut(&key) {
+                subscription.by_id.remove(&id);
+                if subscription.by_id.is_empty() {
                     subs.by_key.remove(&key);
+                } else {
+                    subscription.changed();
                 }
             }
         }
     }
 
-    /// Delivers `message` to every subscriber of its type that still accepts messages; returns
-    /// how many accepted it.
+    /// Delivers `message` to every subscriber of its type that still accepts messages (in
+    /// component order, waiting while a mailbox is full); returns how many accepted it.
     pub(crate) async fn publish(&self, message: Message) -> usize {
-        let targets: Vec<mpsc::Sender<Delivery>> = {
-            let subs = self.subscribers.read().unwrap_or_else(PoisonError::into_inner);
-            subs.by_key.get(message.key()).map(|list| list.values().cloned().collect()).unwrap_or_default()
-        };
+        let mut message = Some(message);
         let mut accepted = 0;
-        for target in targets {
-            if target.send(Delivery::Message(message.clone())).await.is_ok() {
-                accepted += 1;
+        // First without waiting: under the read lock, each subscriber in turn with `try_send` (no
+        // send future, no copy of the subscriber list), until a mailbox is full.
+        let full = {
+            let subs = self.subscribers.read().unwrap_or_else(PoisonError::into_inner);
+            let Some(subscription) = message.as_ref().and_then(|m| subs.by_key.get(m.key())) else { return 0 };
+            let targets = &subscription.targets;
+            let mut full = None;
+            for (i, target) in targets.iter().enumerate() {
+                let Some(copy) = next_copy(&mut message, i + 1 == targets.len()) else { break };
+                match target.try_send(Delivery::Message(copy)) {
+                    Ok(()) => accepted += 1,
+                    Err(mpsc::error::TrySendError::Closed(_)) => {}
+                    Err(mpsc::error::TrySendError::Full(delivery)) => {
+                        full = Some((targets.clone(), i, delivery));
+                        break;
+                    }
+                }
+            }
+            full
+        };
+        match full {
+            // Spent as `send` would spend the task's budget.
+            None => tokio::task::consume_budget().await,
+            // From the full one on, outside the lock: each waits for room.
+            Some((targets, i, delivery)) => {
+                if targets[i].send(delivery).await.is_ok() {
+                    accepted += 1;
+                }
+                for (j, target) in targets.iter().enumerate().skip(i + 1) {
+                    let Some(copy) = next_copy(&mut message, j + 1 == targets.len()) else { break };
+                    if target.send(Delivery::Message(copy)).await.is_ok() {
+                        accepted += 1;
+                    }
+                }
             }
         }
         accepted
@@ -229,15 +294,30 @@ impl Bus {
 
     pub(crate) async fn push(&self, message: Message) -> Result<(), SendError> {
         let queue = self.queue(message.key());
-        let kind = message.key().clone();
+        let kind = self.sent_kind(&message);
         queue.tx.send(message).await.map_err(|e| SendError { component: "queue".into(), message: e.0 })?;
-        self.notify(|| MessageEvent::Sent { to: "queue".into(), kind });
+        self.notify_sent(|| "queue".into(), kind);
         Ok(())
     }
 
     pub(crate) fn observe(&self, observer: Observer) {
         self.observers.write().unwrap_or_else(PoisonError::into_inner).push(observer);
         self.observed.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// The type of a message about to be sent, kept to report the send if anyone observes (taken
+    /// before the message is moved into a mailbox; nothing is cloned when there are no observers).
+    #[inline]
+    pub(crate) fn sent_kind(&self, message: &Message) -> Option<Key> {
+        self.observed.load(std::sync::atomic::Ordering::Acquire).then(|| message.key().clone())
+    }
+
+    /// Reports a send whose type [`sent_kind`](Self::sent_kind) kept.
+    #[inline]
+    pub(crate) fn notify_sent(&self, to: impl FnOnce() -> Arc<str>, kind: Option<Key>) {
+        if let Some(kind) = kind {
+            self.notify(|| MessageEvent::Sent { to: to(), kind });
+        }
     }
 
     /// Tells the observers; the event is built only when there are any (the common case has none).
@@ -266,5 +346,94 @@ impl Bus {
 
     pub(crate) fn take_dead_letters(&self) -> Vec<DeadLetter> {
         self.dead_letters.lock().unwrap_or_else(PoisonError::into_inner).drain(..).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio::sync::Semaphore;
+
+    use crate::prelude::*;
+
+    /// Records the `u32` payloads of `"n"` messages, each once its gate lets it through.
+    #[derive(Hooks)]
+    struct Gated {
+        #[hooks(base)]
+        service: Service,
+        #[hooks(base)]
+        bus: MessageBusClient,
+        gate: Arc<Semaphore>,
+        seen: Vec<u32>,
+    }
+
+    #[hooks]
+    impl Gated {
+        #[on_message("n")]
+        async fn n(&mut self, n: &u32) {
+            self.gate.acquire().await.expect("never closed").forget();
+            self.seen.push(*n);
+        }
+    }
+
+    fn gated(permits: usize) -> (Gated, Arc<Semaphore>) {
+        let gate = Arc::new(Semaphore::new(permits));
+        let component = Gated {
+            service: Service::default(),
+            bus: MessageBusClient::default(),
+            gate: gate.clone(),
+            seen: Vec::new(),
+        };
+        (component, gate)
+    }
+
+    #[tokio::test]
+    async fn a_full_mailbox_makes_publishers_wait_and_loses_nothing() {
+        let runtime = Runtime::new();
+        let (closed, gate) = gated(0);
+        let a = runtime.spawn(closed);
+        let b = runtime.spawn(gated(Semaphore::MAX_PERMITS).0);
+        a.start().await.unwrap();
+        b.start().await.unwrap();
+        // One message held by `a`'s handler, then a full mailbox.
+        let total = super::MAILBOX as u32 + 1;
+        for n in 0..total {
+            a.publish(Message::new("n", n)).await.unwrap();
+        }
+        assert!(a.try_publish(Message::new("n", 0u32)).is_err(), "full");
+        // To both subscribers, in component order: it waits for room at `a`, before `b`.
+        let publish = tokio::spawn({
+            let runtime = runtime.clone();
+            async move { runtime.publish(Message::new("n", 9999u32)).await }
+        });
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!publish.is_finished(), "waits while `a`'s mailbox is full");
+        assert_eq!(b.with(|c| c.seen.clone()).await.unwrap(), Vec::<u32>::new());
+        gate.add_permits(Semaphore::MAX_PERMITS / 2);
+        assert_eq!(publish.await.unwrap(), 2);
+        let expected: Vec<u32> = (0..total).chain([9999]).collect();
+        assert_eq!(a.with(|c| c.seen.clone()).await.unwrap(), expected);
+        assert_eq!(b.with(|c| c.seen.clone()).await.unwrap(), [9999]);
+        runtime.stop_all().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn publish_counts_only_the_subscribers_that_accept() {
+        let runtime = Runtime::new();
+        let handles: Vec<_> = (0..3).map(|_| runtime.spawn(gated(Semaphore::MAX_PERMITS).0)).collect();
+        for h in &handles {
+            h.start().await.unwrap();
+        }
+        assert_eq!(runtime.publish(Message::new("n", 1u32)).await, 3);
+        assert_eq!(runtime.publish(Message::new("other", 1u32)).await, 0);
+        handles[1].stop().await.unwrap();
+        assert_eq!(runtime.publish(Message::new("n", 2u32)).await, 2);
+        for h in [&handles[0], &handles[2]] {
+            assert_eq!(h.with(|c| c.seen.clone()).await.unwrap(), [1, 2]);
+        }
+        runtime.stop_all().await.unwrap();
     }
 }

@@ -1,18 +1,51 @@
 //! Which message handlers of a component a message goes to, built once when it starts.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use hooks_core::{HookInfo, Hooks, HooksMixin, Key};
 
 use super::{OnCommand, OnMessage, OnPullMessage, OnRequest};
 
+/// A map by message type. A [`Key`] hashes as one `u64` it computed when it was made (from its
+/// type and `Debug` text), so the map only needs to spread that word: no SipHash per look-up.
+pub(crate) type KeyMap<V> = HashMap<Key, V, BuildHasherDefault<KeyHasher>>;
+
+/// The hasher of [`KeyMap`]: an FxHash-style word mix (a key writes one well-mixed `u64`).
+#[derive(Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl KeyHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+}
+
+impl Hasher for KeyHasher {
+    #[inline]
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Message type → positions of the handlers (in run order) of each message hook type.
 #[derive(Debug, Default)]
 pub(crate) struct Routes {
-    pub(crate) message: HashMap<Key, Vec<usize>>,
-    pub(crate) command: HashMap<Key, Vec<usize>>,
-    pub(crate) request: HashMap<Key, Vec<usize>>,
-    pub(crate) pull: HashMap<Key, Vec<usize>>,
+    pub(crate) message: KeyMap<Vec<usize>>,
+    pub(crate) command: KeyMap<Vec<usize>>,
+    pub(crate) request: KeyMap<Vec<usize>>,
+    pub(crate) pull: KeyMap<Vec<usize>>,
 }
 
 impl Routes {
@@ -27,8 +60,8 @@ impl Routes {
     }
 }
 
-fn table(hooks: Vec<HookInfo>) -> HashMap<Key, Vec<usize>> {
-    let mut table: HashMap<Key, Vec<usize>> = HashMap::new();
+fn table(hooks: Vec<HookInfo>) -> KeyMap<Vec<usize>> {
+    let mut table: KeyMap<Vec<usize>> = KeyMap::default();
     for (position, hook) in hooks.iter().enumerate() {
         for key in hook.params.iter().filter_map(|p| p.as_key()) {
             let positions = table.entry(key.clone()).or_default();
@@ -39,4 +72,42 @@ fn table(hooks: Vec<HookInfo>) -> HashMap<Key, Vec<usize>> {
         }
     }
     table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    enum Kind {
+        A,
+        B,
+    }
+
+    #[test]
+    fn a_key_map_finds_keys_made_apart() {
+        let mut map: KeyMap<u8> = KeyMap::default();
+        map.insert(Key::new(Kind::A), 1);
+        map.insert(Key::new("A"), 2);
+        map.insert(Key::new(Kind::B), 3);
+        assert_eq!(map.get(&Key::new(Kind::A)), Some(&1));
+        assert_eq!(map.get(&Key::new("A")), Some(&2));
+        assert_eq!(map.get(&Key::new(Kind::B)), Some(&3));
+        assert_eq!(map.get(&Key::new(String::from("A"))), None, "a `String` is another type");
+        assert_eq!(map.len(), 3);
+    }
+
+    #[test]
+    fn the_key_hasher_mixes_every_word() {
+        let hash = |words: &[u64]| {
+            let mut h = KeyHasher::default();
+            words.iter().for_each(|&w| h.write_u64(w));
+            h.finish()
+        };
+        assert_ne!(hash(&[1, 2]), hash(&[2, 1]));
+        assert_ne!(hash(&[1]), hash(&[2]));
+        let mut bytes = KeyHasher::default();
+        bytes.write(&[1, 0, 0, 0, 0, 0, 0, 0, 2]);
+        assert_eq!(bytes.finish(), hash(&[1, 2]));
+    }
 }
