@@ -222,6 +222,9 @@ impl std::ops::Deref for Snapshot {
 #[derive(Default, Clone)]
 pub struct AttachedHooks {
     hooks: Vec<Arc<AttachedHook>>,
+    /// Each (component, hook type) that has attached hooks, once: what `has` scans (a stage with
+    /// no observer asks on every call).
+    kinds: Vec<(TypeId, TypeId)>,
     next_seq: u64,
     /// Static hooks disabled by name: (component, hook type, method).
     disabled: Vec<(TypeId, TypeId, Cow<'static, str>)>,
@@ -254,7 +257,7 @@ impl AttachedHooks {
     /// Whether a hook of `hook_type` is attached to `root` (enabled or not).
     #[inline]
     pub(crate) fn has(&self, root: TypeId, hook_type: TypeId) -> bool {
-        self.hooks.iter().any(|h| h.hook_type == hook_type && h.root == root)
+        self.kinds.iter().any(|&(r, t)| t == hook_type && r == root)
     }
 
     /// Adds `hook`, or replaces the hook of the same component, type and name in place; the
@@ -272,6 +275,9 @@ impl AttachedHooks {
             None => {
                 hook.seq = self.next_seq;
                 self.next_seq += 1;
+                if !self.kinds.contains(&(hook.root, hook.hook_type)) {
+                    self.kinds.push((hook.root, hook.hook_type));
+                }
                 self.hooks.push(Arc::new(hook));
                 None
             }
@@ -292,7 +298,18 @@ impl AttachedHooks {
                 Some(previous) => self.hooks[i] = previous,
                 None => {
                     self.hooks.remove(i);
+                    self.reindex();
                 }
+            }
+        }
+    }
+
+    /// Recomputes `kinds` after a removal.
+    fn reindex(&mut self) {
+        self.kinds.clear();
+        for h in &self.hooks {
+            if !self.kinds.contains(&(h.root, h.hook_type)) {
+                self.kinds.push((h.root, h.hook_type));
             }
         }
     }
@@ -326,6 +343,7 @@ impl AttachedHooks {
         self.snapshots.clear();
         if let Some(i) = self.position(root, hook_type, name) {
             self.hooks.remove(i);
+            self.reindex();
             return true;
         }
         let before = self.arounds.len();
