@@ -97,7 +97,11 @@ pub trait TrainerCallback: Send {
 
 impl CallbackHost for Trainer {
     type Callback = dyn TrainerCallback;
-    fn attach_callback(&mut self, cb: &hooks_runtime::SharedCallback<dyn TrainerCallback>, spec: &HookSpec) -> Result<(), HookError> {
+    fn attach_callback(
+        &mut self,
+        cb: &hooks_runtime::SharedCallback<dyn TrainerCallback>,
+        spec: &HookSpec,
+    ) -> Result<(), HookError> {
         cb.attach::<OnEpochEnd, _, _>(self, spec, |cb, t, e| cb.on_epoch_end(t, e))
     }
 }
@@ -127,7 +131,8 @@ impl TrainerCallback for Builtin {
 async fn callbacks_smoke() {
     let mut t = Trainer::default();
     t.add_builtin_callback("builtin", Box::new(Builtin)).unwrap();
-    let config = hooks_runtime::CallbackConfig::from_toml("[[callbacks]]\nname = \"stopper\"\nsettings = { at = 2 }\n").unwrap();
+    let config =
+        hooks_runtime::CallbackConfig::from_toml("[[callbacks]]\nname = \"stopper\"\nsettings = { at = 2 }\n").unwrap();
     assert_eq!(t.add_callbacks_from_config(&config).unwrap(), ["stopper"]);
     let r = t.run_hooks_report::<OnEpochEnd>(&1, RunSpec::new()).await;
     assert!(r.is_ok());
@@ -137,7 +142,9 @@ async fn callbacks_smoke() {
     let bad = hooks_runtime::CallbackConfig::from_toml("[[callbacks]]\nname = \"stoper\"\n").unwrap();
     let e = t.add_callbacks_from_config(&bad).unwrap_err().to_string();
     assert!(e.contains("known callbacks: stopper"), "{e}");
-    let bad = hooks_runtime::CallbackConfig::from_toml("[[callbacks]]\nname = \"stopper\"\nsettings = { at = \"x\" }\n").unwrap();
+    let bad =
+        hooks_runtime::CallbackConfig::from_toml("[[callbacks]]\nname = \"stopper\"\nsettings = { at = \"x\" }\n")
+            .unwrap();
     let e = t.add_callbacks_from_config(&bad).unwrap_err().to_string();
     println!("{e}");
 }

@@ -252,8 +252,9 @@ impl Selector {
         }
     }
 
-    /// Refuses selectors that can never pick a node providing `hook`.
-    fn check(&self, root: &'static str, hook: HookId, name: &Cow<'static, str>) -> Result<(), HookError> {
+    /// Refuses selectors that can never pick a node providing `hook` (errors name `spec`'s hook).
+    fn check(&self, root: &'static str, hook: HookId, spec: &HookSpec) -> Result<(), HookError> {
+        let name = &spec.name;
         match &self.kind {
             SelectorKind::Type { name: owner, provided, .. } if !provided.contains(hook.key) => {
                 Err(HookError::Unsupported { owner, method: name.clone(), hook_type: hook.name })
@@ -267,8 +268,8 @@ impl Selector {
                 })
             }
             SelectorKind::And(a, b) => {
-                a.check(root, hook, name)?;
-                b.check(root, hook, name)
+                a.check(root, hook, spec)?;
+                b.check(root, hook, spec)
             }
             _ => Ok(()),
         }
@@ -596,7 +597,7 @@ pub trait Tree: Node {
         Out: IntoHookResult,
     {
         let (spec, hook) = (spec.into(), HookId::of::<H>());
-        selector.check(self.type_name(), hook, &spec.name)?;
+        selector.check(self.type_name(), hook, &spec)?;
         let observer: Observer = Arc::new(move |node: &NodeRef<'_>, arg: &dyn Any| match arg.downcast_ref() {
             Some(arg) => f(node, arg).into_hook_result(),
             None => Err(format!("a recursive hook of {} received another argument type", H::NAME).into()),
