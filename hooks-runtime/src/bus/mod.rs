@@ -173,18 +173,22 @@ pub(crate) struct Bus {
     dead_letters: Mutex<VecDeque<DeadLetter>>,
 }
 
+/// A subscribed component's name (for `Sent` events) and mailbox.
+type Subscriber = (Arc<str>, mpsc::Sender<Delivery>);
+
 #[derive(Default)]
 struct Subscribers {
-    by_key: HashMap<Key, BTreeMap<u64, mpsc::Sender<Delivery>>>,
+    /// Message type → subscribers, by component id.
+    by_key: HashMap<Key, BTreeMap<u64, Subscriber>>,
     /// The keys each component subscribed to, so that unsubscribing touches only those.
     by_component: HashMap<u64, Vec<Key>>,
 }
 
 impl Bus {
-    pub(crate) fn subscribe(&self, key: Key, id: u64, mailbox: mpsc::Sender<Delivery>) {
+    pub(crate) fn subscribe(&self, key: Key, id: u64, name: Arc<str>, mailbox: mpsc::Sender<Delivery>) {
         let mut subs = self.subscribers.write().unwrap_or_else(PoisonError::into_inner);
         subs.by_component.entry(id).or_default().push(key.clone());
-        subs.by_key.entry(key).or_default().insert(id, mailbox);
+        subs.by_key.entry(key).or_default().insert(id, (name, mailbox));
     }
 
     pub(crate) fn unsubscribe(&self, id: u64) {
@@ -199,17 +203,18 @@ impl Bus {
         }
     }
 
-    /// Delivers `message` to every subscriber of its type that still accepts messages; returns
-    /// how many accepted it.
+    /// Delivers `message` to every subscriber of its type that still accepts messages (a `Sent`
+    /// event for each that accepted it); returns how many accepted it.
     pub(crate) async fn publish(&self, message: Message) -> usize {
-        let targets: Vec<mpsc::Sender<Delivery>> = {
+        let targets: Vec<Subscriber> = {
             let subs = self.subscribers.read().unwrap_or_else(PoisonError::into_inner);
             subs.by_key.get(message.key()).map(|list| list.values().cloned().collect()).unwrap_or_default()
         };
         let mut accepted = 0;
-        for target in targets {
+        for (name, target) in targets {
             if target.send(Delivery::Message(message.clone())).await.is_ok() {
                 accepted += 1;
+                self.notify(|| MessageEvent::Sent { to: name, kind: message.key().clone() });
             }
         }
         accepted
