@@ -20,3 +20,7 @@ struct MessagingDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/named-hooks.md")]
 struct NamedHooksDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/stages.md")]
+struct StagesDoctests;

@@ -342,3 +342,24 @@ async fn observers_see_every_send_and_receive() {
     assert!(at("send Status -> tracker-1") < at("recv Status by tracker-1"));
     assert!(at("recv Heartbeat by tracker-1") < at("recv Status by tracker-1"), "mailbox order");
 }
+
+#[tokio::test]
+async fn observers_see_a_send_for_each_subscriber_of_a_broadcast() {
+    let runtime = Runtime::new();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    runtime.observe(move |event| {
+        if let MessageEvent::Sent { to, kind } = event {
+            sink.lock().unwrap().push(format!("send {kind:?} -> {to}"));
+        }
+    });
+    let a = runtime.spawn_named("tracker-a", Tracker::default());
+    let b = runtime.spawn_named("tracker-b", Tracker::default());
+    runtime.start_all().await.unwrap();
+    assert_eq!(runtime.publish(Message::signal(Kind::Heartbeat)).await, 2);
+    a.stop().await.unwrap();
+    b.stop().await.unwrap();
+    let mut events = events.lock().unwrap().clone();
+    events.sort();
+    assert_eq!(events, ["send Heartbeat -> tracker-a", "send Heartbeat -> tracker-b"]);
+}

@@ -729,7 +729,7 @@ impl<T: Hooks> Actor<T> {
     fn subscribe(&mut self) {
         let routes = Routes::of(&self.component);
         for key in routes.message.keys() {
-            self.bus.subscribe(key.clone(), self.id, self.mail_tx.clone());
+            self.bus.subscribe(key.clone(), self.id, self.name.clone(), self.mail_tx.clone());
         }
         self.pulls = routes.pull.keys().map(|key| self.bus.queue(key)).collect();
         self.routes = Some(routes);

@@ -181,6 +181,9 @@ pub(crate) struct Bus {
     dead_letters: Mutex<VecDeque<DeadLetter>>,
 }
 
+/// A subscribed component's name (for `Sent` events) and mailbox.
+type Subscriber = (Arc<str>, mpsc::Sender<Delivery>);
+
 #[derive(Default)]
 struct Subscribers {
     by_key: KeyMap<Subscription>,
@@ -201,10 +204,10 @@ fn next_copy(message: &mut Option<Message>, last: bool) -> Option<Message> {
 #[derive(Default)]
 struct Subscription {
     /// By component id.
-    by_id: BTreeMap<u64, mpsc::Sender<Delivery>>,
-    /// The same mailboxes in the same order, shared with publishers (one reference count per
+    by_id: BTreeMap<u64, Subscriber>,
+    /// The same subscribers in the same order, shared with publishers (one reference count per
     /// publish instead of a `Vec` and a sender clone per subscriber); rebuilt on each change.
-    targets: Arc<[mpsc::Sender<Delivery>]>,
+    targets: Arc<[Subscriber]>,
 }
 
 impl Subscription {
@@ -214,11 +217,11 @@ impl Subscription {
 }
 
 impl Bus {
-    pub(crate) fn subscribe(&self, key: Key, id: u64, mailbox: mpsc::Sender<Delivery>) {
+    pub(crate) fn subscribe(&self, key: Key, id: u64, name: Arc<str>, mailbox: mpsc::Sender<Delivery>) {
         let mut subs = self.subscribers.write().unwrap_or_else(PoisonError::into_inner);
         subs.by_component.entry(id).or_default().push(key.clone());
         let subscription = subs.by_key.entry(key).or_default();
-        subscription.by_id.insert(id, mailbox);
+        subscription.by_id.insert(id, (name, mailbox));
         subscription.changed();
     }
 
@@ -237,8 +240,13 @@ impl Bus {
     }
 
     /// Delivers `message` to every subscriber of its type that still accepts messages (in
-    /// component order, waiting while a mailbox is full); returns how many accepted it.
+    /// component order, waiting while a mailbox is full), with a `Sent` event for each that
+    /// accepted it; returns how many accepted it.
     pub(crate) async fn publish(&self, message: Message) -> usize {
+        let kind = self.sent_kind(&message);
+        // The subscribers that accepted it, kept only while someone observes (events are sent
+        // after the lock is released: an observer may publish).
+        let mut sent_to: Vec<Arc<str>> = Vec::new();
         let mut message = Some(message);
         let mut accepted = 0;
         // First without waiting: under the read lock, each subscriber in turn with `try_send` (no
@@ -248,10 +256,15 @@ impl Bus {
             let Some(subscription) = message.as_ref().and_then(|m| subs.by_key.get(m.key())) else { return 0 };
             let targets = &subscription.targets;
             let mut full = None;
-            for (i, target) in targets.iter().enumerate() {
+            for (i, (name, target)) in targets.iter().enumerate() {
                 let Some(copy) = next_copy(&mut message, i + 1 == targets.len()) else { break };
                 match target.try_send(Delivery::Message(copy)) {
-                    Ok(()) => accepted += 1,
+                    Ok(()) => {
+                        accepted += 1;
+                        if kind.is_some() {
+                            sent_to.push(name.clone());
+                        }
+                    }
                     Err(mpsc::error::TrySendError::Closed(_)) => {}
                     Err(mpsc::error::TrySendError::Full(delivery)) => {
                         full = Some((targets.clone(), i, delivery));
@@ -261,18 +274,23 @@ impl Bus {
             }
             full
         };
+        for name in sent_to {
+            self.notify_sent(|| name, kind.clone());
+        }
         match full {
             // Spent as `send` would spend the task's budget.
             None => tokio::task::consume_budget().await,
             // From the full one on, outside the lock: each waits for room.
             Some((targets, i, delivery)) => {
-                if targets[i].send(delivery).await.is_ok() {
+                if targets[i].1.send(delivery).await.is_ok() {
                     accepted += 1;
+                    self.notify_sent(|| targets[i].0.clone(), kind.clone());
                 }
-                for (j, target) in targets.iter().enumerate().skip(i + 1) {
+                for (j, (name, target)) in targets.iter().enumerate().skip(i + 1) {
                     let Some(copy) = next_copy(&mut message, j + 1 == targets.len()) else { break };
                     if target.send(Delivery::Message(copy)).await.is_ok() {
                         accepted += 1;
+                        self.notify_sent(|| name.clone(), kind.clone());
                     }
                 }
             }
