@@ -90,7 +90,13 @@ impl<T: Hooks> Node for T {
     }
 
     fn __land(&mut self, rule: &Rule, path: &str) -> Landed {
-        let landed = |outcome| Landed { path: path.to_owned(), type_name: T::NAME, outcome };
+        let landed = |outcome| Landed {
+            path: path.to_owned(),
+            type_name: T::NAME,
+            hook_type: rule.hook.name,
+            name: rule.spec.name().to_owned(),
+            outcome,
+        };
         if !rule.selector.matches(&NodeRef { node: &*self, path }) {
             return landed(Placement::NotSelected);
         }
@@ -338,6 +344,10 @@ pub struct Landed {
     pub path: String,
     /// Its type's name.
     pub type_name: &'static str,
+    /// The hook type registered (`"Forward.BEFORE"`).
+    pub hook_type: &'static str,
+    /// The hook's name.
+    pub name: String,
     /// What happened there.
     pub outcome: Placement,
 }
