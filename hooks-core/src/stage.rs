@@ -12,8 +12,8 @@
 //! - Order: BEFORE observers, then the method, then AFTER observers (`Ok`) or ERROR observers (`Err`).
 //! - Observers see copies of the arguments ([`ToOwned`]), and the value or error itself (moved in
 //!   and back out, never copied). The copies are made only when one of the three events has an
-//!   observer: with none, a stage costs the look-up of its three events in the type's table and,
-//!   when the instance has attached hooks, a scan of them (docs/performance.md, "Stages").
+//!   observer: with none, a stage costs the look-up of its three events in the type's table and in
+//!   the hook types the instance has attached hooks of (docs/performance.md, "Stages").
 //! - A BEFORE observer vetoes the call by returning [`Control::Stop`](crate::Control): the method
 //!   does not run and returns `Err(E::from(Vetoed))`; later BEFORE observers are not called. An
 //!   infallible stage (declared without `Result`) cannot be vetoed: the stop is logged, later
