@@ -188,7 +188,7 @@ impl Text {
         if fmt::write(&mut writer, format_args!("{value:?}")).is_err() {
             panic!("a Debug implementation returned an error when the underlying stream did not");
         }
-        let mut hasher = WordHasher(0);
+        let mut hasher = rustc_hash::FxHasher::default();
         type_id.hash(&mut hasher);
         let text = match (writer.long, u8::try_from(writer.len)) {
             (None, Ok(len)) => {
@@ -259,28 +259,6 @@ impl fmt::Write for TextWriter {
             self.long = Some(long);
         }
         Ok(())
-    }
-}
-
-/// Mixes 8-byte words (FxHash's step); bytes are taken 8 at a time, the last ones zero-padded.
-struct WordHasher(u64);
-
-impl std::hash::Hasher for WordHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    #[inline]
-    fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 

@@ -1,43 +1,15 @@
 //! Which message handlers of a component a message goes to, built once when it starts.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use hooks_core::{HookInfo, Hooks, HooksMixin, Key};
 
 use super::{OnCommand, OnMessage, OnPullMessage, OnRequest};
 
 /// A map by message type. A [`Key`] hashes as one `u64` it computed when it was made (from its
-/// type and `Debug` text), so the map only needs to spread that word: no SipHash per look-up.
-pub(crate) type KeyMap<V> = HashMap<Key, V, BuildHasherDefault<KeyHasher>>;
-
-/// The hasher of [`KeyMap`]: an FxHash-style word mix (a key writes one well-mixed `u64`).
-#[derive(Default)]
-pub(crate) struct KeyHasher(u64);
-
-impl KeyHasher {
-    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-}
-
-impl Hasher for KeyHasher {
-    #[inline]
-    fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+/// type and `Debug` text), so the map only needs to spread that word: FxHash, no SipHash per
+/// look-up.
+pub(crate) type KeyMap<V> = HashMap<Key, V, rustc_hash::FxBuildHasher>;
 
 /// Message type → positions of the handlers (in run order) of each message hook type.
 #[derive(Debug, Default)]
@@ -95,19 +67,5 @@ mod tests {
         assert_eq!(map.get(&Key::new(Kind::B)), Some(&3));
         assert_eq!(map.get(&Key::new(String::from("A"))), None, "a `String` is another type");
         assert_eq!(map.len(), 3);
-    }
-
-    #[test]
-    fn the_key_hasher_mixes_every_word() {
-        let hash = |words: &[u64]| {
-            let mut h = KeyHasher::default();
-            words.iter().for_each(|&w| h.write_u64(w));
-            h.finish()
-        };
-        assert_ne!(hash(&[1, 2]), hash(&[2, 1]));
-        assert_ne!(hash(&[1]), hash(&[2]));
-        let mut bytes = KeyHasher::default();
-        bytes.write(&[1, 0, 0, 0, 0, 0, 0, 0, 2]);
-        assert_eq!(bytes.finish(), hash(&[1, 2]));
     }
 }
