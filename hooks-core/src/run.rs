@@ -46,13 +46,20 @@ trait Record {
     /// Poll each async hook once, never wait (stage observers): one that is not done then is
     /// dropped and recorded as its own failure, and the run goes on with the next hook.
     const AT_ONCE: bool = false;
-    /// The run's context, if it names one.
-    fn context(&self) -> Option<&str>;
+    /// The run's context, if it names one (none: every hook runs).
+    fn context(&self) -> Option<&str> {
+        None
+    }
     /// Stop after the first hook that returns a value.
-    fn first_value(&self) -> bool;
-    /// Run only the hooks whose params include this key.
-    fn event(&self) -> Option<&Key>;
-    fn skipped<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome);
+    fn first_value(&self) -> bool {
+        false
+    }
+    /// Run only the hooks whose params include this key (none: every hook).
+    fn event(&self) -> Option<&Key> {
+        None
+    }
+    /// A hook not run (disabled, filtered, not reached): nothing to keep by default.
+    fn skipped<R>(&mut self, _hook: &Scheduled<'_, R>, _outcome: Outcome) {}
     fn ran<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome, value: Option<HookValue>, took: Duration);
     /// The combined result so far (what around-hooks see).
     fn result(&self) -> Result<(), MultiError>;
@@ -77,16 +84,6 @@ impl<T: Record> RecordAround for T {
 /// `run_hooks`: failures only.
 impl Record for MultiError {
     const TIMED: bool = false;
-    fn context(&self) -> Option<&str> {
-        None
-    }
-    fn first_value(&self) -> bool {
-        false
-    }
-    fn event(&self) -> Option<&Key> {
-        None
-    }
-    fn skipped<R>(&mut self, _: &Scheduled<'_, R>, _: Outcome) {}
     fn ran<R>(&mut self, _: &Scheduled<'_, R>, outcome: Outcome, _: Option<HookValue>, _: Duration) {
         if let Outcome::Failed(error) = outcome {
             self.push(error);
@@ -147,16 +144,6 @@ pub(crate) struct Staged {
 impl Record for Staged {
     const TIMED: bool = false;
     const AT_ONCE: bool = true;
-    fn context(&self) -> Option<&str> {
-        None
-    }
-    fn first_value(&self) -> bool {
-        false
-    }
-    fn event(&self) -> Option<&Key> {
-        None
-    }
-    fn skipped<R>(&mut self, _: &Scheduled<'_, R>, _: Outcome) {}
     fn ran<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome, _: Option<HookValue>, _: Duration) {
         match outcome {
             Outcome::Failed(error) => self.errors.push(error),
