@@ -110,6 +110,43 @@ async fn dynamic_subscriptions_are_resolved_when_the_component_starts() {
 }
 
 #[tokio::test]
+async fn message_hooks_attached_or_removed_while_running_are_routed_at_once() {
+    let runtime = Runtime::new();
+    let h = runtime.spawn(Tracker::default());
+    h.start().await.unwrap();
+    // Priority -1 puts it before every static handler: the positions of the static ones move.
+    h.with(|t| {
+        let spec = HookSpec::new("late").priority(-1).keys([Kind::Work, Kind::Heartbeat]);
+        t.attach_hook_with::<OnMessage, _, _>(spec, |t: &mut Tracker, m: &Message| {
+            t.seen.push(format!("late {:?}", m.kind::<Kind>().unwrap()))
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(runtime.publish(Message::signal(Kind::Work)).await, 1, "subscribed to the new type");
+    h.publish(Message::new(Kind::Status, Status { worker: 1, busy: false })).await.unwrap();
+    h.publish(Message::signal(Kind::Heartbeat)).await.unwrap();
+    assert_eq!(seen(&h).await, ["late Work", "track Status", "status 1 false", "late Heartbeat", "track Heartbeat"]);
+    h.with(|t| {
+        t.seen.clear();
+        t.remove_hook::<OnMessage>("late")
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        runtime.publish(Message::signal(Kind::Work)).await,
+        0,
+        "unsubscribed from the type it no longer handles"
+    );
+    h.publish(Message::signal(Kind::Heartbeat)).await.unwrap();
+    h.publish(Message::new(Kind::Status, Status { worker: 2, busy: true })).await.unwrap();
+    assert_eq!(seen(&h).await, ["track Heartbeat", "track Status", "status 2 true"]);
+    h.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn publish_on_the_runtime_reaches_every_subscriber() {
     let runtime = Runtime::new();
     let a = runtime.spawn(Tracker::default());

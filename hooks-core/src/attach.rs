@@ -225,6 +225,8 @@ pub struct AttachedHooks {
     /// Each (component, hook type) that has attached hooks, once: what `has` scans (a stage with
     /// no observer asks on every call).
     kinds: Vec<(TypeId, TypeId)>,
+    /// Bumped on every attach, replace and remove (see [`generation`](Self::generation)).
+    generation: u64,
     next_seq: u64,
     /// Static hooks disabled by name: (component, hook type, method).
     disabled: Vec<(TypeId, TypeId, Cow<'static, str>)>,
@@ -254,6 +256,17 @@ impl AttachedHooks {
         self.hooks.is_empty()
     }
 
+    /// A number that changes whenever a hook is attached, replaced or removed: the runtime
+    /// re-resolves a running component's message routes when it changes.
+    ///
+    /// ```
+    /// use hooks_core::AttachedHooks;
+    /// assert_eq!(AttachedHooks::new().generation(), 0);
+    /// ```
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// Whether a hook of `hook_type` is attached to `root` (enabled or not).
     #[inline]
     pub(crate) fn has(&self, root: TypeId, hook_type: TypeId) -> bool {
@@ -264,6 +277,7 @@ impl AttachedHooks {
     /// previous hook of that name, if any, is returned (to restore it when the result is refused).
     pub(crate) fn put(&mut self, mut hook: AttachedHook) -> Option<Arc<AttachedHook>> {
         self.snapshots.clear();
+        self.generation += 1;
         let existing =
             self.hooks.iter().position(|h| h.root == hook.root && h.hook_type == hook.hook_type && h.name == hook.name);
         match existing {
@@ -293,6 +307,7 @@ impl AttachedHooks {
         previous: Option<Arc<AttachedHook>>,
     ) {
         self.snapshots.clear();
+        self.generation += 1;
         if let Some(i) = self.position(root, hook_type, name) {
             match previous {
                 Some(previous) => self.hooks[i] = previous,
@@ -341,6 +356,7 @@ impl AttachedHooks {
     /// Removes the attached hook or around-hook `name`; `false` when there is none.
     pub(crate) fn remove(&mut self, root: TypeId, hook_type: TypeId, name: &str) -> bool {
         self.snapshots.clear();
+        self.generation += 1;
         if let Some(i) = self.position(root, hook_type, name) {
             self.hooks.remove(i);
             self.reindex();

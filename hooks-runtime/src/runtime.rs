@@ -132,6 +132,7 @@ impl Runtime {
             mail_tx: mail_tx.clone(),
             bus: bus.clone(),
             routes: None,
+            routes_generation: 0,
             pulls: Vec::new(),
         };
         tokio::spawn(context.scope(actor.run(rx)));
@@ -540,8 +541,10 @@ struct Actor<T> {
     /// Kept to subscribe on the bus.
     mail_tx: mpsc::Sender<Delivery>,
     bus: Arc<Bus>,
-    /// Built when the component starts.
+    /// Built when the component starts, rebuilt when its attached hooks change while it runs.
     routes: Option<Routes>,
+    /// The attached hooks' generation the routes were built at.
+    routes_generation: u64,
     /// The work queues this component pulls from while running.
     pulls: Vec<WorkQueue>,
 }
@@ -615,6 +618,7 @@ impl<T: Hooks> Actor<T> {
                         }
                     }
                     f(&mut self.component);
+                    self.refresh_routes();
                 }
                 Event::Op(None) => {
                     // Every handle is gone: stop, then drop the component.
@@ -728,11 +732,23 @@ impl<T: Hooks> Actor<T> {
     /// Resolves the message routes (params seen now) and subscribes on the bus.
     fn subscribe(&mut self) {
         let routes = Routes::of(&self.component);
-        for key in routes.message.keys() {
-            self.bus.subscribe(key.clone(), self.id, self.name.clone(), self.mail_tx.clone());
-        }
+        self.routes_generation = self.attached_generation();
+        self.bus.resubscribe(self.id, routes.message.keys(), &self.name, &self.mail_tx);
         self.pulls = routes.pull.keys().map(|key| self.bus.queue(key)).collect();
         self.routes = Some(routes);
+    }
+
+    fn attached_generation(&self) -> u64 {
+        self.component.__hooks_attached().map_or(0, |a| a.generation())
+    }
+
+    /// A running component whose attached hooks changed (a message hook attached, replaced or
+    /// removed by an op or by one of its own hooks) gets its routes and subscriptions rebuilt, so
+    /// that each message still goes to the handlers it names.
+    fn refresh_routes(&mut self) {
+        if self.state == LifecycleState::Running && self.attached_generation() != self.routes_generation {
+            self.subscribe();
+        }
     }
 
     /// Delivers the messages already in the mailbox, one after the other without going back to
@@ -809,6 +825,8 @@ impl<T: Hooks> Actor<T> {
                 }
             }
         }
+        // A handler may have attached or removed message hooks on its own component.
+        self.refresh_routes();
     }
 
     fn received(&self, message: &Message) {

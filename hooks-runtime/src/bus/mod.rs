@@ -217,12 +217,36 @@ impl Subscription {
 }
 
 impl Bus {
-    pub(crate) fn subscribe(&self, key: Key, id: u64, name: Arc<str>, mailbox: mpsc::Sender<Delivery>) {
+    /// Makes `keys` the message types component `id` is subscribed to, in one step (no message
+    /// of a type it keeps is missed while it changes).
+    pub(crate) fn resubscribe<'k>(
+        &self,
+        id: u64,
+        keys: impl Iterator<Item = &'k Key>,
+        name: &Arc<str>,
+        mailbox: &mpsc::Sender<Delivery>,
+    ) {
         let mut subs = self.subscribers.write().unwrap_or_else(PoisonError::into_inner);
-        subs.by_component.entry(id).or_default().push(key.clone());
-        let subscription = subs.by_key.entry(key).or_default();
-        subscription.by_id.insert(id, (name, mailbox));
-        subscription.changed();
+        let keys: Vec<Key> = keys.cloned().collect();
+        for old in subs.by_component.remove(&id).unwrap_or_default() {
+            if keys.contains(&old) {
+                continue;
+            }
+            if let Some(subscription) = subs.by_key.get_mut(&old) {
+                subscription.by_id.remove(&id);
+                if subscription.by_id.is_empty() {
+                    subs.by_key.remove(&old);
+                } else {
+                    subscription.changed();
+                }
+            }
+        }
+        for key in &keys {
+            let subscription = subs.by_key.entry(key.clone()).or_default();
+            subscription.by_id.insert(id, (name.clone(), mailbox.clone()));
+            subscription.changed();
+        }
+        subs.by_component.insert(id, keys);
     }
 
     pub(crate) fn unsubscribe(&self, id: u64) {
