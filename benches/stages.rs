@@ -8,7 +8,8 @@
 //!   `run_hooks`: the same BEFORE observers run by `run_hooks_with::<Before<Forward>>` without the
 //!   method, the share of the run loop.
 //! - `callbacks`: a host with 1 and 10 no-op callback objects (`add_callback`), one event run with
-//!   `run_hooks_report` (what the trainer example does: it reports stops and failures) and with
+//!   `run_hooks_report` (timed, and `report_untimed`: `RunSpec::untimed()`, what the trainer
+//!   example does: it reports stops and failures) and with
 //!   `run_hooks_with`, against (`vec_loop`) a `Vec<Box<dyn Callback>>` called in a `for` loop that
 //!   stops at a `Control::Stop` and collects errors; `attached_fns`: N hooks attached with
 //!   `attach_hook_with` returning what a callback returns, run with `run_hooks_with` (the run loop
@@ -208,6 +209,10 @@ fn bench_callbacks(criterion: &mut Criterion, results: &Results) {
         let mut with_report = host(n);
         results.bench(criterion, Case { group: "callbacks", event: "", n, variant: "run_hooks_report" }, || {
             black_box(poll_once(black_box(&mut with_report).run_hooks_report::<OnStep>(&7, RunSpec::new())));
+        });
+        let mut untimed = host(n);
+        results.bench(criterion, Case { group: "callbacks", event: "", n, variant: "report_untimed" }, || {
+            black_box(poll_once(black_box(&mut untimed).run_hooks_report::<OnStep>(&7, RunSpec::new().untimed())));
         });
         let mut plain = host(n);
         results.bench(criterion, Case { group: "callbacks", event: "", n, variant: "run_hooks_with" }, || {

@@ -222,7 +222,8 @@ impl Trainer {
     /// Runs the callbacks of `H`: a failure is reported (naming the callback and the event) and
     /// the loop goes on; a `Control::stop` ends the loop after this epoch.
     async fn fire<H: HookType>(&mut self, arg: &H::Arg) {
-        let report = self.run_hooks_report::<H>(arg, RunSpec::new()).await;
+        // Untimed: the loop needs outcomes (failures, stops), not each callback's duration.
+        let report = self.run_hooks_report::<H>(arg, RunSpec::new().untimed()).await;
         for error in report.errors() {
             println!("  ! {error} (training goes on)");
         }

@@ -167,6 +167,29 @@ async fn a_stop_control_value_vetoes_the_rest_of_the_run() {
     assert_eq!(taken(&log), ["index", "audit ada"]);
 }
 
+#[tokio::test]
+async fn an_untimed_report_has_the_same_outcomes_without_timing_or_statistics() {
+    let (mut u, _log) = users();
+    u.attach_hook_with::<UserCreated, _, _>(HookSpec::new("validate").priority(5), |_: &mut Users, u: &User| {
+        if u.name.is_empty() {
+            Control::stop("empty name")
+        } else {
+            Control::Continue
+        }
+    })
+    .unwrap();
+    let calls = |u: &Users| u.hooks::<UserCreated>().into_iter().find(|h| h.method == "validate").map(|h| h.calls);
+    let empty = User { name: String::new() };
+    let untimed = u.run_hooks_report::<UserCreated>(&empty, RunSpec::new().untimed()).await;
+    assert_eq!(untimed.stopped(), Some(("validate", "empty name")));
+    assert!(untimed.hooks.iter().all(|h| h.duration == Duration::ZERO));
+    assert_eq!(calls(&u), Some(0), "an untimed report records no statistics");
+    let timed = u.run_hooks_report::<UserCreated>(&empty, RunSpec::new()).await;
+    let labels = |r: &hooks_runtime::RunReport| r.hooks.iter().map(|h| h.outcome.label()).collect::<Vec<_>>();
+    assert_eq!(labels(&untimed), labels(&timed));
+    assert_eq!(calls(&u), Some(1), "a timed report records the attached hook's call");
+}
+
 #[tokio::test(start_paused = true)]
 async fn failures_are_reported_by_kind_and_the_error_handler_is_called() {
     let (mut u, log) = users();

@@ -24,6 +24,7 @@ pub struct RunSpec {
     pub(crate) reversed: bool,
     pub(crate) timeout_cap: Option<Duration>,
     pub(crate) event: Option<crate::params::Key>,
+    pub(crate) untimed: bool,
 }
 
 impl RunSpec {
@@ -55,6 +56,15 @@ impl RunSpec {
     /// Runs in the exact reverse order.
     pub fn reversed(mut self) -> Self {
         self.reversed = true;
+        self
+    }
+
+    /// Reports outcomes and values without timing the hooks: every `HookRun::duration` is zero
+    /// and no statistics are recorded. For hot paths that only need to see failures and
+    /// `Control::Stop` (a callback's early stop): it saves two clock reads and a statistics
+    /// update per hook.
+    pub fn untimed(mut self) -> Self {
+        self.untimed = true;
         self
     }
 

@@ -97,14 +97,14 @@ impl Record for MultiError {
     }
 }
 
-/// `run_hooks_report`: everything.
-struct Reporting<'s> {
+/// `run_hooks_report`: everything; timed unless the spec says `untimed`.
+struct Reporting<'s, const TIMED: bool> {
     spec: &'s RunSpec,
     report: RunReport,
 }
 
-impl Record for Reporting<'_> {
-    const TIMED: bool = true;
+impl<const T: bool> Record for Reporting<'_, T> {
+    const TIMED: bool = T;
     fn context(&self) -> Option<&str> {
         self.spec.context.as_deref()
     }
@@ -180,7 +180,12 @@ pub(crate) async fn run_hooks<R: Hooks, H: HookType>(
 /// Runs every hook of type `H` on `this` with `arg` as `spec` says; reports every hook.
 pub(crate) async fn run_hooks_report<R: Hooks, H: HookType>(this: &mut R, arg: &H::Arg, spec: &RunSpec) -> RunReport {
     let options = RunOptions { reversed: spec.reversed, timeout_cap: spec.timeout_cap };
-    let mut reporting = Reporting { spec, report: RunReport::new(H::NAME) };
+    if spec.untimed {
+        let mut reporting = Reporting::<false> { spec, report: RunReport::new(H::NAME) };
+        run::<R, H, _>(this, arg, options, &mut reporting).await;
+        return reporting.report;
+    }
+    let mut reporting = Reporting::<true> { spec, report: RunReport::new(H::NAME) };
     run::<R, H, _>(this, arg, options, &mut reporting).await;
     reporting.report
 }
@@ -258,7 +263,7 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
             Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
         };
         let took = start.map(|s| s.elapsed()).unwrap_or_default();
-        if let Some(stats) = stats_of(&hook, statics, &static_stats) {
+        if let Some(stats) = stats_of(&hook, statics, &static_stats).filter(|_| stats_on) {
             stats.record(took);
         }
         match result {
