@@ -30,6 +30,8 @@ pub(crate) fn rewrite(cx: &Ctxt, item: &mut syn::ItemImpl, root: &TokenStream) {
         let attr = method.attrs.remove(pos);
         if let Some(extra) = method.attrs.iter().find(|a| a.path().is_ident(kw::STAGE)) {
             cx.error_spanned_by(extra, "a method can be only one stage");
+            // Removed too: left in place, rustc would add a second, confusing error about it.
+            method.attrs.retain(|a| !a.path().is_ident(kw::STAGE));
             continue;
         }
         let stage: syn::Path = match attr.parse_args() {
