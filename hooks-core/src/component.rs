@@ -132,7 +132,9 @@ pub trait HooksMixin: Hooks {
     where
         H::Arg: Default,
     {
-        async move { run_hooks::<Self, H>(self, &H::Arg::default(), RunOptions { reversed: true, timeout_cap: None }).await }
+        async move {
+            run_hooks::<Self, H>(self, &H::Arg::default(), RunOptions { reversed: true, ..RunOptions::default() }).await
+        }
     }
 
     /// Runs every hook of type `H` with `arg`, in the exact reverse order.
@@ -140,7 +142,7 @@ pub trait HooksMixin: Hooks {
         &'a mut self,
         arg: &'a H::Arg,
     ) -> impl Future<Output = Result<(), MultiError>> + Send + 'a {
-        run_hooks::<Self, H>(self, arg, RunOptions { reversed: true, timeout_cap: None })
+        run_hooks::<Self, H>(self, arg, RunOptions { reversed: true, ..RunOptions::default() })
     }
 
     /// Runs every hook of type `H` with `arg` as `options` say (order, a cap on each hook's time).
@@ -159,7 +161,18 @@ pub trait HooksMixin: Hooks {
         position: usize,
         arg: &'a H::Arg,
     ) -> impl Future<Output = Option<Result<(), HookError>>> + Send + 'a {
-        run_hook_at::<Self, H>(self, position, arg)
+        run_hook_at::<Self, H>(self, position, arg, None)
+    }
+
+    /// [`run_hook_at`](Self::run_hook_at) with a cap on the hook's time (a stop budget's rest):
+    /// the smaller of `cap` and the hook's own `timeout` applies (`HookError::TimedOut`).
+    fn run_hook_at_capped<'a, H: HookType>(
+        &'a mut self,
+        position: usize,
+        arg: &'a H::Arg,
+        cap: Option<Duration>,
+    ) -> impl Future<Output = Option<Result<(), HookError>>> + Send + 'a {
+        run_hook_at::<Self, H>(self, position, arg, cap)
     }
 
     /// This instance's hooks of type `H`, in run order (static, then attached at equal priority).
@@ -171,6 +184,37 @@ pub trait HooksMixin: Hooks {
             .map(|hook| match hook {
                 crate::order::Scheduled::Static(h) => static_info(self, h),
                 crate::order::Scheduled::Attached(h) => attached_info(h),
+            })
+            .collect()
+    }
+
+    /// [`hooks`](Self::hooks), with each hook's params resolved under `catch_unwind`: a params
+    /// closure (or a message key whose `Debug` impl) that panics is reported as
+    /// [`HookError::Panicked`] naming that hook, instead of unwinding into the caller. The
+    /// runtime resolves message routes and task intervals with it.
+    ///
+    /// ```
+    /// # use hooks_core::{HooksMixin, OnInit};
+    /// # use hooks_core::__doc_component as component;
+    /// # component!(Counter, OnInit);
+    /// assert!(Counter::default().try_hooks::<OnInit>().unwrap().is_empty());
+    /// ```
+    fn try_hooks<H: HookType>(&self) -> Result<Vec<HookInfo>, HookError> {
+        let statics = Self::__hooks_table().of(TypeId::of::<H>());
+        let attached =
+            self.__hooks_attached().map(|a| a.snapshot(TypeId::of::<Self>(), TypeId::of::<H>())).unwrap_or_default();
+        crate::order::schedule(statics, &attached, false)
+            .map(|hook| match hook {
+                crate::order::Scheduled::Static(h) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    static_info(self, h)
+                }))
+                .map_err(|payload| HookError::Panicked {
+                    owner: h.reg.owner_name,
+                    method: Cow::Borrowed(h.reg.method),
+                    hook_type: H::NAME,
+                    message: format!("resolving its params panicked: {}", crate::error::panic_message(&*payload)),
+                }),
+                crate::order::Scheduled::Attached(h) => Ok(attached_info(h)),
             })
             .collect()
     }

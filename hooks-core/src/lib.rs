@@ -22,6 +22,7 @@ mod params;
 mod registry;
 mod report;
 mod run;
+mod running;
 mod shim;
 mod stage;
 mod standalone;
@@ -52,9 +53,11 @@ pub use tree::{ChildNodes, Children, Landed, Landing, Node, NodeHooks, NodeRef, 
 #[doc(hidden)]
 pub mod __private {
     pub use crate::callback::{build_from_settings, CallbackFactory};
+    pub use crate::error::panic_message;
     /// A callback's settings, as a configuration gives them.
     pub type Settings = serde_json::Value;
     pub use crate::registry::{ParamsFn, Registration, Table, Walker};
+    pub use crate::running::{watch_running, Running, RunningHook};
     pub use crate::shim::Shim;
     pub use crate::tree::ChildVisitor;
     pub use inventory;

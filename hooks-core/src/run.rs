@@ -34,9 +34,23 @@ use crate::shim::{Control, HookFuture, HookResult, HookValue, Step};
 pub struct RunOptions {
     /// Run in the exact reverse order.
     pub reversed: bool,
-    /// A cap on every async hook's time (a stop budget): the smaller of this and the hook's own
-    /// `timeout` applies.
+    /// A cap on every async hook's time: the smaller of this and the hook's own `timeout`
+    /// applies.
     pub timeout_cap: Option<Duration>,
+    /// A budget for the whole run (a stop budget): each async hook is capped at what is left of
+    /// it when the hook starts, so that the run ends within it (plus what plain `fn` hooks take).
+    pub budget: Option<Duration>,
+}
+
+impl RunOptions {
+    /// The cap of a hook starting now, in a run that ends by `deadline`.
+    fn cap_now(&self, deadline: Option<Instant>) -> Option<Duration> {
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        match (self.timeout_cap, left) {
+            (Some(cap), Some(left)) => Some(cap.min(left)),
+            (cap, left) => cap.or(left),
+        }
+    }
 }
 
 /// What a run keeps of each hook.
@@ -179,7 +193,7 @@ pub(crate) async fn run_hooks<R: Hooks, H: HookType>(
 
 /// Runs every hook of type `H` on `this` with `arg` as `spec` says; reports every hook.
 pub(crate) async fn run_hooks_report<R: Hooks, H: HookType>(this: &mut R, arg: &H::Arg, spec: &RunSpec) -> RunReport {
-    let options = RunOptions { reversed: spec.reversed, timeout_cap: spec.timeout_cap };
+    let options = RunOptions { reversed: spec.reversed, timeout_cap: spec.timeout_cap, budget: None };
     if spec.untimed {
         let mut reporting = Reporting::<false> { spec, report: RunReport::new(H::NAME) };
         run::<R, H, _>(this, arg, options, &mut reporting).await;
@@ -229,6 +243,7 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
             }
         }
     }
+    let deadline = options.budget.map(|budget| Instant::now() + budget);
     // Attached hooks keep their own statistics: with stats on, and in every report.
     let stats_on = stats_enabled || (Rec::TIMED && !attached.is_empty());
     let mut stopped = false;
@@ -251,12 +266,18 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
             continue;
         }
         let start = (Rec::TIMED || stats_on).then(Instant::now);
+        let mut cap = options.timeout_cap;
         let result = match call(this, &hook, arg) {
             Ok(Step::Done(Ok(HookValue::Unit))) if !Rec::TIMED && !stats_on => continue,
             Ok(Step::Done(Ok(value))) => Ok(value),
             Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
             Ok(Step::Pending(future)) if Rec::AT_ONCE => at_once(future),
-            Ok(Step::Pending(future)) => match settle::<H, R>(&hook, future, options.timeout_cap).await {
+            Ok(Step::Pending(future)) => match settle::<H, R>(&hook, future, {
+                cap = options.cap_now(deadline);
+                cap
+            })
+            .await
+            {
                 Ok(HookValue::Unit) if !Rec::TIMED && !stats_on => continue,
                 result => result,
             },
@@ -276,10 +297,13 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
                 rec.ran(&hook, Outcome::Ok, Some(value), took);
             }
             Err(failure) => {
-                let error = attribute::<H, R>(&hook, options.timeout_cap, failure);
+                let error = attribute::<H, R>(&hook, cap, failure);
                 if let Scheduled::Attached(h) = &hook {
                     if let Some(handler) = &h.on_error {
-                        handler(&error);
+                        // The handler is user code too: its panic is reported, never raised.
+                        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| handler(&error))) {
+                            tracing::error!(hook = %error, panic = %panic_message(&*payload), "on_error handler panicked");
+                        }
                     }
                 }
                 stopped = H::POLICY == ErrorPolicy::FailFast;
@@ -342,6 +366,7 @@ pub(crate) async fn run_hook_at<R: Hooks, H: HookType>(
     this: &mut R,
     position: usize,
     arg: &H::Arg,
+    timeout_cap: Option<Duration>,
 ) -> Option<Result<(), HookError>> {
     let (root, hook_type) = (TypeId::of::<R>(), TypeId::of::<H>());
     let statics = R::__hooks_table().of(hook_type);
@@ -361,10 +386,10 @@ pub(crate) async fn run_hook_at<R: Hooks, H: HookType>(
     let result = match call(this, &hook, arg) {
         Ok(Step::Done(Ok(_))) => return Some(Ok(())),
         Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
-        Ok(Step::Pending(future)) => settle::<H, R>(&hook, future, None).await,
+        Ok(Step::Pending(future)) => settle::<H, R>(&hook, future, timeout_cap).await,
         Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
     };
-    Some(result.map(drop).map_err(|failure| attribute::<H, R>(&hook, None, failure)))
+    Some(result.map(drop).map_err(|failure| attribute::<H, R>(&hook, timeout_cap, failure)))
 }
 
 /// Calls a hook's shim, catching a panic raised before its first `.await` (or in a plain `fn`).
@@ -423,11 +448,29 @@ async fn settle<H: HookType, R>(
         // hook's `settle` as large, for the rare path.
         return Box::pin(drive::<H, R>(hook, future, timeout_cap)).await;
     }
-    match AssertUnwindSafe(future).catch_unwind().await {
+    let mut future = std::pin::pin!(AssertUnwindSafe(future).catch_unwind());
+    // Polled once as is: a hook that completes at once (the common case) is never named as
+    // running; one that waits is, until it completes (see `running`).
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx))).await;
+    let caught = match first {
+        std::task::Poll::Ready(caught) => caught,
+        std::task::Poll::Pending => {
+            let _named = crate::running::enter(|| running_hook::<H, R>(hook));
+            future.await
+        }
+    };
+    match caught {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(Failure::Error(error)),
         Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
     }
+}
+
+/// `hook` as a component's task names it while it waits.
+#[cold]
+fn running_hook<H: HookType, R>(hook: &Scheduled<'_, R>) -> crate::running::RunningHook {
+    let (owner, method) = names(hook);
+    crate::running::RunningHook { owner, method, hook_type: H::NAME }
 }
 
 /// Drives an async hook's future: catches its panics, applies its timeout, runs it in its span.
@@ -438,6 +481,7 @@ async fn drive<H: HookType, R>(
 ) -> Result<HookValue, Failure> {
     let (owner, method) = names(hook);
     let span = tracing::debug_span!("hook", owner, method = &*method, hook_type = H::NAME);
+    let _named = crate::running::enter(|| running_hook::<H, R>(hook));
     let future = AssertUnwindSafe(future).catch_unwind();
     // A timeout needs tokio's timer; outside a tokio runtime the hook runs without one.
     let timeout = timeout_of(hook, timeout_cap).filter(|_| tokio::runtime::Handle::try_current().is_ok());

@@ -90,6 +90,11 @@ impl Context {
         CURRENT.try_with(Context::clone).ok()
     }
 
+    /// Whether the code running now is a hook of the component whose stop request is `stop`.
+    pub(crate) fn current_is(stop: &Arc<StopRequest>) -> bool {
+        CURRENT.try_with(|c| Arc::ptr_eq(&c.inner.stop_requested, stop)).unwrap_or(false)
+    }
+
     pub(crate) fn scope<F: Future>(self, future: F) -> impl Future<Output = F::Output> {
         CURRENT.scope(self, future)
     }
@@ -141,6 +146,13 @@ impl Context {
     {
         let stopping = self.inner.stopping.clone();
         self.inner.tasks.spawn(async move { stopping.run_until_cancelled(future).await })
+    }
+
+    /// Cancels the spawned tasks without waiting for them (the component's own task is being
+    /// cancelled).
+    pub(crate) fn cancel_now(&self) {
+        self.inner.stopping.cancel();
+        self.inner.tasks.close();
     }
 
     /// Cancels the spawned tasks and waits for them.

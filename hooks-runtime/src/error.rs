@@ -2,6 +2,7 @@
 
 use std::any::Any;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use hooks_core::{HookError, LifecycleState, MultiError};
 
@@ -33,6 +34,41 @@ pub enum LifecycleError {
         /// The component, when a failed stop still hands it back.
         recovered: Recovered,
     },
+    /// A stop with a budget (`stop_with_timeout`) ran out of it: the component's task was
+    /// cancelled (the component is dropped, not handed back). `errors()` holds one
+    /// `HookError::TimedOut` naming the hook that was still running, or what the component was
+    /// doing when no async hook was waiting (a plain `fn` hook that does not return).
+    #[error("`{component}` did not {op} within {budget:?} and was cancelled: {errors}")]
+    TimedOut {
+        /// The component's name.
+        component: Arc<str>,
+        /// `"stop"`.
+        op: &'static str,
+        /// The budget.
+        budget: Duration,
+        /// What was still running.
+        errors: Arc<MultiError>,
+    },
+    /// The call was made from one of the component's own hooks, and would wait for that hook to
+    /// return: a deadlock. From a hook, stop with `Context::request_stop()`, and use `&mut self`
+    /// instead of `with`.
+    #[error("cannot {op} `{component}` from one of its own hooks: it would wait for itself{}", hint(op))]
+    Reentrant {
+        /// The component's name.
+        component: Arc<str>,
+        /// The call.
+        op: &'static str,
+    },
+    /// The closure given to `Handle::with` panicked; the component goes on.
+    #[error("the closure given to `{op}` on `{component}` panicked: {message}")]
+    Panicked {
+        /// The component's name.
+        component: Arc<str>,
+        /// The call.
+        op: &'static str,
+        /// The panic's message.
+        message: String,
+    },
     /// The component has already been handed back by `stop()`; its handle can do nothing more.
     #[error("`{component}` has stopped and was handed back; cannot {op} it")]
     Gone {
@@ -47,7 +83,7 @@ impl LifecycleError {
     /// The hook failures behind this error, in execution order (empty when none).
     pub fn errors(&self) -> &[HookError] {
         match self {
-            LifecycleError::Hooks { errors, .. } => errors.errors(),
+            LifecycleError::Hooks { errors, .. } | LifecycleError::TimedOut { errors, .. } => errors.errors(),
             _ => &[],
         }
     }
@@ -58,6 +94,14 @@ impl LifecycleError {
             LifecycleError::Hooks { recovered, .. } => recovered.take(),
             _ => None,
         }
+    }
+}
+
+fn hint(op: &str) -> &'static str {
+    match op {
+        "stop" => "; use `Context::request_stop()` to stop from a hook",
+        "inspect" => "; a hook has `&mut self` already",
+        _ => "",
     }
 }
 

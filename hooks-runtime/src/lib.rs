@@ -68,8 +68,8 @@ mod task;
 
 pub use base::{CommandHandler, MessageBusClient, PullClient, ReplyClient, RequestClient, Service};
 pub use bus::{
-    Call, CallError, IntoResponse, Message, MessageEvent, OnCommand, OnMessage, OnPullMessage, OnRequest, Response,
-    SendError,
+    Call, CallError, IntoResponse, Message, MessageEvent, OnCommand, OnMessage, OnPullMessage, OnRequest, Rejection,
+    Response, SendError,
 };
 pub use context::Context;
 pub use error::{LifecycleError, Recovered};

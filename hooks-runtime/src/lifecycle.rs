@@ -1,4 +1,5 @@
-//! THE transition table of a component's lifecycle, in one place.
+//! A component's lifecycle: THE transition table, in one place, and the operations that move a
+//! component along it (initialize, start, the rollback of a failed start, stop), run by its task.
 //!
 //! ```text
 //! Created ──► Initializing ──► Initialized ──► Starting ──► Running
@@ -6,8 +7,20 @@
 //!                  └──────────► Failed ◄───────────┘           │
 //! Created, Initialized, Failed, Running ──► Stopping ──► Stopped
 //! ```
+//!
+//! Every state change asks [`allowed`]: an operation the table refuses in the component's state
+//! (start after stop, initialize twice) is `LifecycleError::InvalidState`, from here only.
+
+use std::sync::Arc;
 
 use hooks_core::LifecycleState::{self, *};
+use hooks_core::{BackgroundTask, Hooks, HooksMixin, MultiError, OnInit, OnStart, OnStateChange, OnStop, RunOptions};
+use hooks_core::{StateChange, StopReason};
+
+use crate::bus::{DeadLetter, Delivery, Routes};
+use crate::error::{LifecycleError, Recovered};
+use crate::runtime::actor::{Activity, Actor};
+use crate::task::Task;
 
 /// Whether a component may go from `from` to `to`.
 pub(crate) fn allowed(from: LifecycleState, to: LifecycleState) -> bool {
@@ -20,6 +33,128 @@ pub(crate) fn allowed(from: LifecycleState, to: LifecycleState) -> bool {
             | (Created | Initialized | Running | Failed, Stopping)
             | (Stopping, Stopped)
     )
+}
+
+impl<T: Hooks> Actor<T> {
+    /// Moves to `to` if the table allows it (else `InvalidState` for `op`), publishes it and runs
+    /// the `on_state_change` hooks (failures are logged: the transition has happened whatever its
+    /// observers do).
+    async fn enter(&mut self, to: LifecycleState, op: &'static str) -> Result<(), LifecycleError> {
+        if !allowed(self.state, to) {
+            return Err(LifecycleError::InvalidState { component: self.name.clone(), op, state: self.state });
+        }
+        if self.watch.is_cancelled() {
+            // Cancelled past a stop budget: its handles read `Stopped` for good.
+            return Ok(());
+        }
+        let change = StateChange { old: self.state, new: to };
+        self.state = to;
+        self.watch.state.send_replace(to);
+        tracing::debug!(component = %self.name, old = ?change.old, new = ?to, "transition");
+        self.watch.set(Activity::OnStateChange);
+        let options = RunOptions { budget: self.cap(), ..RunOptions::default() };
+        if let Err(errors) = self.component.run_hooks_with_options::<OnStateChange>(&change, options).await {
+            tracing::warn!(component = %self.name, error = %errors, "on_state_change hooks failed");
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn initialize(&mut self) -> Result<(), LifecycleError> {
+        self.enter(Initializing, "initialize").await?;
+        self.watch.set(Activity::OnInit);
+        match self.component.run_hooks::<OnInit>().await {
+            Ok(()) => self.enter(Initialized, "initialize").await,
+            Err(errors) => Err(self.fail("initialize", errors).await),
+        }
+    }
+
+    pub(crate) async fn start(&mut self) -> Result<(), LifecycleError> {
+        if self.state == Created {
+            self.initialize().await?;
+        }
+        self.enter(Starting, "start").await?;
+        self.watch.set(Activity::OnStart);
+        if let Err(errors) = self.component.run_hooks::<OnStart>().await {
+            return Err(self.fail("start", errors).await);
+        }
+        // The background tasks' intervals and the message routes are resolved now, from the
+        // started component; a params closure that panics fails the start like a hook.
+        let resolved = self
+            .component
+            .try_hooks::<BackgroundTask>()
+            .and_then(|tasks| Ok((tasks, Routes::try_of(&self.component)?)));
+        match resolved {
+            Ok((tasks, routes)) => {
+                self.tasks = Task::schedule(tasks, tokio::time::Instant::now());
+                // Nothing was pulled before: no queue to leave.
+                let _ = self.subscribe(routes);
+                self.enter(Running, "start").await
+            }
+            Err(error) => Err(self.fail("start", MultiError::from(error)).await),
+        }
+    }
+
+    /// A startup hook failed: `Failed`; what the mailbox holds is handed back (nothing of the
+    /// component runs after its rollback); then the `on_stop` hooks in reverse as the rollback.
+    async fn fail(&mut self, op: &'static str, errors: MultiError) -> LifecycleError {
+        let errors = Arc::new(errors);
+        if let Err(err) = self.enter(Failed, op).await {
+            tracing::error!(component = %self.name, %err, "not moved to Failed");
+        }
+        self.mail_rx.close();
+        while let Some(delivery) = self.mail_rx.recv().await {
+            match delivery {
+                // Dropped unhandled, a call hands its message back to its caller.
+                Delivery::Call(call) => drop(call),
+                Delivery::Message(message) | Delivery::Pull(message) => {
+                    let letter = DeadLetter { component: self.name.clone(), message, errors: (*errors).clone() };
+                    self.bus.dead_letter(letter);
+                }
+            }
+        }
+        let reason = StopReason::Failed(errors.clone());
+        self.watch.set(Activity::OnStop);
+        let rollback = self.component.run_hooks_reversed_with::<OnStop>(&reason).await.err();
+        self.rolled_back = true;
+        LifecycleError::Hooks { component: self.name.clone(), op, errors, rollback, recovered: Recovered::default() }
+    }
+
+    /// Cancels tasks, handles every message accepted before (the mailbox, and the work queues it
+    /// was the last puller of), runs the `on_stop` hooks in reverse (unless a rollback already
+    /// ran them). With a budget, every hook run here is capped at what is left of it.
+    pub(crate) async fn stop(&mut self, reason: StopReason) -> Result<(), MultiError> {
+        if self.state == Stopped {
+            return Ok(());
+        }
+        // From here a send fails and hands its message back; what was accepted is handled below.
+        self.mail_rx.close();
+        let last_queues = self.unsubscribe();
+        self.tasks.clear();
+        self.context.cancel_tasks().await;
+        if let Err(err) = self.enter(Stopping, "stop").await {
+            tracing::error!(component = %self.name, %err, "not moved to Stopping");
+        }
+        // Until `None`: a sender that was granted room before the close may still be writing.
+        while let Some(delivery) = self.mail_rx.recv().await {
+            self.deliver(delivery).await;
+        }
+        for queue in last_queues {
+            for message in queue.close_and_drain().await {
+                self.deliver(Delivery::Pull(message)).await;
+            }
+        }
+        let result = if self.rolled_back {
+            Ok(())
+        } else {
+            self.watch.set(Activity::OnStop);
+            let options = RunOptions { reversed: true, budget: self.cap(), ..RunOptions::default() };
+            self.component.run_hooks_with_options::<OnStop>(&reason, options).await
+        };
+        if let Err(err) = self.enter(Stopped, "stop").await {
+            tracing::error!(component = %self.name, %err, "not moved to Stopped");
+        }
+        result
+    }
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ pub const DEAD_LETTERS: usize = 1024;
 /// What a component's mailbox carries.
 pub(crate) enum Delivery {
     Message(Message),
-    Call { kind: CallKind, message: Message, reply: oneshot::Sender<Result<Response, CallError>> },
+    Call(PendingCall),
     Pull(Message),
 }
 
@@ -46,14 +46,57 @@ impl Delivery {
     /// The message.
     pub(crate) fn message(&self) -> &Message {
         match self {
-            Delivery::Message(m) | Delivery::Pull(m) | Delivery::Call { message: m, .. } => m,
+            Delivery::Message(m) | Delivery::Pull(m) => m,
+            Delivery::Call(call) => call.message(),
         }
     }
 
     /// The message, taken back from a delivery that could not be sent.
     pub(crate) fn into_message(self) -> Message {
         match self {
-            Delivery::Message(m) | Delivery::Pull(m) | Delivery::Call { message: m, .. } => m,
+            Delivery::Message(m) | Delivery::Pull(m) => m,
+            Delivery::Call(mut call) => call.take().map(|(_, m, _)| m).unwrap_or_default(),
+        }
+    }
+}
+
+/// How a component answers a call: its handlers' response, or the message handed back unhandled.
+pub(crate) enum Answer {
+    Done(Result<Response, CallError>),
+    Returned(Message),
+}
+
+/// A call in a mailbox. Whatever happens to it, its caller hears back: it is answered when
+/// handled, and dropped unhandled (a component that failed to start, a stop cancelled past its
+/// budget, a send that did not go through) it hands its message back to the caller.
+pub(crate) struct PendingCall {
+    kind: CallKind,
+    /// `None` once taken for handling.
+    message: Option<Message>,
+    reply: Option<oneshot::Sender<Answer>>,
+}
+
+impl PendingCall {
+    pub(crate) fn new(kind: CallKind, message: Message, reply: oneshot::Sender<Answer>) -> Self {
+        PendingCall { kind, message: Some(message), reply: Some(reply) }
+    }
+
+    pub(crate) fn message(&self) -> &Message {
+        // Only taken by `take`, which consumes the call's use.
+        static NONE: std::sync::OnceLock<Message> = std::sync::OnceLock::new();
+        self.message.as_ref().unwrap_or_else(|| NONE.get_or_init(Message::default))
+    }
+
+    /// The call's parts, to handle it; its reply is then the handler's business.
+    pub(crate) fn take(&mut self) -> Option<(CallKind, Message, oneshot::Sender<Answer>)> {
+        Some((self.kind, self.message.take()?, self.reply.take()?))
+    }
+}
+
+impl Drop for PendingCall {
+    fn drop(&mut self) {
+        if let (Some(message), Some(reply)) = (self.message.take(), self.reply.take()) {
+            let _ = reply.send(Answer::Returned(message));
         }
     }
 }
@@ -65,14 +108,33 @@ pub(crate) enum CallKind {
     Request,
 }
 
-/// A send that was not accepted: the component is stopping or stopped. Carries the message back.
+/// A send that was not accepted. Carries the message back.
 #[derive(Debug, thiserror::Error)]
-#[error("`{component}` is stopping or stopped: message {:?} was not accepted", message.key())]
+#[error("`{component}` did not accept message {:?}: {reason}", message.key())]
 pub struct SendError {
-    /// The component's name.
+    /// The component's name (`"queue"` for a work queue).
     pub component: Arc<str>,
     /// The message, handed back.
     pub message: Message,
+    /// Why it was not accepted.
+    pub reason: Rejection,
+}
+
+/// Why a send was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The component is stopping or stopped (or failed to start, or its stop ran out of budget
+    /// before it handled the message).
+    #[error("it is stopping or stopped")]
+    Stopped,
+    /// Its mailbox is full (`try_publish`), or a hook sent to its own full mailbox, which would
+    /// wait for itself.
+    #[error("its mailbox is full")]
+    Full,
+    /// No running component pulls messages of this type: the work would have nowhere to go.
+    #[error("no running component has an `on_pull_message` handler for it")]
+    NoPuller,
 }
 
 impl SendError {
@@ -107,6 +169,14 @@ pub enum CallError {
     /// The component is stopping or stopped: the call was not accepted.
     #[error(transparent)]
     Rejected(#[from] SendError),
+    /// A hook called its own component: the call would wait for the hook that makes it.
+    #[error("`{component}` cannot call itself from one of its own hooks (it would wait for itself); call the handler method directly")]
+    Reentrant {
+        /// The component's name.
+        component: Arc<str>,
+        /// The message type.
+        kind: Key,
+    },
     /// No response within the timeout (`Handle::request_with_timeout`).
     #[error("`{component}` did not answer {kind:?} within {timeout:?}")]
     TimedOut {
@@ -162,11 +232,32 @@ pub struct DeadLetter {
     pub errors: MultiError,
 }
 
-/// A work queue: many pullers share the receiver; each message is received once.
+/// A work queue: the running components that pull its type share the receiver; each message is
+/// received once. It exists only while it has pullers (see [`Bus::join_queue`]).
 #[derive(Clone)]
 pub(crate) struct WorkQueue {
     tx: mpsc::Sender<Message>,
     pub(crate) rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Message>>>,
+}
+
+impl WorkQueue {
+    /// Closes the queue and takes what is in it, also what a push that was accepted before the
+    /// close is still writing (so nothing accepted is stranded).
+    pub(crate) async fn close_and_drain(&self) -> Vec<Message> {
+        let mut rx = self.rx.lock().await;
+        rx.close();
+        let mut left = Vec::new();
+        while let Some(message) = rx.recv().await {
+            left.push(message);
+        }
+        left
+    }
+}
+
+/// A work queue and how many running components pull from it.
+struct Queue {
+    queue: WorkQueue,
+    pullers: usize,
 }
 
 /// The bus of one runtime.
@@ -174,7 +265,7 @@ pub(crate) struct WorkQueue {
 pub(crate) struct Bus {
     /// Message type → subscribed components' mailboxes, by component id.
     subscribers: RwLock<Subscribers>,
-    queues: Mutex<KeyMap<WorkQueue>>,
+    queues: Mutex<KeyMap<Queue>>,
     observers: RwLock<Vec<Observer>>,
     /// Whether any observer was added (checked before building an event).
     observed: std::sync::atomic::AtomicBool,
@@ -322,22 +413,44 @@ impl Bus {
         accepted
     }
 
-    /// The work queue of a message type, made on first use.
-    pub(crate) fn queue(&self, key: &Key) -> WorkQueue {
+    /// A component that starts pulling `key`: the queue of that type, made by its first puller.
+    pub(crate) fn join_queue(&self, key: &Key) -> WorkQueue {
         let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
-        queues
-            .entry(key.clone())
-            .or_insert_with(|| {
-                let (tx, rx) = mpsc::channel(MAILBOX);
-                WorkQueue { tx, rx: Arc::new(tokio::sync::Mutex::new(rx)) }
-            })
-            .clone()
+        let entry = queues.entry(key.clone()).or_insert_with(|| {
+            let (tx, rx) = mpsc::channel(MAILBOX);
+            Queue { queue: WorkQueue { tx, rx: Arc::new(tokio::sync::Mutex::new(rx)) }, pullers: 0 }
+        });
+        entry.pullers += 1;
+        entry.queue.clone()
     }
 
+    /// A component that stops pulling `key`. The last puller gets the queue back, removed from the
+    /// bus: it closes it and handles what is left ([`WorkQueue::close_and_drain`]); a push from
+    /// then on is refused with [`Rejection::NoPuller`].
+    pub(crate) fn leave_queue(&self, key: &Key) -> Option<WorkQueue> {
+        let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = queues.get_mut(key)?;
+        entry.pullers = entry.pullers.saturating_sub(1);
+        if entry.pullers > 0 {
+            return None;
+        }
+        queues.remove(key).map(|q| q.queue)
+    }
+
+    /// Puts `message` on the queue of its type, waiting while it is full; refused (the message
+    /// handed back) when no running component pulls that type, or when the last one stopped
+    /// before the message got in.
     pub(crate) async fn push(&self, message: Message) -> Result<(), SendError> {
-        let queue = self.queue(message.key());
+        let refused = |message, reason| SendError { component: "queue".into(), message, reason };
+        let tx = {
+            let queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
+            match queues.get(message.key()) {
+                Some(q) => q.queue.tx.clone(),
+                None => return Err(refused(message, Rejection::NoPuller)),
+            }
+        };
         let kind = self.sent_kind(&message);
-        queue.tx.send(message).await.map_err(|e| SendError { component: "queue".into(), message: e.0 })?;
+        tx.send(message).await.map_err(|e| refused(e.0, Rejection::NoPuller))?;
         self.notify_sent(|| "queue".into(), kind);
         Ok(())
     }
@@ -371,7 +484,11 @@ impl Bus {
         let event = event();
         let observers = self.observers.read().unwrap_or_else(PoisonError::into_inner);
         for observer in observers.iter() {
-            observer(&event);
+            // User code on a component's task (or a sender's): a panic is reported, and the
+            // message is still handled.
+            if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| observer(&event))) {
+                tracing::error!(event = ?event, panic = %hooks_core::__private::panic_message(&*payload), "message observer panicked");
+            }
         }
     }
 

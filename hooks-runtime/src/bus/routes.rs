@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use hooks_core::{HookInfo, Hooks, HooksMixin, Key};
+use hooks_core::{HookError, HookInfo, Hooks, HooksMixin, Key};
 
 use super::{OnCommand, OnMessage, OnPullMessage, OnRequest};
 
@@ -21,14 +21,15 @@ pub(crate) struct Routes {
 }
 
 impl Routes {
-    /// The routes of `component`, its params resolved now (dynamic ones see its current state).
-    pub(crate) fn of<T: Hooks>(component: &T) -> Routes {
-        Routes {
-            message: table(component.hooks::<OnMessage>()),
-            command: table(component.hooks::<OnCommand>()),
-            request: table(component.hooks::<OnRequest>()),
-            pull: table(component.hooks::<OnPullMessage>()),
-        }
+    /// The routes of `component`, its params resolved now (dynamic ones see its current state);
+    /// a params closure that panics is that hook's error.
+    pub(crate) fn try_of<T: Hooks>(component: &T) -> Result<Routes, HookError> {
+        Ok(Routes {
+            message: table(component.try_hooks::<OnMessage>()?),
+            command: table(component.try_hooks::<OnCommand>()?),
+            request: table(component.try_hooks::<OnRequest>()?),
+            pull: table(component.try_hooks::<OnPullMessage>()?),
+        })
     }
 }
 
