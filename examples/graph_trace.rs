@@ -116,16 +116,16 @@ fn graph(name: &str, tools: &[&str], agents: &[&str], subgraphs: Vec<Graph>) -> 
 /// registrations has one entry per registration in its `Landing`: they are counted).
 fn print_landing(what: &str, landing: &Landing) {
     println!("{what}:");
-    let mut rows: Vec<(&str, &str, String, usize)> = Vec::new();
+    let mut rows: Vec<(String, &str, String, usize)> = Vec::new();
     for node in &landing.nodes {
         let outcome = match &node.outcome {
             Placement::Attached => "attached".to_owned(),
             Placement::NotSelected => "not selected".to_owned(),
             other => format!("{other:?}"),
         };
-        match rows.iter_mut().find(|(path, _, o, _)| *path == node.path && *o == outcome) {
+        match rows.iter_mut().find(|(path, _, o, _)| node.path == *path && *o == outcome) {
             Some(row) => row.3 += 1,
-            None => rows.push((&node.path, node.type_name, outcome, 1)),
+            None => rows.push((node.path.to_string(), node.type_name, outcome, 1)),
         }
     }
     for (path, type_name, outcome, count) in rows {

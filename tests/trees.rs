@@ -154,7 +154,7 @@ fn placement(p: &Placement) -> &'static str {
 }
 
 fn outcomes(landing: &Landing) -> Vec<(String, &'static str, &'static str)> {
-    landing.nodes.iter().map(|n| (n.path.clone(), n.type_name, placement(&n.outcome))).collect()
+    landing.nodes.iter().map(|n| (n.path.to_string(), n.type_name, placement(&n.outcome))).collect()
 }
 
 fn rows(v: &[(&str, &'static str, &'static str)]) -> Vec<(String, &'static str, &'static str)> {
@@ -163,7 +163,10 @@ fn rows(v: &[(&str, &'static str, &'static str)]) -> Vec<(String, &'static str, 
 
 /// Each node's path and the names of its hooks of every type.
 fn tree_hooks(t: &impl Tree) -> Vec<(String, Vec<String>)> {
-    t.hook_tree().into_iter().map(|n| (n.path, n.hooks.into_iter().map(|h| h.method.into_owned()).collect())).collect()
+    t.hook_tree()
+        .into_iter()
+        .map(|n| (n.path.to_string(), n.hooks.into_iter().map(|h| h.method.into_owned()).collect()))
+        .collect()
 }
 
 fn named_hooks(v: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
@@ -216,13 +219,13 @@ fn selectors_by_type_name_names_predicate_and_both() {
     let attached = |selector: Selector| {
         let mut g = graph("g", &["a1", "a2"], &["c1", "c2"]);
         let landing = g.register_recursive::<Tick, _, _>("t", noop, selector).unwrap();
-        landing.attached().into_iter().map(str::to_owned).collect::<Vec<_>>()
+        landing.attached().into_iter().map(|path| path.to_string()).collect::<Vec<_>>()
     };
     assert_eq!(attached(Selector::of_type::<Critic>()), ["g/c1", "g/c2"]);
     assert_eq!(attached(Selector::of_type::<Agent>()), ["g/a1", "g/a2"]);
     assert_eq!(attached(Selector::named("a2")), ["g/a2"]);
     assert_eq!(attached(Selector::names(["c2", "a1", "nobody"])), ["g/a1", "g/c2"]);
-    assert_eq!(attached(Selector::when(|n| n.path().ends_with('1'))), ["g/a1", "g/c1"]);
+    assert_eq!(attached(Selector::when(|n| n.path().to_string().ends_with('1'))), ["g/a1", "g/c1"]);
     assert_eq!(attached(Selector::when(|n| n.is::<Critic>() && n.name() != "c1")), ["g/c2"]);
     assert_eq!(attached(Selector::of_type::<Agent>().and(Selector::when(|n| n.name() != "a1"))), ["g/a2"]);
     assert_eq!(attached(Selector::names(["a1", "c1"]).and(Selector::of_type::<Critic>())), ["g/c1"]);
@@ -467,7 +470,7 @@ fn boxed_dyn_node_children_of_mixed_types() {
     // `node_hooks` and `as_any` see through the box.
     assert_eq!(zoo.members[0].node_hooks().iter().map(|h| h.method.as_ref()).collect::<Vec<_>>(), ["trace"]);
     assert_eq!(zoo.members[0].as_any().downcast_ref::<Agent>().map(|a| a.name.as_str()), Some("a1"));
-    let types: Vec<_> = zoo.hook_tree().iter().map(|n| (n.path.clone(), n.type_name, n.hooks.len())).collect();
+    let types: Vec<_> = zoo.hook_tree().iter().map(|n| (n.path.to_string(), n.type_name, n.hooks.len())).collect();
     assert_eq!(
         types,
         [
@@ -520,21 +523,23 @@ fn hook_tree_lists_every_node_with_static_and_attached_hooks() {
     p.register_recursive::<Tick, _, _>("t", |_: &NodeRef<'_>, _: &u32| {}, Selector::of_type::<Critic>()).unwrap();
     p.planner.attach_hook::<Tick>("direct", |_: &mut Agent, _: &u32| {}, ()).unwrap();
     let tree = p.hook_tree();
-    let listed: Vec<_> = tree.iter().map(|n| (n.path.as_str(), n.type_name)).collect();
+    let listed: Vec<_> = tree.iter().map(|n| format!("{} {}", n.path, n.type_name)).collect();
     assert_eq!(
         listed,
         [
-            ("p", "Pipeline"),
-            ("p/planner", "Agent"),
-            ("p/g1", "Graph"),
-            ("p/g1/a1", "Agent"),
-            ("p/g1/a2", "Agent"),
-            ("p/g1/c1", "Critic"),
-            ("p/Unnamed", "Unnamed"),
-            ("p/left", "Critic"),
-            ("p/right", "Critic"),
+            "p Pipeline",
+            "p/planner Agent",
+            "p/g1 Graph",
+            "p/g1/a1 Agent",
+            "p/g1/a2 Agent",
+            "p/g1/c1 Critic",
+            "p/Unnamed Unnamed",
+            "p/left Critic",
+            "p/right Critic",
         ]
     );
+    assert_eq!((tree[3].path.name(), tree[3].path.depth()), ("a1", 3), "a path knows its last name and depth");
+    assert_eq!(tree[3].path.parent(), Some(&tree[2].path));
     assert_eq!(
         tree_hooks(&p),
         named_hooks(&[

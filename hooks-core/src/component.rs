@@ -50,13 +50,15 @@ pub trait Hooks: Sized + Send + 'static {
         None
     }
 
-    /// Visits each child component (`#[hooks(child)]`, `#[hooks(children)]`), bases' first.
+    /// Appends each child component (`#[hooks(child)]`, `#[hooks(children)]`) to `out`, bases'
+    /// first. (Collected, not visited through a callback: the tree walks keep the children they
+    /// have yet to visit in a `Vec` rather than recursing, issue #11.)
     #[doc(hidden)]
-    fn __hooks_children(&self, _visit: &mut dyn FnMut(&dyn crate::tree::Node)) {}
+    fn __hooks_children<'a>(&'a self, _out: &mut Vec<&'a dyn crate::tree::Node>) {}
 
-    /// Visits each child component and each collection of them, mutably.
+    /// Gives `_out` each child component and each collection of them, mutably, bases' first.
     #[doc(hidden)]
-    fn __hooks_children_mut(&mut self, _visit: &mut dyn crate::tree::ChildVisitor) {}
+    fn __hooks_children_mut<'a>(&'a mut self, _out: &mut crate::tree::ChildVisitor<'a>) {}
 }
 
 /// One hook of a component, as listed by [`HooksMixin::hooks`] and [`HooksMixin::hook_infos`].

@@ -47,7 +47,7 @@ pub use shim::{Control, HookFuture, HookResult, HookValue, IntoHookResult, Step}
 pub use stage::{After, Before, OnError, Raised, Returned, Stage, Vetoed};
 pub use standalone::{Event, HookRegistry, OnEvent};
 pub use state::{LifecycleState, StopReason};
-pub use tree::{ChildNodes, Children, Landed, Landing, Node, NodeHooks, NodeRef, Placement, Selector, Tree};
+pub use tree::{ChildNodes, Children, Landed, Landing, Node, NodeHooks, NodeRef, Placement, Selector, Tree, TreePath};
 
 /// What generated code names. Not a public API.
 #[doc(hidden)]

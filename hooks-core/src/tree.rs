@@ -4,9 +4,9 @@
 //! A component names its children with field attributes: `#[hooks(child)]` on a field holding one
 //! component, `#[hooks(children)]` on a collection of them (`Vec<T>`, `Option<T>`, `[T; N]`,
 //! [`Children<T>`], and `Box<dyn Node>` as the element for mixed types). `#[hooks(name)]` on a
-//! string field gives the instance its name in the tree (else its type's name). A node's path is
-//! its ancestors' names and its own, joined with `/`: `pipeline/planner` (the first name is the
-//! node the registration was made on).
+//! string field gives the instance its name in the tree (else its type's name). A node's path
+//! ([`TreePath`]) is its ancestors' names and its own, joined with `/`: `pipeline/planner` (the
+//! first name is the node the registration was made on).
 //!
 //! Rules:
 //! - A recursive registration attaches one named hook to every node of the tree (the node it is
@@ -23,6 +23,11 @@
 //!   idempotent: same name, replaced in place).
 //! - [`Landing`], returned by every registration, says where the hook landed and where not and why;
 //!   [`Tree::hook_tree`] lists every node's hooks.
+//! - **Any depth:** every walk over a tree (registering, removing, listing, a late child's subtree)
+//!   keeps the nodes still to visit in a `Vec`, not on the call stack, so a chain 100,000 deep
+//!   works on a 2 MiB thread stack (tokio's worker default). A path shares its parent's
+//!   ([`TreePath`]), so landings, listings and the hooks attached take memory linear in the node
+//!   count, and a path's text is only made when it is formatted.
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
@@ -36,6 +41,13 @@ use crate::hook::HookType;
 use crate::registry::Provided;
 use crate::shim::{IntoHookResult, Step};
 
+mod children;
+mod path;
+
+use children::Child;
+pub use children::{ChildNodes, ChildVisitor, Children};
+pub use path::TreePath;
+
 /// A component seen as a node of a tree, without its type. Implemented for every [`Hooks`] type
 /// (and for `Box<dyn Node>`).
 pub trait Node: Send + 'static {
@@ -48,14 +60,25 @@ pub trait Node: Send + 'static {
     /// The instance, mutably, for downcasting (to call a stage method on a `Box<dyn Node>` child).
     fn as_any_mut(&mut self) -> &mut dyn Any;
     /// Visits each direct child, in field order.
-    fn for_each_child(&self, visit: &mut dyn FnMut(&dyn Node));
+    fn for_each_child(&self, visit: &mut dyn FnMut(&dyn Node)) {
+        self.children().into_iter().for_each(visit);
+    }
+    /// The direct children, in field order (to walk a tree without recursion, keep the nodes
+    /// still to visit in a `Vec`, as [`Tree::hook_tree`] does).
+    fn children(&self) -> Vec<&dyn Node> {
+        let mut children = Vec::new();
+        self.__children(&mut children);
+        children
+    }
     /// This node's hooks (static and attached), as `hook_infos` lists them.
     fn node_hooks(&self) -> Vec<HookInfo>;
 
     #[doc(hidden)]
-    fn __children_mut(&mut self, visit: &mut dyn ChildVisitor);
+    fn __children<'a>(&'a self, out: &mut Vec<&'a dyn Node>);
     #[doc(hidden)]
-    fn __land(&mut self, rule: &Rule, path: &str) -> Landed;
+    fn __children_mut<'a>(&'a mut self, out: &mut ChildVisitor<'a>);
+    #[doc(hidden)]
+    fn __land(&mut self, rule: &Rule, path: &TreePath) -> Landed;
     #[doc(hidden)]
     fn __remove(&mut self, hook_type: TypeId, name: &str) -> bool;
 }
@@ -77,21 +100,21 @@ impl<T: Hooks> Node for T {
         self
     }
 
-    fn for_each_child(&self, visit: &mut dyn FnMut(&dyn Node)) {
-        self.__hooks_children(visit);
-    }
-
     fn node_hooks(&self) -> Vec<HookInfo> {
         self.hook_infos()
     }
 
-    fn __children_mut(&mut self, visit: &mut dyn ChildVisitor) {
-        self.__hooks_children_mut(visit);
+    fn __children<'a>(&'a self, out: &mut Vec<&'a dyn Node>) {
+        self.__hooks_children(out);
     }
 
-    fn __land(&mut self, rule: &Rule, path: &str) -> Landed {
+    fn __children_mut<'a>(&'a mut self, out: &mut ChildVisitor<'a>) {
+        self.__hooks_children_mut(out);
+    }
+
+    fn __land(&mut self, rule: &Rule, path: &TreePath) -> Landed {
         let landed = |outcome| Landed {
-            path: path.to_owned(),
+            path: path.clone(),
             type_name: T::NAME,
             hook_type: rule.hook.name,
             name: rule.spec.name().to_owned(),
@@ -103,9 +126,10 @@ impl<T: Hooks> Node for T {
         if !T::PROVIDED.contains(rule.hook.key) {
             return landed(Placement::NotProvided);
         }
-        let (observer, path_owned): (Observer, Arc<str>) = (rule.observer.clone(), Arc::from(path));
+        // The hook keeps its node's path: a share of the walk's, not a copy of the text.
+        let (observer, path) = (rule.observer.clone(), path.clone());
         let call: AttachedFn<T> = Box::new(move |this: &mut T, arg: &dyn Any| {
-            let node = NodeRef { node: &*this, path: &path_owned };
+            let node = NodeRef { node: &*this, path: &path };
             Step::Done(observer(&node, arg))
         });
         match attach_erased(self, rule.hook, rule.spec.clone(), call, false) {
@@ -132,16 +156,16 @@ impl Node for Box<dyn Node> {
     fn as_any_mut(&mut self) -> &mut dyn Any {
         (**self).as_any_mut()
     }
-    fn for_each_child(&self, visit: &mut dyn FnMut(&dyn Node)) {
-        (**self).for_each_child(visit)
-    }
     fn node_hooks(&self) -> Vec<HookInfo> {
         (**self).node_hooks()
     }
-    fn __children_mut(&mut self, visit: &mut dyn ChildVisitor) {
-        (**self).__children_mut(visit)
+    fn __children<'a>(&'a self, out: &mut Vec<&'a dyn Node>) {
+        (**self).__children(out)
     }
-    fn __land(&mut self, rule: &Rule, path: &str) -> Landed {
+    fn __children_mut<'a>(&'a mut self, out: &mut ChildVisitor<'a>) {
+        (**self).__children_mut(out)
+    }
+    fn __land(&mut self, rule: &Rule, path: &TreePath) -> Landed {
         (**self).__land(rule, path)
     }
     fn __remove(&mut self, hook_type: TypeId, name: &str) -> bool {
@@ -153,7 +177,7 @@ impl Node for Box<dyn Node> {
 #[derive(Clone, Copy)]
 pub struct NodeRef<'a> {
     node: &'a dyn Node,
-    path: &'a str,
+    path: &'a TreePath,
 }
 
 impl<'a> NodeRef<'a> {
@@ -167,8 +191,9 @@ impl<'a> NodeRef<'a> {
         self.node.type_name()
     }
 
-    /// The path from the node the registration was made on: `pipeline/planner`.
-    pub fn path(&self) -> &'a str {
+    /// The path from the node the registration was made on: `pipeline/planner`. Formatting it
+    /// (`{}`, `to_string()`) makes the text; comparing it with a string does not allocate.
+    pub fn path(&self) -> &'a TreePath {
         self.path
     }
 
@@ -203,7 +228,7 @@ type Predicate = Arc<dyn Fn(&NodeRef<'_>) -> bool + Send + Sync>;
 /// use hooks_core::Selector;
 /// let by_name = Selector::named("planner");
 /// let either = Selector::names(["planner", "critic"]);
-/// let deep = Selector::when(|node| node.path().matches('/').count() >= 2);
+/// let deep = Selector::when(|node| node.path().depth() >= 3);
 /// # let _ = (by_name, either, deep, Selector::all());
 /// ```
 #[derive(Clone)]
@@ -260,7 +285,7 @@ impl Selector {
             SelectorKind::Predicate(p) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| p(node)))
                 .unwrap_or_else(|payload| {
                     let message = crate::error::panic_message(&*payload);
-                    tracing::warn!(path = node.path, %message, "a selector's predicate panicked; node not selected");
+                    tracing::warn!(path = %node.path, %message, "a selector's predicate panicked; node not selected");
                     false
                 }),
             SelectorKind::And(a, b) => a.matches(node) && b.matches(node),
@@ -341,7 +366,7 @@ pub enum Placement {
 #[derive(Debug, Clone)]
 pub struct Landed {
     /// The node's path.
-    pub path: String,
+    pub path: TreePath,
     /// Its type's name.
     pub type_name: &'static str,
     /// The hook type registered (`"Forward.BEFORE"`).
@@ -361,220 +386,76 @@ pub struct Landing {
 }
 
 impl Landing {
-    /// The paths where the hook was attached.
-    pub fn attached(&self) -> Vec<&str> {
-        self.nodes.iter().filter(|n| matches!(n.outcome, Placement::Attached)).map(|n| n.path.as_str()).collect()
+    /// The paths where the hook was attached (they compare with strings:
+    /// `assert_eq!(landing.attached(), ["g/a1"])`).
+    pub fn attached(&self) -> Vec<&TreePath> {
+        self.nodes.iter().filter(|n| matches!(n.outcome, Placement::Attached)).map(|n| &n.path).collect()
     }
 
     /// The nodes where attaching failed, with their errors.
-    pub fn refused(&self) -> impl Iterator<Item = (&str, &HookError)> {
+    pub fn refused(&self) -> impl Iterator<Item = (&TreePath, &HookError)> {
         self.nodes.iter().filter_map(|n| match &n.outcome {
-            Placement::Refused(e) => Some((n.path.as_str(), e)),
+            Placement::Refused(e) => Some((&n.path, e)),
             _ => None,
         })
     }
 }
 
-/// Receives a node's children. Implemented by the tree walks; called by `#[derive(Hooks)]` code.
-#[doc(hidden)]
-pub trait ChildVisitor {
-    /// One child held in a field.
-    fn node(&mut self, child: &mut dyn Node);
-    /// A collection of children.
-    fn list(&mut self, children: &mut dyn ChildNodes);
-}
-
-/// A field type that holds child components: `Vec<T>`, `Option<T>`, `[T; N]`, [`Children<T>`]
-/// (`T` a component, or `Box<dyn Node>`).
-pub trait ChildNodes: Send {
-    /// Visits each child.
-    fn each(&self, visit: &mut dyn FnMut(&dyn Node));
-    /// Visits each child, mutably.
-    fn each_mut(&mut self, visit: &mut dyn FnMut(&mut dyn Node));
-    /// Keeps a registration to apply to children added later (only [`Children`] does).
-    #[doc(hidden)]
-    fn __inherit(&mut self, _rule: &Arc<Rule>, _parent: &str) {}
-    /// Forgets a registration.
-    #[doc(hidden)]
-    fn __forget(&mut self, _hook_type: TypeId, _name: &str) {}
-}
-
-impl<T: Node> ChildNodes for Vec<T> {
-    fn each(&self, visit: &mut dyn FnMut(&dyn Node)) {
-        self.iter().for_each(|c| visit(c));
-    }
-    fn each_mut(&mut self, visit: &mut dyn FnMut(&mut dyn Node)) {
-        self.iter_mut().for_each(|c| visit(c));
-    }
-}
-
-impl<T: Node> ChildNodes for Option<T> {
-    fn each(&self, visit: &mut dyn FnMut(&dyn Node)) {
-        self.iter().for_each(|c| visit(c));
-    }
-    fn each_mut(&mut self, visit: &mut dyn FnMut(&mut dyn Node)) {
-        self.iter_mut().for_each(|c| visit(c));
-    }
-}
-
-impl<T: Node, const N: usize> ChildNodes for [T; N] {
-    fn each(&self, visit: &mut dyn FnMut(&dyn Node)) {
-        self.iter().for_each(|c| visit(c));
-    }
-    fn each_mut(&mut self, visit: &mut dyn FnMut(&mut dyn Node)) {
-        self.iter_mut().for_each(|c| visit(c));
-    }
-}
-
-/// A collection of child components that gives children added later the recursive registrations
-/// made through it (see the [module rules](self)). Derefs to a slice.
-///
-/// ```
-/// use hooks_core::Children;
-/// let mut xs: Children<Box<dyn hooks_core::Node>> = Children::new();
-/// assert!(xs.is_empty());
-/// ```
-pub struct Children<T> {
-    items: Vec<T>,
-    rules: Vec<(Arc<Rule>, Arc<str>)>,
-}
-
-impl<T> Default for Children<T> {
-    fn default() -> Self {
-        Children { items: Vec::new(), rules: Vec::new() }
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for Children<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(&self.items).finish()
-    }
-}
-
-impl<T: Node> Children<T> {
-    /// An empty collection.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds `child` at the end, attaching to it (and its subtree) every recursive registration
-    /// made through this collection; returns where they landed.
-    pub fn push(&mut self, child: T) -> Landing {
-        self.items.push(child);
-        let i = self.items.len() - 1;
-        self.land_at(i)
-    }
-
-    /// Inserts `child` at `index` (as `Vec::insert`; out of bounds is `None` and nothing is added),
-    /// attaching the recursive registrations as [`push`](Self::push) does.
-    pub fn insert(&mut self, index: usize, child: T) -> Option<Landing> {
-        if index > self.items.len() {
-            return None;
+/// Walks `root` and its subtree depth-first in field order (a node, then each child's subtree),
+/// calling `visit` on each node and `visit_list` on each collection of children before its
+/// children. The nodes still to visit wait in a `Vec`, not on the call stack: any depth fits any
+/// stack. `P` is what each node is given about its place (its path, or nothing), made from its
+/// parent's by `child_of`.
+fn walk_mut<P>(
+    root: &mut dyn Node,
+    root_place: P,
+    child_of: impl Fn(&P, &dyn Node) -> P,
+    mut visit: impl FnMut(&mut dyn Node, &P),
+    mut visit_list: impl FnMut(&mut dyn ChildNodes, &P),
+) {
+    let mut pending = vec![(root, root_place)];
+    let (mut found, mut listed) = (ChildVisitor::default(), Vec::new());
+    while let Some((node, place)) = pending.pop() {
+        visit(&mut *node, &place);
+        node.__children_mut(&mut found);
+        for child in found.found.drain(..) {
+            match child {
+                Child::Node(node) => listed.push(node),
+                Child::List(list) => {
+                    visit_list(&mut *list, &place);
+                    list.collect_nodes_mut(&mut listed);
+                }
+            }
         }
-        self.items.insert(index, child);
-        Some(self.land_at(index))
-    }
-
-    /// Removes and returns the child at `index`, if any (its hooks stay attached to it).
-    pub fn remove(&mut self, index: usize) -> Option<T> {
-        (index < self.items.len()).then(|| self.items.remove(index))
-    }
-
-    /// The child at `index`, mutably (replacing it with `*get_mut(i) = ..` bypasses the
-    /// registrations: use [`remove`](Self::remove) and [`insert`](Self::insert) instead).
-    pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
-        self.items.get_mut(index)
-    }
-
-    /// The children, mutably.
-    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
-        self.items.iter_mut()
-    }
-
-    fn land_at(&mut self, i: usize) -> Landing {
-        let mut landing = Landing::default();
-        for (rule, parent) in &self.rules {
-            let child = &mut self.items[i];
-            let path = format!("{parent}/{}", child.name());
-            land(child, rule, &path, &mut landing);
-        }
-        landing
+        // Taken from the end: reversed, the first child's subtree is walked first.
+        pending.extend(listed.drain(..).rev().map(|node| {
+            let place = child_of(&place, &*node);
+            (node, place)
+        }));
     }
 }
 
-impl<T: Node> FromIterator<T> for Children<T> {
-    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
-        Children { items: iter.into_iter().collect(), rules: Vec::new() }
-    }
-}
-
-impl<T> std::ops::Deref for Children<T> {
-    type Target = [T];
-    fn deref(&self) -> &[T] {
-        &self.items
-    }
-}
-
-impl<T: Node> ChildNodes for Children<T> {
-    fn each(&self, visit: &mut dyn FnMut(&dyn Node)) {
-        self.items.iter().for_each(|c| visit(c));
-    }
-    fn each_mut(&mut self, visit: &mut dyn FnMut(&mut dyn Node)) {
-        self.items.iter_mut().for_each(|c| visit(c));
-    }
-    fn __inherit(&mut self, rule: &Arc<Rule>, parent: &str) {
-        self.__forget(rule.hook.id, rule.spec.name());
-        self.rules.push((rule.clone(), Arc::from(parent)));
-    }
-    fn __forget(&mut self, hook_type: TypeId, name: &str) {
-        self.rules.retain(|(r, _)| !(r.hook.id == hook_type && r.spec.name() == name));
-    }
-}
-
-/// Applies `rule` to `node` and its subtree.
-fn land(node: &mut dyn Node, rule: &Arc<Rule>, path: &str, landing: &mut Landing) {
-    landing.nodes.push(node.__land(rule, path));
-    struct Walk<'w> {
-        rule: &'w Arc<Rule>,
-        parent: &'w str,
-        landing: &'w mut Landing,
-    }
-    impl ChildVisitor for Walk<'_> {
-        fn node(&mut self, child: &mut dyn Node) {
-            let path = format!("{}/{}", self.parent, child.name());
-            land(child, self.rule, &path, self.landing);
-        }
-        fn list(&mut self, children: &mut dyn ChildNodes) {
-            children.__inherit(self.rule, self.parent);
-            let (rule, parent, landing) = (self.rule, self.parent, &mut *self.landing);
-            children.each_mut(&mut |child| {
-                let path = format!("{parent}/{}", child.name());
-                land(child, rule, &path, landing);
-            });
-        }
-    }
-    node.__children_mut(&mut Walk { rule, parent: path, landing });
+/// Applies `rule` to `node` (whose path is `path`) and its subtree.
+fn land(node: &mut dyn Node, rule: &Arc<Rule>, path: TreePath, landing: &mut Landing) {
+    walk_mut(
+        node,
+        path,
+        |parent, child| parent.child(child.name()),
+        |node, path| landing.nodes.push(node.__land(rule, path)),
+        |children, path| children.__inherit(rule, path),
+    );
 }
 
 /// Removes the hook `name` of `hook_type` from `node` and its subtree; counts the nodes it left.
 fn unland(node: &mut dyn Node, hook_type: TypeId, name: &str) -> usize {
-    let mut removed = usize::from(node.__remove(hook_type, name));
-    struct Walk<'w> {
-        hook_type: TypeId,
-        name: &'w str,
-        removed: &'w mut usize,
-    }
-    impl ChildVisitor for Walk<'_> {
-        fn node(&mut self, child: &mut dyn Node) {
-            *self.removed += unland(child, self.hook_type, self.name);
-        }
-        fn list(&mut self, children: &mut dyn ChildNodes) {
-            children.__forget(self.hook_type, self.name);
-            let (hook_type, name, removed) = (self.hook_type, self.name, &mut *self.removed);
-            children.each_mut(&mut |child| *removed += unland(child, hook_type, name));
-        }
-    }
-    node.__children_mut(&mut Walk { hook_type, name, removed: &mut removed });
+    let mut removed = 0;
+    walk_mut(
+        node,
+        (),
+        |_, _| (),
+        |node, _| removed += usize::from(node.__remove(hook_type, name)),
+        |children, _| children.__forget(hook_type, name),
+    );
     removed
 }
 
@@ -582,7 +463,7 @@ fn unland(node: &mut dyn Node, hook_type: TypeId, name: &str) -> usize {
 #[derive(Debug, Clone)]
 pub struct NodeHooks {
     /// The node's path.
-    pub path: String,
+    pub path: TreePath,
     /// Its type's name.
     pub type_name: &'static str,
     /// Its hooks (static and attached).
@@ -628,8 +509,8 @@ pub trait Tree: Node {
         });
         let rule = Arc::new(Rule { hook, spec, selector, observer });
         let mut landing = Landing::default();
-        let path = self.name().to_owned();
-        land(self.as_node_mut(), &rule, &path, &mut landing);
+        let path = TreePath::root(self.name());
+        land(self.as_node_mut(), &rule, path, &mut landing);
         Ok(landing)
     }
 
@@ -641,12 +522,15 @@ pub trait Tree: Node {
 
     /// Every node of the tree with its hooks, depth-first: where each hook landed.
     fn hook_tree(&self) -> Vec<NodeHooks> {
-        fn walk(node: &dyn Node, path: String, out: &mut Vec<NodeHooks>) {
-            out.push(NodeHooks { path: path.clone(), type_name: node.type_name(), hooks: node.node_hooks() });
-            node.for_each_child(&mut |child| walk(child, format!("{path}/{}", child.name()), out));
-        }
         let mut out = Vec::new();
-        walk(self.as_node(), self.name().to_owned(), &mut out);
+        // The nodes still to list wait in a `Vec` (not on the call stack), children reversed so
+        // that the first is listed first.
+        let (mut pending, mut children) = (vec![(self.as_node(), TreePath::root(self.name()))], Vec::new());
+        while let Some((node, path)) = pending.pop() {
+            node.__children(&mut children);
+            pending.extend(children.drain(..).rev().map(|child| (child, path.child(child.name()))));
+            out.push(NodeHooks { path, type_name: node.type_name(), hooks: node.node_hooks() });
+        }
         out
     }
 

@@ -101,23 +101,31 @@ fn tree(input: &Component, root: &TokenStream) -> TokenStream {
         let (member, ty) = (&field.member, field.ty);
         let span = syn::spanned::Spanned::span(ty);
         if *many {
-            each.push(quote!(<#ty as #root::ChildNodes>::each(&self.#member, visit);));
-            each_mut.push(quote!(visit.list(&mut self.#member);));
+            each.push(quote!(<#ty as #root::ChildNodes>::collect_nodes(&self.#member, __hooks_out);));
+            each_mut.push(quote!(__hooks_out.list(&mut self.#member);));
         } else {
-            each.push(quote_spanned!(span=> { let child: &dyn #root::Node = &self.#member; visit(child); }));
+            each.push(quote_spanned!(span=> { let child: &dyn #root::Node = &self.#member; __hooks_out.push(child); }));
             each_mut.push(
-                quote_spanned!(span=> { let child: &mut dyn #root::Node = &mut self.#member; visit.node(child); }),
+                quote_spanned!(span=> { let child: &mut dyn #root::Node = &mut self.#member; __hooks_out.node(child); }),
             );
         }
     }
+    // The children are handed out (borrowed for `'__hooks_a`, one field each), not visited in a
+    // callback: the tree walks keep them in a `Vec` instead of recursing (issue #11, any depth).
     out.extend(quote! {
-        fn __hooks_children(&self, visit: &mut dyn ::core::ops::FnMut(&dyn #root::Node)) {
-            #(<#base_tys as #root::Hooks>::__hooks_children(&self.#base_members, visit);)*
+        fn __hooks_children<'__hooks_a>(
+            &'__hooks_a self,
+            __hooks_out: &mut #root::Vec<&'__hooks_a dyn #root::Node>,
+        ) {
+            #(<#base_tys as #root::Hooks>::__hooks_children(&self.#base_members, __hooks_out);)*
             #(#each)*
         }
 
-        fn __hooks_children_mut(&mut self, visit: &mut dyn #root::ChildVisitor) {
-            #(<#base_tys as #root::Hooks>::__hooks_children_mut(&mut self.#base_members, visit);)*
+        fn __hooks_children_mut<'__hooks_a>(
+            &'__hooks_a mut self,
+            __hooks_out: &mut #root::ChildVisitor<'__hooks_a>,
+        ) {
+            #(<#base_tys as #root::Hooks>::__hooks_children_mut(&mut self.#base_members, __hooks_out);)*
             #(#each_mut)*
         }
     });
