@@ -391,7 +391,7 @@ async fn stop_budget_cancels_an_overrunning_stop_hook_by_name_and_the_others_sti
         }
         #[on_stop]
         fn first(&mut self, reason: &StopReason) {
-            assert!(matches!(reason, StopReason::TimedOut));
+            assert!(matches!(reason, StopReason::Requested), "the budget was not spent when the stop hooks began");
             self.log.push("first");
         }
     }
@@ -556,13 +556,14 @@ struct Panicky {
     #[hooks(base)]
     service: Service,
     log: Vec<&'static str>,
+    observer_panics: bool,
 }
 
 #[hooks]
 impl Panicky {
     #[on_state_change]
     fn changed(&mut self, _old: LifecycleState, new: LifecycleState) {
-        if new == Initializing {
+        if self.observer_panics && new == Initializing {
             panic!("observer exploded");
         }
     }
@@ -587,13 +588,21 @@ async fn panics_in_any_hook_are_caught_and_other_components_go_on() {
     let bystander = runtime.spawn(ordered("x", &bystander_log, false));
     let panicky = runtime.spawn(Panicky::default());
     bystander.start().await.unwrap();
-    panicky.start().await.expect("a panicking state observer does not fail the start");
+    panicky.start().await.unwrap();
     let err = panicky.stop().await.unwrap_err();
     assert!(matches!(&err.errors()[0], HookError::Panicked { message, method, .. }
         if message == "stop exploded" && method == "stop_panics"));
     let p: Panicky = err.take_component().unwrap();
     assert_eq!(p.log, ["init", "stop_runs"]);
     assert_eq!(bystander.state(), Running);
+    // On the start path a state observer is fail-fast, like a startup hook: the start fails
+    // with its panic, and the rollback runs.
+    let observer = runtime.spawn(Panicky { observer_panics: true, ..Panicky::default() });
+    let err = observer.start().await.unwrap_err();
+    assert!(matches!(&err.errors()[0], HookError::Panicked { message, method, .. }
+        if message == "observer exploded" && method == "changed"), "{err}");
+    assert_eq!(observer.state(), Failed);
+    assert_eq!(observer.stop().await.unwrap().log, ["stop_runs"], "rolled back; on_init never ran");
     bystander.stop().await.unwrap();
 }
 

@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! Created ──► Initializing ──► Initialized ──► Starting ──► Running
-//!                  │                               │           │
-//!                  └──────────► Failed ◄───────────┘           │
+//!                  │                │              │           │
+//!                  └──────────► Failed ◄───────────┴───────────┘
 //! Created, Initialized, Failed, Running ──► Stopping ──► Stopped
 //! ```
 //!
@@ -28,8 +28,11 @@ pub(crate) fn allowed(from: LifecycleState, to: LifecycleState) -> bool {
         (from, to),
         (Created, Initializing)
             | (Initializing, Initialized | Failed)
-            | (Initialized, Starting)
+            | (Initialized, Starting | Failed)
             | (Starting, Running | Failed)
+            // An `on_state_change` hook that fails on entering `Initialized` or `Running` fails
+            // the start, like a startup hook.
+            | (Running, Failed)
             | (Created | Initialized | Running | Failed, Stopping)
             | (Stopping, Stopped)
     )
@@ -37,15 +40,15 @@ pub(crate) fn allowed(from: LifecycleState, to: LifecycleState) -> bool {
 
 impl<T: Hooks> Actor<T> {
     /// Moves to `to` if the table allows it (else `InvalidState` for `op`), publishes it and runs
-    /// the `on_state_change` hooks (failures are logged: the transition has happened whatever its
-    /// observers do).
-    async fn enter(&mut self, to: LifecycleState, op: &'static str) -> Result<(), LifecycleError> {
+    /// the `on_state_change` hooks. Returns their failures: the caller decides what they mean
+    /// (fail-fast on the start path, collected on the stop path).
+    async fn enter(&mut self, to: LifecycleState, op: &'static str) -> Result<MultiError, LifecycleError> {
         if !allowed(self.state, to) {
             return Err(LifecycleError::InvalidState { component: self.name.clone(), op, state: self.state });
         }
         if self.watch.is_cancelled() {
             // Cancelled past a stop budget: its handles read `Stopped` for good.
-            return Ok(());
+            return Ok(MultiError::default());
         }
         let change = StateChange { old: self.state, new: to };
         self.state = to;
@@ -53,26 +56,34 @@ impl<T: Hooks> Actor<T> {
         tracing::debug!(component = %self.name, old = ?change.old, new = ?to, "transition");
         self.watch.set(Activity::OnStateChange);
         let options = RunOptions { budget: self.cap(), ..RunOptions::default() };
-        if let Err(errors) = self.component.run_hooks_with_options::<OnStateChange>(&change, options).await {
-            tracing::warn!(component = %self.name, error = %errors, "on_state_change hooks failed");
+        Ok(self.component.run_hooks_with_options::<OnStateChange>(&change, options).await.err().unwrap_or_default())
+    }
+
+    /// A step of the start path: like an `on_init` or `on_start` hook, a failing `on_state_change`
+    /// hook fails the start (with the rollback).
+    async fn step(&mut self, to: LifecycleState, op: &'static str) -> Result<(), LifecycleError> {
+        let failed = self.enter(to, op).await?;
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(self.fail(op, failed).await)
         }
-        Ok(())
     }
 
     pub(crate) async fn initialize(&mut self) -> Result<(), LifecycleError> {
-        self.enter(Initializing, "initialize").await?;
+        self.step(Initializing, "initialize").await?;
         self.watch.set(Activity::OnInit);
-        match self.component.run_hooks::<OnInit>().await {
-            Ok(()) => self.enter(Initialized, "initialize").await,
-            Err(errors) => Err(self.fail("initialize", errors).await),
+        if let Err(errors) = self.component.run_hooks::<OnInit>().await {
+            return Err(self.fail("initialize", errors).await);
         }
+        self.step(Initialized, "initialize").await
     }
 
     pub(crate) async fn start(&mut self) -> Result<(), LifecycleError> {
         if self.state == Created {
             self.initialize().await?;
         }
-        self.enter(Starting, "start").await?;
+        self.step(Starting, "start").await?;
         self.watch.set(Activity::OnStart);
         if let Err(errors) = self.component.run_hooks::<OnStart>().await {
             return Err(self.fail("start", errors).await);
@@ -88,29 +99,36 @@ impl<T: Hooks> Actor<T> {
                 self.tasks = Task::schedule(tasks, tokio::time::Instant::now());
                 // Nothing was pulled before: no queue to leave.
                 let _ = self.subscribe(routes);
-                self.enter(Running, "start").await
+                self.step(Running, "start").await
             }
             Err(error) => Err(self.fail("start", MultiError::from(error)).await),
         }
     }
 
-    /// A startup hook failed: `Failed`; what the mailbox holds is handed back (nothing of the
-    /// component runs after its rollback); then the `on_stop` hooks in reverse as the rollback.
-    async fn fail(&mut self, op: &'static str, errors: MultiError) -> LifecycleError {
-        let errors = Arc::new(errors);
-        if let Err(err) = self.enter(Failed, op).await {
-            tracing::error!(component = %self.name, %err, "not moved to Failed");
+    /// A startup hook failed: `Failed`; what the mailbox (and a work queue it was the last
+    /// puller of) holds is handed back, since nothing of the component runs after its rollback;
+    /// then the `on_stop` hooks in reverse as the rollback.
+    async fn fail(&mut self, op: &'static str, mut errors: MultiError) -> LifecycleError {
+        match self.enter(Failed, op).await {
+            Ok(failed) => failed.into_iter().for_each(|e| errors.push(e)),
+            Err(err) => tracing::error!(component = %self.name, %err, "not moved to Failed"),
         }
+        let errors = Arc::new(errors);
+        self.tasks.clear();
         self.mail_rx.close();
+        let mut unhandled = Vec::new();
         while let Some(delivery) = self.mail_rx.recv().await {
             match delivery {
                 // Dropped unhandled, a call hands its message back to its caller.
                 Delivery::Call(call) => drop(call),
-                Delivery::Message(message) | Delivery::Pull(message) => {
-                    let letter = DeadLetter { component: self.name.clone(), message, errors: (*errors).clone() };
-                    self.bus.dead_letter(letter);
-                }
+                Delivery::Message(message) | Delivery::Pull(message) => unhandled.push(message),
             }
+        }
+        for queue in self.unsubscribe() {
+            unhandled.extend(queue.close_and_drain().await);
+        }
+        for message in unhandled {
+            self.bus.dead_letter(DeadLetter { component: self.name.clone(), message, errors: (*errors).clone() });
         }
         let reason = StopReason::Failed(errors.clone());
         self.watch.set(Activity::OnStop);
@@ -121,7 +139,9 @@ impl<T: Hooks> Actor<T> {
 
     /// Cancels tasks, handles every message accepted before (the mailbox, and the work queues it
     /// was the last puller of), runs the `on_stop` hooks in reverse (unless a rollback already
-    /// ran them). With a budget, every hook run here is capped at what is left of it.
+    /// ran them). With a budget, every hook run here is capped at what is left of it, and the
+    /// `on_stop` hooks get `StopReason::TimedOut` if none is left when they begin. The failures of
+    /// the `on_stop` and `on_state_change` hooks are collected, in the order they ran.
     pub(crate) async fn stop(&mut self, reason: StopReason) -> Result<(), MultiError> {
         if self.state == Stopped {
             return Ok(());
@@ -131,8 +151,10 @@ impl<T: Hooks> Actor<T> {
         let last_queues = self.unsubscribe();
         self.tasks.clear();
         self.context.cancel_tasks().await;
-        if let Err(err) = self.enter(Stopping, "stop").await {
-            tracing::error!(component = %self.name, %err, "not moved to Stopping");
+        let mut errors = MultiError::default();
+        match self.enter(Stopping, "stop").await {
+            Ok(failed) => failed.into_iter().for_each(|e| errors.push(e)),
+            Err(err) => tracing::error!(component = %self.name, %err, "stop transition refused"),
         }
         // Until `None`: a sender that was granted room before the close may still be writing.
         while let Some(delivery) = self.mail_rx.recv().await {
@@ -143,33 +165,19 @@ impl<T: Hooks> Actor<T> {
                 self.deliver(Delivery::Pull(message)).await;
             }
         }
-        let result = if self.rolled_back {
-            Ok(())
-        } else {
+        if !self.rolled_back {
             self.watch.set(Activity::OnStop);
-            let options = RunOptions { reversed: true, budget: self.cap(), ..RunOptions::default() };
-            self.component.run_hooks_with_options::<OnStop>(&reason, options).await
-        };
-        if let Err(err) = self.enter(Stopped, "stop").await {
-            tracing::error!(component = %self.name, %err, "not moved to Stopped");
+            let budget = self.cap();
+            let reason = if budget == Some(std::time::Duration::ZERO) { StopReason::TimedOut } else { reason };
+            let options = RunOptions { reversed: true, budget, ..RunOptions::default() };
+            if let Err(failed) = self.component.run_hooks_with_options::<OnStop>(&reason, options).await {
+                failed.into_iter().for_each(|e| errors.push(e));
+            }
         }
-        result
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ALL: [LifecycleState; 8] = [Created, Initializing, Initialized, Starting, Running, Stopping, Stopped, Failed];
-
-    #[test]
-    fn the_happy_path_is_allowed_and_nothing_leaves_stopped() {
-        let path = [Created, Initializing, Initialized, Starting, Running, Stopping, Stopped];
-        assert!(path.windows(2).all(|w| allowed(w[0], w[1])));
-        assert!(ALL.iter().all(|&to| !allowed(Stopped, to)));
-        assert!(!allowed(Running, Starting));
-        assert!(!allowed(Failed, Starting), "a failed component can only be stopped");
-        assert!(ALL.iter().all(|&s| !allowed(s, s)));
+        match self.enter(Stopped, "stop").await {
+            Ok(failed) => failed.into_iter().for_each(|e| errors.push(e)),
+            Err(err) => tracing::error!(component = %self.name, %err, "stop transition refused"),
+        }
+        errors.into_result()
     }
 }

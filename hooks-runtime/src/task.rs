@@ -6,7 +6,9 @@
 //!   one interval.
 //! - The next run is scheduled one `interval` after the previous run **completes**: a task never
 //!   overlaps itself, and ticks missed while it (or another hook) ran are skipped, never bursted.
-//! - No interval: the task runs once.
+//! - No interval: the task runs once. An interval computed from the instance (a closure) is
+//!   computed again after every run, before the wait: a run that changes the period changes the
+//!   next wait.
 //! - An error is logged and the task goes on, unless `stop_on_error = true`, which ends that task
 //!   (the component keeps running). A panic counts as an error.
 //! - Tasks are cancelled when stop begins, before the `on_stop` hooks run; a run in progress is
@@ -23,6 +25,8 @@ pub(crate) struct Task {
     pub(crate) position: usize,
     pub(crate) method: Cow<'static, str>,
     pub(crate) spec: TaskSpec,
+    /// Its interval is computed from the instance: resolved again before every wait.
+    pub(crate) dynamic: bool,
     /// When it runs next; `None` once it is over.
     pub(crate) next: Option<Instant>,
 }
@@ -34,11 +38,19 @@ impl Task {
             .into_iter()
             .enumerate()
             .map(|(position, hook)| {
-                let spec = hook.params.first().and_then(|p| p.downcast_ref::<TaskSpec>()).copied().unwrap_or_default();
+                let spec = spec_of(&hook);
                 let first = if spec.immediate { now } else { now + spec.interval.unwrap_or_default() };
-                Task { position, method: hook.method, spec, next: Some(first) }
+                Task { position, method: hook.method, spec, dynamic: hook.dynamic_params, next: Some(first) }
             })
             .collect()
+    }
+
+    /// After a run of a task whose interval is computed from the instance: the spec resolved now
+    /// (the run may have changed the period), from the component's listed hooks.
+    pub(crate) fn refresh(&mut self, hooks: &[HookInfo]) {
+        if let Some(hook) = hooks.get(self.position).filter(|h| h.method == self.method) {
+            self.spec = spec_of(hook);
+        }
     }
 
     /// The earliest next run among `tasks`.
@@ -52,6 +64,11 @@ impl Task {
     }
 }
 
+/// A background task hook's spec (its one param), or the defaults.
+fn spec_of(hook: &HookInfo) -> TaskSpec {
+    hook.params.first().and_then(|p| p.downcast_ref::<TaskSpec>()).copied().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -60,7 +77,7 @@ mod tests {
 
     fn task(interval: Option<u64>, immediate: bool, stop_on_error: bool) -> Task {
         let spec = TaskSpec { interval: interval.map(Duration::from_secs), immediate, stop_on_error };
-        Task { position: 0, method: "t".into(), spec, next: None }
+        Task { position: 0, method: "t".into(), spec, dynamic: false, next: None }
     }
 
     #[test]

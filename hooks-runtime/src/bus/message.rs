@@ -198,9 +198,10 @@ pub trait IntoResponse {
     fn respond_to(self, call: &Call) -> HookResult;
 }
 
+/// A handler that returns no value (`()` or `Ok(())`) leaves the response to the handlers after it;
+/// when none gives a value the caller gets `Response::new(())`.
 impl IntoResponse for () {
-    fn respond_to(self, call: &Call) -> HookResult {
-        call.respond(Response::new(()));
+    fn respond_to(self, _call: &Call) -> HookResult {
         Ok(HookValue::Unit)
     }
 }
@@ -208,7 +209,10 @@ impl IntoResponse for () {
 impl<T: Any + Send + Sync, E: Into<BoxError>> IntoResponse for Result<T, E> {
     fn respond_to(self, call: &Call) -> HookResult {
         let value = self.map_err(Into::into)?;
-        call.respond(Response::new(value));
+        // Resolved at compile time: `Ok(())` is no value, and must not hide a later handler's.
+        if TypeId::of::<T>() != TypeId::of::<()>() {
+            call.respond(Response::new(value));
+        }
         Ok(HookValue::Unit)
     }
 }

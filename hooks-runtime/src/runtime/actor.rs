@@ -478,6 +478,14 @@ impl<T: Hooks> Actor<T> {
                     continue;
                 }
             };
+            if self.tasks[i].dynamic {
+                match self.component.try_hooks::<BackgroundTask>() {
+                    Ok(hooks) => self.tasks[i].refresh(&hooks),
+                    Err(error) => {
+                        tracing::error!(component = %self.name, %error, "interval not computed again: the last one stays");
+                    }
+                }
+            }
             self.tasks[i].reschedule(failed, Instant::now());
         }
     }

@@ -202,8 +202,11 @@ impl<T: Hooks> Handle<T> {
     /// hook that never returns, a plain `fn` hook that blocks), its task is cancelled and
     /// [`LifecycleError::TimedOut`] names what was still running; the component is then dropped,
     /// not handed back, and the calls in its mailbox get their messages back.
+    ///
+    /// The `on_stop` hooks get `StopReason::Requested`, or `StopReason::TimedOut` when nothing is
+    /// left of the budget by the time they begin.
     pub async fn stop_with_timeout(&self, budget: Duration) -> Result<T, LifecycleError> {
-        self.stop_with(StopReason::TimedOut, Some(budget)).await
+        self.stop_with(StopReason::Requested, Some(budget)).await
     }
 
     pub(super) async fn stop_with(&self, reason: StopReason, budget: Option<Duration>) -> Result<T, LifecycleError> {

@@ -195,8 +195,7 @@ impl Runtime {
         let order = lock(&self.inner.components).stop_order();
         let mut errors = MultiError::default();
         for c in order {
-            let reason = if budget.is_some() { StopReason::TimedOut } else { StopReason::Requested };
-            match c.stop(reason, budget).await {
+            match c.stop(StopReason::Requested, budget).await {
                 Err(LifecycleError::Hooks { errors: failed, .. } | LifecycleError::TimedOut { errors: failed, .. }) => {
                     // Only this call holds the Arc once the component is handed back.
                     match Arc::try_unwrap(failed) {

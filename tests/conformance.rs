@@ -1,0 +1,180 @@
+//! Behaviours of the systems this replaces (AIPerf, pluggy) and what the docs promise (issue 12):
+//! one test per rule.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hooks_runtime::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Ask,
+    Slow,
+}
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn taken(log: &Log) -> Vec<String> {
+    std::mem::take(&mut *log.lock().unwrap())
+}
+
+// --- A dynamic interval is computed again before every wait (AIPerf re-reads it). -------------
+
+#[derive(Hooks, Default)]
+struct Pulse {
+    #[hooks(base)]
+    service: Service,
+    period: u64,
+    runs: Vec<u64>,
+    began: Option<tokio::time::Instant>,
+}
+
+#[hooks]
+impl Pulse {
+    #[background_task(interval = |this: &Self| Duration::from_secs(this.period))]
+    fn tick(&mut self) {
+        let began = *self.began.get_or_insert_with(tokio::time::Instant::now);
+        self.runs.push(began.elapsed().as_secs());
+        self.period *= 2;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dynamic_interval_is_computed_again_after_every_run() {
+    let runtime = Runtime::new();
+    let h = runtime.spawn(Pulse { period: 1, ..Pulse::default() });
+    h.start().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(15_500)).await;
+    // Each run doubles the period, and the wait after it is the new one: 2, 4, 8 (read once,
+    // it would stay 1 and the task would have run 16 times).
+    assert_eq!(h.stop().await.unwrap().runs, [0, 2, 6, 14]);
+}
+
+// --- A handler that returns no value does not take the response slot. -------------------------
+
+#[derive(Hooks, Default)]
+struct Answers {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    commands: CommandHandler,
+}
+
+#[hooks]
+impl Answers {
+    #[on_command(Kind::Ask)]
+    fn log_it(&mut self, _: &Message) {}
+
+    #[on_command(Kind::Ask)]
+    fn also_nothing(&mut self, _: &Message) -> Result<(), std::io::Error> {
+        Ok(())
+    }
+
+    #[on_command(Kind::Ask)]
+    fn answer(&mut self, _: &Message) -> Result<u32, std::io::Error> {
+        Ok(7)
+    }
+}
+
+#[tokio::test]
+async fn a_command_handler_returning_nothing_does_not_hide_a_later_value() {
+    let runtime = Runtime::new();
+    let h = runtime.spawn(Answers::default());
+    h.start().await.unwrap();
+    let response = h.command(Message::signal(Kind::Ask)).await.unwrap();
+    assert_eq!(response.get::<u32>(), Some(&7), "{response:?}");
+    h.stop().await.unwrap();
+}
+
+// --- A failing on_state_change hook reaches the caller. -----------------------------------------
+
+#[derive(Hooks, Default, Debug)]
+struct Observed {
+    #[hooks(base)]
+    service: Service,
+    refuse: Option<LifecycleState>,
+    log: Log,
+}
+
+#[hooks]
+impl Observed {
+    #[on_state_change]
+    fn changed(&mut self, _old: LifecycleState, new: LifecycleState) -> Result<(), String> {
+        if self.refuse == Some(new) {
+            return Err(format!("refused {new:?}"));
+        }
+        Ok(())
+    }
+
+    #[on_stop]
+    fn stop(&mut self, reason: &StopReason) {
+        self.log.lock().unwrap().push(format!("on_stop {}", matches!(reason, StopReason::Failed(_))));
+    }
+}
+
+#[tokio::test]
+async fn a_failing_state_change_hook_fails_the_start_like_a_startup_hook() {
+    let runtime = Runtime::new();
+    for refused in [LifecycleState::Initializing, LifecycleState::Starting, LifecycleState::Running] {
+        let log = Log::default();
+        let h = runtime.spawn(Observed { refuse: Some(refused), log: log.clone(), ..Observed::default() });
+        let err = h.start().await.unwrap_err();
+        assert_eq!(err.errors()[0].method(), "changed", "{err}");
+        assert!(err.to_string().contains(&format!("refused {refused:?}")), "{err}");
+        assert_eq!(h.state(), LifecycleState::Failed);
+        assert_eq!(taken(&log), ["on_stop true"], "rolled back");
+        h.stop().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_failing_state_change_hook_on_the_stop_path_is_collected_and_the_component_handed_back() {
+    let runtime = Runtime::new();
+    let log = Log::default();
+    let h = runtime.spawn(Observed { refuse: Some(LifecycleState::Stopping), log: log.clone(), ..Observed::default() });
+    h.start().await.unwrap();
+    let err = h.stop().await.unwrap_err();
+    assert_eq!(err.errors().len(), 1);
+    assert_eq!(err.errors()[0].hook_type(), "OnStateChange");
+    let c: Observed = err.take_component().expect("handed back");
+    assert_eq!(taken(&c.log), ["on_stop false"], "the stop hooks still ran");
+}
+
+// --- StopReason::TimedOut only when the budget ran out. ------------------------------------------
+
+#[derive(Hooks, Default)]
+struct Budgeted {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    bus: MessageBusClient,
+    reasons: Vec<String>,
+}
+
+#[hooks]
+impl Budgeted {
+    #[on_message(Kind::Slow)]
+    async fn slow(&mut self, _: &Message) {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+
+    #[on_stop]
+    fn stop(&mut self, reason: &StopReason) {
+        self.reasons.push(format!("{reason:?}"));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_reason_is_timed_out_only_when_the_budget_ran_out() {
+    let runtime = Runtime::new();
+    let h = runtime.spawn(Budgeted::default());
+    h.start().await.unwrap();
+    let c = h.stop_with_timeout(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(c.reasons, ["Requested"], "a budgeted stop that did not run out");
+
+    // A message accepted before the stop takes the whole budget while the stop handles it.
+    let h = runtime.spawn(Budgeted::default());
+    h.publish(Message::signal(Kind::Slow)).await.unwrap();
+    let c = h.stop_with_timeout(Duration::from_secs(1)).await.unwrap();
+    assert_eq!(c.reasons, ["TimedOut"]);
+}
