@@ -178,3 +178,106 @@ async fn stop_reason_is_timed_out_only_when_the_budget_ran_out() {
     let c = h.stop_with_timeout(Duration::from_secs(1)).await.unwrap();
     assert_eq!(c.reasons, ["TimedOut"]);
 }
+
+// --- One pull handler per pulled type in a component. ------------------------------------------
+
+#[derive(Hooks, Default)]
+struct TwoPullers {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    pulls: PullClient,
+}
+
+#[hooks]
+impl TwoPullers {
+    #[on_pull_message(Kind::Ask)]
+    fn first(&mut self, _: &Message) {}
+
+    #[on_pull_message(Kind::Slow, Kind::Ask)]
+    fn second(&mut self, _: &Message) {}
+}
+
+#[tokio::test]
+async fn a_second_pull_handler_for_one_type_is_refused_at_start() {
+    let runtime = Runtime::new();
+    let h = runtime.spawn(TwoPullers::default());
+    let err = h.start().await.unwrap_err();
+    assert_eq!(err.errors()[0].method(), "second");
+    assert!(err.to_string().contains("`TwoPullers::first` is the first"), "{err}");
+    assert!(runtime.push(Message::signal(Kind::Ask)).await.is_err(), "it never pulled");
+    h.stop().await.unwrap();
+}
+
+// --- Every way a hook runs keeps statistics and calls error handlers. --------------------------
+
+#[derive(Hooks, Default)]
+struct Ticker {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    bus: MessageBusClient,
+}
+
+#[hooks]
+impl Ticker {
+    #[background_task(interval = "1s")]
+    fn tick(&mut self) {}
+}
+
+#[tokio::test(start_paused = true)]
+async fn hooks_the_runtime_dispatches_record_statistics_and_call_error_handlers() {
+    let runtime = Runtime::new();
+    let handled = Log::default();
+    let mut t = Ticker::default();
+    t.enable_stats().unwrap();
+    let sink = handled.clone();
+    t.attach_hook_with::<OnMessage, _, _>(
+        HookSpec::new("flaky").params([Kind::Ask]).on_error(move |e| sink.lock().unwrap().push(e.method().to_owned())),
+        |_: &mut Ticker, _: &Message| Err::<(), _>("down"),
+    )
+    .unwrap();
+    let h = runtime.spawn(t);
+    h.start().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(9_500)).await;
+    h.publish(Message::signal(Kind::Ask)).await.unwrap();
+    let t = h.stop().await.unwrap();
+    let calls =
+        |method: &str| t.hook_infos().into_iter().find(|i| i.method == method).map(|i| i.calls).unwrap_or_default();
+    assert_eq!(calls("tick"), 10, "every tick counted");
+    assert_eq!(calls("flaky"), 1, "the message handler counted");
+    assert_eq!(taken(&handled), ["flaky"], "its error handler called");
+}
+
+// --- Params given at run time route and are checked like static ones. --------------------------
+
+#[tokio::test]
+async fn message_types_given_to_attach_hook_route_like_static_ones() {
+    let runtime = Runtime::new();
+    let seen = Log::default();
+    let mut t = Ticker::default();
+    let sink = seen.clone();
+    t.attach_hook::<OnMessage>(
+        "late",
+        move |_: &mut Ticker, _: &Message| sink.lock().unwrap().push("late".into()),
+        [Kind::Ask],
+    )
+    .unwrap();
+    let h = runtime.spawn(t);
+    h.start().await.unwrap();
+    assert_eq!(runtime.publish(Message::signal(Kind::Ask)).await, 1, "the runtime routes to it");
+    assert_eq!(runtime.publish(Message::signal(Kind::Slow)).await, 0);
+    h.stop().await.unwrap();
+    assert_eq!(taken(&seen), ["late"]);
+}
+
+#[test]
+fn a_background_task_attached_with_params_it_cannot_take_is_refused() {
+    let mut t = Ticker::default();
+    let err = t.attach_hook::<BackgroundTask>("t", |_: &mut Ticker, _: &()| {}, [42u32]).unwrap_err();
+    assert!(matches!(err, HookError::BadParams { .. }), "{err}");
+    assert!(err.to_string().contains("one `TaskSpec`"), "{err}");
+    let spec = TaskSpec { interval: Some(Duration::from_secs(1)), ..TaskSpec::default() };
+    t.attach_hook::<BackgroundTask>("t", |_: &mut Ticker, _: &()| {}, [spec]).unwrap();
+    t.attach_hook::<BackgroundTask>("u", |_: &mut Ticker, _: &()| {}, ()).unwrap();
+}

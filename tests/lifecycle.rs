@@ -599,8 +599,11 @@ async fn panics_in_any_hook_are_caught_and_other_components_go_on() {
     // with its panic, and the rollback runs.
     let observer = runtime.spawn(Panicky { observer_panics: true, ..Panicky::default() });
     let err = observer.start().await.unwrap_err();
-    assert!(matches!(&err.errors()[0], HookError::Panicked { message, method, .. }
-        if message == "observer exploded" && method == "changed"), "{err}");
+    assert!(
+        matches!(&err.errors()[0], HookError::Panicked { message, method, .. }
+        if message == "observer exploded" && method == "changed"),
+        "{err}"
+    );
     assert_eq!(observer.state(), Failed);
     assert_eq!(observer.stop().await.unwrap().log, ["stop_runs"], "rolled back; on_init never ran");
     bystander.stop().await.unwrap();

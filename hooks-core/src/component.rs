@@ -517,11 +517,12 @@ pub(crate) struct HookId {
     pub(crate) id: TypeId,
     pub(crate) name: &'static str,
     pub(crate) key: &'static str,
+    pub(crate) params: crate::hook::ParamKind,
 }
 
 impl HookId {
     pub(crate) fn of<H: HookType>() -> Self {
-        HookId { id: TypeId::of::<H>(), name: H::NAME, key: H::KEY }
+        HookId { id: TypeId::of::<H>(), name: H::NAME, key: H::KEY, params: H::PARAMS }
     }
 }
 
@@ -539,6 +540,11 @@ pub(crate) fn attach_erased<R: Hooks>(
     }
     let Some(store) = this.__hooks_attached_mut() else {
         return Err(HookError::NoAttachStorage { owner, method: spec.name, hook_type });
+    };
+    let mut spec = spec;
+    spec.params = match hook.params.check(std::mem::take(&mut spec.params)) {
+        Ok(params) => params,
+        Err(reason) => return Err(HookError::BadParams { owner, method: spec.name, hook_type, reason }),
     };
     let (root, ty) = (TypeId::of::<R>(), hook.id);
     let constrained = !spec.before.is_empty() || !spec.after.is_empty();

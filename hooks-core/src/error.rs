@@ -52,6 +52,19 @@ pub enum HookError {
         /// The budget that ran out.
         timeout: Duration,
     },
+    /// A hook attached with params its hook type does not take (a background task given anything
+    /// but a `TaskSpec`, a message type whose `Debug` panics) was refused.
+    #[error("hook `{owner}::{method}` ({hook_type}) was refused: {reason}")]
+    BadParams {
+        /// The component type.
+        owner: &'static str,
+        /// The name given to `attach_hook`.
+        method: Cow<'static, str>,
+        /// The hook type's name.
+        hook_type: &'static str,
+        /// What is wrong with them.
+        reason: String,
+    },
     /// A hook of a type the component does not provide was refused (`attach_hook`).
     #[error(
         "`{owner}` does not provide the hook type `{hook_type}` (hook `{method}`); add \
@@ -134,6 +147,7 @@ impl HookError {
             | HookError::Panicked { owner, .. }
             | HookError::TimedOut { owner, .. }
             | HookError::Unsupported { owner, .. }
+            | HookError::BadParams { owner, .. }
             | HookError::NoAttachStorage { owner, .. }
             | HookError::UnknownHook { owner, .. }
             | HookError::OrderCycle { owner, .. }
@@ -149,6 +163,7 @@ impl HookError {
             | HookError::Panicked { method, .. }
             | HookError::TimedOut { method, .. }
             | HookError::Unsupported { method, .. }
+            | HookError::BadParams { method, .. }
             | HookError::NoAttachStorage { method, .. }
             | HookError::UnknownHook { method, .. }
             | HookError::OrderCycle { method, .. }
@@ -164,6 +179,7 @@ impl HookError {
             | HookError::Panicked { hook_type, .. }
             | HookError::TimedOut { hook_type, .. }
             | HookError::Unsupported { hook_type, .. }
+            | HookError::BadParams { hook_type, .. }
             | HookError::NoAttachStorage { hook_type, .. }
             | HookError::UnknownHook { hook_type, .. }
             | HookError::OrderCycle { hook_type, .. }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::params::ParamValue;
 use crate::state::{LifecycleState, StopReason};
 
 /// What a run does when one of its hooks fails.
@@ -36,6 +37,45 @@ pub trait HookType: 'static {
     /// A copy of `arg` to keep, for historic hook types.
     fn remember(_arg: &Self::Arg) -> Option<Remembered> {
         None
+    }
+    /// What the params of a hook of this type are: checked (and for message types, made into
+    /// routing keys) when a hook is attached at run time; the attributes check static ones.
+    const PARAMS: ParamKind = ParamKind::Any;
+}
+
+/// What the params of a hook type are ([`HookType::PARAMS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParamKind {
+    /// Any values (custom hook types).
+    Any,
+    /// Message types that route messages to the hook (`OnMessage`, `OnCommand`, `OnRequest`,
+    /// `OnPullMessage`; `hook_type!(.., routes)`): values given to `attach_hook` become keys.
+    MessageTypes,
+    /// At most one [`TaskSpec`] (`BackgroundTask`).
+    Task,
+}
+
+impl ParamKind {
+    /// `params` checked for a hook of this kind: message types made into keys; anything a
+    /// background task cannot take refused, with the reason.
+    pub(crate) fn check(self, params: Vec<ParamValue>) -> Result<Vec<ParamValue>, String> {
+        match self {
+            ParamKind::Any => Ok(params),
+            ParamKind::MessageTypes => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                params.into_iter().map(ParamValue::into_key).collect()
+            }))
+            .map_err(|payload| {
+                format!("a message type's `Debug` panicked: {}", crate::error::panic_message(&*payload))
+            }),
+            ParamKind::Task => match &params[..] {
+                [] => Ok(params),
+                [one] if one.downcast_ref::<TaskSpec>().is_some() => Ok(params),
+                _ => Err(format!(
+                    "a background task takes one `TaskSpec` as its params (or none, for the defaults), not {params:?}"
+                )),
+            },
+        }
     }
 }
 
@@ -78,6 +118,8 @@ macro_rules! hook_type {
     (@arg $arg:ty) => { $arg };
     (@flag fail_fast) => { const POLICY: $crate::ErrorPolicy = $crate::ErrorPolicy::FailFast; };
     (@flag collect_all) => { const POLICY: $crate::ErrorPolicy = $crate::ErrorPolicy::CollectAll; };
+    (@flag routes) => { const PARAMS: $crate::ParamKind = $crate::ParamKind::MessageTypes; };
+    (@flag task) => { const PARAMS: $crate::ParamKind = $crate::ParamKind::Task; };
     (@flag historic) => {
         const HISTORY: usize = 64;
         fn remember(arg: &Self::Arg) -> ::core::option::Option<$crate::Remembered> {
@@ -107,7 +149,7 @@ hook_type!(
 );
 hook_type!(
     /// A periodic or one-shot task started when the component is running; its params are a [`TaskSpec`].
-    pub BackgroundTask
+    pub BackgroundTask, task
 );
 
 /// The argument of [`OnStateChange`] hooks: the state left and the state entered.

@@ -37,7 +37,8 @@ pub use callback::{
 pub use component::{HookFn, HookInfo, Hooks, HooksMixin};
 pub use error::{BoxError, HookError, MultiError, SharedError};
 pub use hook::{
-    BackgroundTask, ErrorPolicy, HookType, OnInit, OnStart, OnStateChange, OnStop, Remembered, StateChange, TaskSpec,
+    BackgroundTask, ErrorPolicy, HookType, OnInit, OnStart, OnStateChange, OnStop, ParamKind, Remembered, StateChange,
+    TaskSpec,
 };
 pub use params::{IntoInterval, IntoParams, Key, KeyValue, Param, ParamValue};
 pub use registry::{registrations, registrations_of, Location, Provided};

@@ -50,6 +50,26 @@ impl ParamValue {
         ParamValue(ParamRepr::Key(Key::new(value)))
     }
 
+    /// The same value as a routing key (what [`ParamValue::key`] makes): how params given at run
+    /// time to a message hook (`attach_hook::<OnMessage>(.., [Kind::A])`) route like static ones.
+    ///
+    /// ```
+    /// use hooks_core::{Key, ParamValue};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// enum Kind { Status }
+    ///
+    /// let key = ParamValue::new(Kind::Status).into_key();
+    /// assert_eq!(key.as_key(), Some(&Key::new(Kind::Status)));
+    /// assert_eq!(key.downcast_ref::<Kind>(), Some(&Kind::Status));
+    /// ```
+    pub fn into_key(self) -> Self {
+        match self.0 {
+            ParamRepr::Value(value) => ParamValue(ParamRepr::Key(Key::from_shared(value))),
+            key @ ParamRepr::Key(_) => ParamValue(key),
+        }
+    }
+
     /// The value as a routing key, when it was made with [`ParamValue::key`].
     pub fn as_key(&self) -> Option<&Key> {
         match &self.0 {
@@ -61,7 +81,7 @@ impl ParamValue {
     fn value(&self) -> &dyn Param {
         match &self.0 {
             ParamRepr::Value(value) => &**value,
-            ParamRepr::Key(key) => &key.0.value,
+            ParamRepr::Key(key) => key.param(),
         }
     }
 
@@ -117,6 +137,9 @@ struct KeyInner<V: ?Sized> {
     /// The hash of `type_id` and of `text`.
     hash: u64,
     text: Text,
+    /// The value of a key made from a value already shared (a param given at run time, see
+    /// [`ParamValue::into_key`]); `value` is then `()`.
+    shared: Option<Arc<dyn Param>>,
     value: V,
 }
 
@@ -139,19 +162,39 @@ impl Key {
     pub fn new<T: KeyValue>(value: T) -> Self {
         let type_id = TypeId::of::<T>();
         let (text, hash) = Text::of(type_id, &value);
-        Key(Arc::new(KeyInner { type_id, hash, text, value }))
+        Key(Arc::new(KeyInner { type_id, hash, text, shared: None, value }))
+    }
+
+    /// A key holding a value that is already shared: the same key as `Key::new` of that value.
+    ///
+    /// # Panics
+    /// When the value's `Debug` impl returns an error, as `format!` does.
+    fn from_shared(value: Arc<dyn Param>) -> Self {
+        // The value's own type: `value.as_any()` would be the `Arc`'s (it is a `Param` too).
+        let inner: &dyn Param = &*value;
+        let type_id = Any::type_id(inner.as_any());
+        let (text, hash) = Text::of(type_id, &*value);
+        Key(Arc::new(KeyInner { type_id, hash, text, shared: Some(value), value: () }))
+    }
+
+    /// The value.
+    fn param(&self) -> &dyn Param {
+        match &self.0.shared {
+            Some(value) => &**value,
+            None => &self.0.value,
+        }
     }
 
     /// A key with a chosen hash: collisions, in tests.
     #[cfg(test)]
     fn with_hash<T: KeyValue>(value: T, hash: u64) -> Self {
         let (text, _) = Text::of(TypeId::of::<T>(), &value);
-        Key(Arc::new(KeyInner { type_id: TypeId::of::<T>(), hash, text, value }))
+        Key(Arc::new(KeyInner { type_id: TypeId::of::<T>(), hash, text, shared: None, value }))
     }
 
     /// The value, if it is a `T`.
     pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
-        self.0.value.as_any().downcast_ref()
+        self.param().as_any().downcast_ref()
     }
 }
 

@@ -298,14 +298,7 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
             }
             Err(failure) => {
                 let error = attribute::<H, R>(&hook, cap, failure);
-                if let Scheduled::Attached(h) = &hook {
-                    if let Some(handler) = &h.on_error {
-                        // The handler is user code too: its panic is reported, never raised.
-                        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| handler(&error))) {
-                            tracing::error!(hook = %error, panic = %panic_message(&*payload), "on_error handler panicked");
-                        }
-                    }
-                }
+                call_error_handler(&hook, &error);
                 stopped = H::POLICY == ErrorPolicy::FailFast;
                 rec.ran(&hook, Outcome::Failed(error), None, took);
             }
@@ -371,9 +364,12 @@ pub(crate) async fn run_hook_at<R: Hooks, H: HookType>(
     let (root, hook_type) = (TypeId::of::<R>(), TypeId::of::<H>());
     let statics = R::__hooks_table().of(hook_type);
     // No snapshot to share out when nothing is attached (the common case).
-    let (attached, disabled) = this
+    let (attached, disabled, stats_on) = this
         .__hooks_attached_mut()
-        .map(|a| ((!a.is_empty()).then(|| a.snapshot_cached(root, hook_type)), a.disabled_static(root, hook_type)))
+        .map(|a| {
+            let attached = (!a.is_empty()).then(|| a.snapshot_cached(root, hook_type));
+            (attached, a.disabled_static(root, hook_type), a.stats_on())
+        })
         .unwrap_or_default();
     let hook = match &attached {
         // Nothing attached: the static hook at `position`, without the merge.
@@ -383,13 +379,44 @@ pub(crate) async fn run_hook_at<R: Hooks, H: HookType>(
     if skip(&hook, &disabled, None).is_some() {
         return Some(Ok(()));
     }
+    // Statistics as a run keeps them (`enable_stats`): messages and ticks count too.
+    let stats = if stats_on {
+        match &hook {
+            Scheduled::Static(h) => this
+                .__hooks_attached_mut()
+                .and_then(|store| store.static_stats((root, hook_type, h.reg.owner_name, h.reg.method))),
+            Scheduled::Attached(h) => Some(h.stats.clone()),
+        }
+    } else {
+        None
+    };
+    let start = stats.as_ref().map(|_| Instant::now());
     let result = match call(this, &hook, arg) {
-        Ok(Step::Done(Ok(_))) => return Some(Ok(())),
+        Ok(Step::Done(Ok(_))) => Ok(HookValue::Unit),
         Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
         Ok(Step::Pending(future)) => settle::<H, R>(&hook, future, timeout_cap).await,
         Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
     };
-    Some(result.map(drop).map_err(|failure| attribute::<H, R>(&hook, timeout_cap, failure)))
+    if let (Some(stats), Some(start)) = (stats, start) {
+        stats.record(start.elapsed());
+    }
+    Some(result.map(drop).map_err(|failure| {
+        let error = attribute::<H, R>(&hook, timeout_cap, failure);
+        call_error_handler(&hook, &error);
+        error
+    }))
+}
+
+/// An attached hook's `on_error` handler, if it has one, told of `error`; the handler is user code
+/// too: its panic is reported, never raised.
+fn call_error_handler<R>(hook: &Scheduled<'_, R>, error: &HookError) {
+    if let Scheduled::Attached(h) = hook {
+        if let Some(handler) = &h.on_error {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| handler(error))) {
+                tracing::error!(hook = %error, panic = %panic_message(&*payload), "on_error handler panicked");
+            }
+        }
+    }
 }
 
 /// Calls a hook's shim, catching a panic raised before its first `.await` (or in a plain `fn`).

@@ -219,20 +219,20 @@ impl<T: Any + Send + Sync, E: Into<BoxError>> IntoResponse for Result<T, E> {
 
 hooks_core::hook_type!(
     /// Handles published messages of the types in its params (`#[on_message(..)]`).
-    pub OnMessage(Message)
+    pub OnMessage(Message), routes
 );
 hooks_core::hook_type!(
     /// Handles commands of the types in its params (`#[on_command(..)]`); the value the handler
     /// returns is the response.
-    pub OnCommand(Call)
+    pub OnCommand(Call), routes
 );
 hooks_core::hook_type!(
     /// Handles requests of the types in its params (`#[on_request(..)]`); the value the handler
     /// returns is the reply.
-    pub OnRequest(Call)
+    pub OnRequest(Call), routes
 );
 hooks_core::hook_type!(
     /// Handles work-queue messages of the types in its params (`#[on_pull_message(..)]`): each
     /// pushed message goes to exactly one puller.
-    pub OnPullMessage(Message)
+    pub OnPullMessage(Message), routes
 );

@@ -25,15 +25,38 @@ impl Routes {
     /// a params closure that panics is that hook's error.
     pub(crate) fn try_of<T: Hooks>(component: &T) -> Result<Routes, HookError> {
         Ok(Routes {
-            message: table(component.try_hooks::<OnMessage>()?),
-            command: table(component.try_hooks::<OnCommand>()?),
-            request: table(component.try_hooks::<OnRequest>()?),
-            pull: table(component.try_hooks::<OnPullMessage>()?),
+            message: table(&component.try_hooks::<OnMessage>()?),
+            command: table(&component.try_hooks::<OnCommand>()?),
+            request: table(&component.try_hooks::<OnRequest>()?),
+            pull: pull_table(component.try_hooks::<OnPullMessage>()?)?,
         })
     }
 }
 
-fn table(hooks: Vec<HookInfo>) -> KeyMap<Vec<usize>> {
+/// [`table`] for work-queue handlers: a pulled message is handled once, so one component has one
+/// handler per pulled type; a second one is refused (the start fails, naming both).
+fn pull_table(hooks: Vec<HookInfo>) -> Result<KeyMap<Vec<usize>>, HookError> {
+    let table = table(&hooks);
+    for (key, positions) in &table {
+        if let [first, second, ..] = positions[..] {
+            let (first, second) = (&hooks[first], &hooks[second]);
+            return Err(HookError::Failed {
+                owner: second.owner,
+                method: second.method.clone(),
+                hook_type: second.hook_type,
+                source: hooks_core::BoxError::from(format!(
+                    "a second `on_pull_message` handler for {key:?} (`{}::{}` is the first): a pulled message is \
+                     handled once, by one handler; keep one handler per pulled type",
+                    first.owner, first.method
+                ))
+                .into(),
+            });
+        }
+    }
+    Ok(table)
+}
+
+fn table(hooks: &[HookInfo]) -> KeyMap<Vec<usize>> {
     let mut table: KeyMap<Vec<usize>> = KeyMap::default();
     for (position, hook) in hooks.iter().enumerate() {
         for key in hook.params.iter().filter_map(|p| p.as_key()) {
