@@ -183,7 +183,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     const WORKERS: u32 = 4;
     let runtime = Runtime::new();
     runtime.observe(|event| {
-        if let hooks_runtime::MessageEvent::Sent { to, kind } = event {
+        if let hooks_runtime::MessageEvent::Sent { to, kind, .. } = event {
             if kind.downcast_ref::<Command>().is_some() {
                 say("bus", format!("command {kind:?} -> {to}"));
             }

@@ -243,8 +243,11 @@ impl Archive {
 async fn trace_edges() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let runtime = Runtime::new();
     runtime.observe(|event| match event {
-        MessageEvent::Sent { to, kind } => println!("  SEND    {:<9} -> {to}", format!("{kind:?}")),
-        MessageEvent::Received { by, kind } => println!("  RECEIVE {:<9} by {by}", format!("{kind:?}")),
+        MessageEvent::Sent { to, kind, from, .. } => {
+            let from = from.as_deref().unwrap_or("runtime");
+            println!("  SEND    {:<9} {from} -> {to}", format!("{kind:?}"))
+        }
+        MessageEvent::Received { by, kind, .. } => println!("  RECEIVE {:<9} by {by}", format!("{kind:?}")),
         _ => {}
     });
     let planner = runtime.spawn(Planner::default());

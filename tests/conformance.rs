@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hooks_runtime::prelude::*;
+use hooks_runtime::MessageEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
@@ -280,4 +281,71 @@ fn a_background_task_attached_with_params_it_cannot_take_is_refused() {
     let spec = TaskSpec { interval: Some(Duration::from_secs(1)), ..TaskSpec::default() };
     t.attach_hook::<BackgroundTask>("t", |_: &mut Ticker, _: &()| {}, [spec]).unwrap();
     t.attach_hook::<BackgroundTask>("u", |_: &mut Ticker, _: &()| {}, ()).unwrap();
+}
+
+// --- Observers see the message and its sender, Sent before Received. ---------------------------
+
+#[derive(Hooks, Default)]
+struct Relay {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    bus: MessageBusClient,
+}
+
+#[hooks]
+impl Relay {
+    #[on_message(Kind::Ask)]
+    async fn relay(&mut self, n: &u32, ctx: &Context) {
+        ctx.publish(Message::new(Kind::Slow, *n + 1)).await;
+    }
+}
+
+#[derive(Hooks, Default)]
+struct Last {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    bus: MessageBusClient,
+}
+
+#[hooks]
+impl Last {
+    #[on_message(Kind::Slow)]
+    fn last(&mut self, _: &u32) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn observers_see_the_message_and_its_sender_and_a_send_before_its_receive() {
+    let runtime = Runtime::new();
+    let events = Log::default();
+    let sink = events.clone();
+    runtime.observe(move |event| {
+        let line = match event {
+            MessageEvent::Sent { to, message, from, .. } => {
+                format!("send {} {} -> {to}", message.payload::<u32>().unwrap(), from.as_deref().unwrap_or("runtime"))
+            }
+            MessageEvent::Received { by, message, .. } => format!("recv {} by {by}", message.payload::<u32>().unwrap()),
+            _ => "other".into(),
+        };
+        sink.lock().unwrap().push(line);
+    });
+    runtime.spawn_named("relay", Relay::default());
+    runtime.spawn_named("last", Last::default());
+    runtime.start_all().await.unwrap();
+    for round in 0..200u32 {
+        runtime.publish(Message::new(Kind::Ask, round * 10)).await;
+        // Wait for this round's two receives.
+        let mut seen = 0;
+        while seen < 4 {
+            tokio::task::yield_now().await;
+            seen = events.lock().unwrap().len();
+        }
+        let lines = taken(&events);
+        let at = |e: &str| lines.iter().position(|x| x == e).unwrap_or_else(|| panic!("{e} missing: {lines:?}"));
+        let n = round * 10;
+        assert!(at(&format!("send {n} runtime -> relay")) < at(&format!("recv {n} by relay")), "{lines:?}");
+        assert!(at(&format!("send {} relay -> last", n + 1)) < at(&format!("recv {} by last", n + 1)), "{lines:?}");
+    }
+    runtime.stop_all().await.unwrap();
 }

@@ -361,8 +361,8 @@ async fn observers_see_every_send_and_receive() {
     let sink = events.clone();
     runtime.observe(move |event| {
         let line = match event {
-            MessageEvent::Sent { to, kind } => format!("send {kind:?} -> {to}"),
-            MessageEvent::Received { by, kind } => format!("recv {kind:?} by {by}"),
+            MessageEvent::Sent { to, kind, .. } => format!("send {kind:?} -> {to}"),
+            MessageEvent::Received { by, kind, .. } => format!("recv {kind:?} by {by}"),
             _ => "other".into(),
         };
         sink.lock().unwrap().push(line);
@@ -386,7 +386,7 @@ async fn observers_see_a_send_for_each_subscriber_of_a_broadcast() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
     runtime.observe(move |event| {
-        if let MessageEvent::Sent { to, kind } = event {
+        if let MessageEvent::Sent { to, kind, .. } = event {
             sink.lock().unwrap().push(format!("send {kind:?} -> {to}"));
         }
     });

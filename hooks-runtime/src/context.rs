@@ -90,6 +90,11 @@ impl Context {
         CURRENT.try_with(Context::clone).ok()
     }
 
+    /// The name of the component whose hook is running, if any.
+    pub(crate) fn current_name() -> Option<Arc<str>> {
+        CURRENT.try_with(|c| c.inner.name.clone()).ok()
+    }
+
     /// Whether the code running now is a hook of the component whose stop request is `stop`.
     pub(crate) fn current_is(stop: &Arc<StopRequest>) -> bool {
         CURRENT.try_with(|c| Arc::ptr_eq(&c.inner.stop_requested, stop)).unwrap_or(false)

@@ -200,15 +200,35 @@ impl CallError {
 }
 
 /// A message seen by the bus: sent to a component, or received by it. See `Runtime::observe`.
+///
+/// Each event carries the message itself (shared, not copied). `Sent` is reported before the
+/// message enters the mailbox, so it always comes before the `Received` of the same message, also
+/// on a multi-threaded runtime; a send that is then refused is followed by `Refused`.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum MessageEvent {
-    /// A message was accepted into `to`'s mailbox (or a work queue, `to` = `"queue"`).
+    /// A message is being put into `to`'s mailbox (or a work queue, `to` = `"queue"`).
     Sent {
         /// The receiving component (or `"queue"`).
         to: Arc<str>,
         /// The message type.
         kind: Key,
+        /// The message.
+        message: Message,
+        /// The component whose hook sent it; `None` when it came from outside every component
+        /// (the runtime, or a handle used by other code).
+        from: Option<Arc<str>>,
+    },
+    /// The send reported by the `Sent` before it was not accepted (the component is stopping).
+    Refused {
+        /// The component (or `"queue"`).
+        to: Arc<str>,
+        /// The message type.
+        kind: Key,
+        /// The message, as handed back to the sender.
+        message: Message,
+        /// As in `Sent`.
+        from: Option<Arc<str>>,
     },
     /// `by` took the message from its mailbox and is about to run its handlers.
     Received {
@@ -216,7 +236,16 @@ pub enum MessageEvent {
         by: Arc<str>,
         /// The message type.
         kind: Key,
+        /// The message.
+        message: Message,
     },
+}
+
+/// A send that someone observes: the message (a shared copy) and who sends it, taken before the
+/// message moves into a mailbox. Nothing is copied when nobody observes.
+pub(crate) struct Observed {
+    message: Message,
+    from: Option<Arc<str>>,
 }
 
 type Observer = Arc<dyn Fn(&MessageEvent) + Send + Sync>;
@@ -355,13 +384,12 @@ impl Bus {
     }
 
     /// Delivers `message` to every subscriber of its type that still accepts messages (in
-    /// component order, waiting while a mailbox is full), with a `Sent` event for each that
-    /// accepted it; returns how many accepted it.
+    /// component order, waiting while a mailbox is full), with a `Sent` event for each; returns
+    /// how many accepted it.
     pub(crate) async fn publish(&self, message: Message) -> usize {
-        let kind = self.sent_kind(&message);
-        // The subscribers that accepted it, kept only while someone observes (events are sent
-        // after the lock is released: an observer may publish).
-        let mut sent_to: Vec<Arc<str>> = Vec::new();
+        if self.is_observed() {
+            return self.publish_observed(message).await;
+        }
         let mut message = Some(message);
         let mut accepted = 0;
         // First without waiting: under the read lock, each subscriber in turn with `try_send` (no
@@ -371,15 +399,10 @@ impl Bus {
             let Some(subscription) = message.as_ref().and_then(|m| subs.by_key.get(m.key())) else { return 0 };
             let targets = &subscription.targets;
             let mut full = None;
-            for (i, (name, target)) in targets.iter().enumerate() {
+            for (i, (_, target)) in targets.iter().enumerate() {
                 let Some(copy) = next_copy(&mut message, i + 1 == targets.len()) else { break };
                 match target.try_send(Delivery::Message(copy)) {
-                    Ok(()) => {
-                        accepted += 1;
-                        if kind.is_some() {
-                            sent_to.push(name.clone());
-                        }
-                    }
+                    Ok(()) => accepted += 1,
                     Err(mpsc::error::TrySendError::Closed(_)) => {}
                     Err(mpsc::error::TrySendError::Full(delivery)) => {
                         full = Some((targets.clone(), i, delivery));
@@ -389,9 +412,6 @@ impl Bus {
             }
             full
         };
-        for name in sent_to {
-            self.notify_sent(|| name, kind.clone());
-        }
         match full {
             // Spent as `send` would spend the task's budget.
             None => tokio::task::consume_budget().await,
@@ -399,15 +419,35 @@ impl Bus {
             Some((targets, i, delivery)) => {
                 if targets[i].1.send(delivery).await.is_ok() {
                     accepted += 1;
-                    self.notify_sent(|| targets[i].0.clone(), kind.clone());
                 }
-                for (j, (name, target)) in targets.iter().enumerate().skip(i + 1) {
+                for (j, (_, target)) in targets.iter().enumerate().skip(i + 1) {
                     let Some(copy) = next_copy(&mut message, j + 1 == targets.len()) else { break };
                     if target.send(Delivery::Message(copy)).await.is_ok() {
                         accepted += 1;
-                        self.notify_sent(|| name.clone(), kind.clone());
                     }
                 }
+            }
+        }
+        accepted
+    }
+
+    /// [`publish`](Self::publish) while someone observes: every event is told outside the lock
+    /// (an observer may publish), `Sent` before the message goes in.
+    async fn publish_observed(&self, message: Message) -> usize {
+        let targets = {
+            let subs = self.subscribers.read().unwrap_or_else(PoisonError::into_inner);
+            match subs.by_key.get(message.key()) {
+                Some(subscription) => subscription.targets.clone(),
+                None => return 0,
+            }
+        };
+        let observed = self.observed_send(&message);
+        let mut accepted = 0;
+        for (name, target) in targets.iter() {
+            self.sending(&observed, name);
+            match target.send(Delivery::Message(message.clone())).await {
+                Ok(()) => accepted += 1,
+                Err(_) => self.refused(&observed, name),
             }
         }
         accepted
@@ -449,10 +489,13 @@ impl Bus {
                 None => return Err(refused(message, Rejection::NoPuller)),
             }
         };
-        let kind = self.sent_kind(&message);
-        tx.send(message).await.map_err(|e| refused(e.0, Rejection::NoPuller))?;
-        self.notify_sent(|| "queue".into(), kind);
-        Ok(())
+        let observed = self.observed_send(&message);
+        let queue: Arc<str> = Arc::from("queue");
+        self.sending(&observed, &queue);
+        tx.send(message).await.map_err(|e| {
+            self.refused(&observed, &queue);
+            refused(e.0, Rejection::NoPuller)
+        })
     }
 
     pub(crate) fn observe(&self, observer: Observer) {
@@ -460,25 +503,49 @@ impl Bus {
         self.observed.store(true, std::sync::atomic::Ordering::Release);
     }
 
-    /// The type of a message about to be sent, kept to report the send if anyone observes (taken
-    /// before the message is moved into a mailbox; nothing is cloned when there are no observers).
+    /// Whether anyone observes.
     #[inline]
-    pub(crate) fn sent_kind(&self, message: &Message) -> Option<Key> {
-        self.observed.load(std::sync::atomic::Ordering::Acquire).then(|| message.key().clone())
+    pub(crate) fn is_observed(&self) -> bool {
+        self.observed.load(std::sync::atomic::Ordering::Acquire)
     }
 
-    /// Reports a send whose type [`sent_kind`](Self::sent_kind) kept.
+    /// A message about to be sent, kept to report the send if anyone observes (taken before the
+    /// message moves into a mailbox; nothing is copied when nobody observes).
     #[inline]
-    pub(crate) fn notify_sent(&self, to: impl FnOnce() -> Arc<str>, kind: Option<Key>) {
-        if let Some(kind) = kind {
-            self.notify(|| MessageEvent::Sent { to: to(), kind });
+    pub(crate) fn observed_send(&self, message: &Message) -> Option<Observed> {
+        self.is_observed().then(|| Observed { message: message.clone(), from: crate::context::Context::current_name() })
+    }
+
+    /// Reports that an observed send to `to` is being made (before the message goes in).
+    #[inline]
+    pub(crate) fn sending(&self, observed: &Option<Observed>, to: &Arc<str>) {
+        if let Some(o) = observed {
+            self.notify(|| MessageEvent::Sent {
+                to: to.clone(),
+                kind: o.message.key().clone(),
+                message: o.message.clone(),
+                from: o.from.clone(),
+            });
+        }
+    }
+
+    /// Reports that an observed send to `to` was refused.
+    #[cold]
+    pub(crate) fn refused(&self, observed: &Option<Observed>, to: &Arc<str>) {
+        if let Some(o) = observed {
+            self.notify(|| MessageEvent::Refused {
+                to: to.clone(),
+                kind: o.message.key().clone(),
+                message: o.message.clone(),
+                from: o.from.clone(),
+            });
         }
     }
 
     /// Tells the observers; the event is built only when there are any (the common case has none).
     #[inline]
     pub(crate) fn notify(&self, event: impl FnOnce() -> MessageEvent) {
-        if !self.observed.load(std::sync::atomic::Ordering::Acquire) {
+        if !self.is_observed() {
             return;
         }
         let event = event();

@@ -450,7 +450,11 @@ impl<T: Hooks> Actor<T> {
     }
 
     fn received(&self, message: &Message) {
-        self.bus.notify(|| MessageEvent::Received { by: self.name.clone(), kind: message.key().clone() });
+        self.bus.notify(|| MessageEvent::Received {
+            by: self.name.clone(),
+            kind: message.key().clone(),
+            message: message.clone(),
+        });
     }
 
     /// Runs every background task that is due, one at a time; a stop request interrupts.

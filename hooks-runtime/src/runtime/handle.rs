@@ -79,7 +79,8 @@ macro_rules! send {
     ($handle:expr, $delivery:expr) => {{
         let handle = $handle;
         let delivery: Delivery = $delivery;
-        let kind = handle.shared.bus.sent_kind(delivery.message());
+        let observed = handle.shared.bus.observed_send(delivery.message());
+        handle.shared.bus.sending(&observed, &handle.shared.name);
         // `try_send` first: when there is room (the common case) it is `send` without its future;
         // the task's budget is spent as `send` would spend it.
         let sent = match handle.shared.mail.try_send(delivery) {
@@ -95,11 +96,11 @@ macro_rules! send {
             Err(mpsc::error::TrySendError::Closed(delivery)) => Err((delivery, Rejection::Stopped)),
         };
         match sent {
-            Ok(()) => {
-                handle.shared.bus.notify_sent(|| handle.shared.name.clone(), kind);
-                Ok(())
+            Ok(()) => Ok(()),
+            Err((delivery, reason)) => {
+                handle.shared.bus.refused(&observed, &handle.shared.name);
+                Err(handle.rejected(delivery.into_message(), reason))
             }
-            Err((delivery, reason)) => Err(handle.rejected(delivery.into_message(), reason)),
         }
     }};
 }
@@ -280,16 +281,16 @@ impl<T: Hooks> Handle<T> {
 
     /// [`publish`](Self::publish) without waiting: a full mailbox hands the message back too.
     pub fn try_publish(&self, message: Message) -> Result<(), SendError> {
-        let kind = self.shared.bus.sent_kind(&message);
+        let observed = self.shared.bus.observed_send(&message);
+        self.shared.bus.sending(&observed, &self.shared.name);
         self.shared.mail.try_send(Delivery::Message(message)).map_err(|e| {
             let (delivery, reason) = match e {
                 mpsc::error::TrySendError::Full(d) => (d, Rejection::Full),
                 mpsc::error::TrySendError::Closed(d) => (d, Rejection::Stopped),
             };
+            self.shared.bus.refused(&observed, &self.shared.name);
             self.rejected(delivery.into_message(), reason)
-        })?;
-        self.shared.bus.notify_sent(|| self.shared.name.clone(), kind);
-        Ok(())
+        })
     }
 
     /// Delivers `message` to this component's `on_pull_message` handlers.
