@@ -100,14 +100,28 @@ fn say(who: &str, what: &str) {
     println!("{:>7.1} ms  {who:<10} {what}", t.as_secs_f64() * 1000.0);
 }
 
+/// Prints the hooks of type `H` in the order they run (`on_stop`: reversed).
+fn list<H: HookType>(indexer: &Indexer, note: &str) {
+    let mut hooks = indexer.hooks::<H>();
+    if note.contains("reverse") {
+        hooks.reverse();
+    }
+    for h in hooks {
+        let params = h.params.iter().map(|p| format!(" {p:?}")).collect::<String>();
+        println!("  {:<15} {}::{}{params}{note}", h.hook_type, h.owner, h.method);
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), LifecycleError> {
     let indexer = Indexer { fast: true, ..Indexer::default() };
-    println!("Indexer's hooks, in run order:");
-    for h in indexer.hook_infos() {
-        let params = if h.params.is_empty() { String::new() } else { format!(" {:?}", h.params) };
-        println!("  {:<15} {}::{}{params}", h.hook_type, h.owner, h.method);
-    }
+    println!("Indexer's hooks, in the order they run:");
+    list::<OnInit>(&indexer, "");
+    list::<OnStart>(&indexer, "");
+    list::<BackgroundTask>(&indexer, "");
+    list::<OnProgress>(&indexer, "");
+    list::<OnStop>(&indexer, "  (stop runs the exact reverse)");
+    list::<OnStateChange>(&indexer, "  (on every transition)");
     println!();
 
     let runtime = Runtime::new();

@@ -250,8 +250,14 @@ async fn a_stop_budget_caps_a_hung_state_change_hook_and_the_component_is_still_
     let h = runtime.spawn(Stuck { hang_entering_stopping: true, log: log.clone(), ..Stuck::default() });
     h.start().await.unwrap();
     let began = tokio::time::Instant::now();
-    let c = h.stop_with_timeout(Duration::from_secs(1)).await.unwrap();
+    let err = h.stop_with_timeout(Duration::from_secs(1)).await.unwrap_err();
     assert!(began.elapsed() <= Duration::from_secs(1), "{:?}", began.elapsed());
+    // The stop path collects the state observer's failure, and still hands the component back.
+    match err.errors() {
+        [HookError::TimedOut { method, .. }] => assert_eq!(method, "changed"),
+        other => panic!("{other:?}"),
+    }
+    let c: Stuck = err.take_component().expect("handed back");
     assert_eq!(taken(&c.log), ["on_stop"], "the stop hooks ran after the hung one was cancelled");
 }
 

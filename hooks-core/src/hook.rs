@@ -164,7 +164,18 @@ pub struct StateChange {
 }
 
 /// The parameters of a [`BackgroundTask`] hook, as written in `#[background_task(..)]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// `Debug` and `Display` print it as the attribute's arguments:
+///
+/// ```
+/// use std::time::Duration;
+/// use hooks_core::TaskSpec;
+///
+/// let spec = TaskSpec { interval: Some(Duration::from_millis(300)), ..TaskSpec::default() };
+/// assert_eq!(spec.to_string(), "interval = 300ms, immediate = true, stop_on_error = false");
+/// assert_eq!(format!("{:?}", TaskSpec::default()), "TaskSpec(once, immediate = true, stop_on_error = false)");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct TaskSpec {
     /// Time between the end of one run and the start of the next; `None` runs once.
     pub interval: Option<Duration>,
@@ -172,6 +183,22 @@ pub struct TaskSpec {
     pub immediate: bool,
     /// End the task at its first error instead of logging it and going on.
     pub stop_on_error: bool,
+}
+
+impl std::fmt::Display for TaskSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.interval {
+            Some(interval) => write!(f, "interval = {interval:?}, ")?,
+            None => f.write_str("once, ")?,
+        }
+        write!(f, "immediate = {}, stop_on_error = {}", self.immediate, self.stop_on_error)
+    }
+}
+
+impl std::fmt::Debug for TaskSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TaskSpec({self})")
+    }
 }
 
 impl Default for TaskSpec {
