@@ -656,3 +656,45 @@ async fn a_callback_the_host_cannot_attach_is_an_error_and_leaves_nothing_attach
     h.run_hooks_with::<OnEpochEnd>(&1).await.unwrap();
     assert!(h.log.is_empty(), "{:?}", h.log);
 }
+
+// ---- user strings in errors (issue #11 item 9): a 50 MB name used to be echoed whole.
+
+#[test]
+fn a_50_mb_unknown_callback_name_is_cut_in_the_error() {
+    // What a failed assertion shows: never the 50 MB.
+    let head = |text: &str| -> String { text.chars().take(300).collect() };
+    let name = format!("stopp{}", "é".repeat(25 << 20));
+    let entry = hooks_runtime::CallbackEntry {
+        name: name.clone(),
+        id: None,
+        enabled: true,
+        settings: serde_json::Value::Object(Default::default()),
+    };
+    let config = CallbackConfig { callbacks: vec![entry] };
+    let mut t = Trainer::default();
+    let e = t.add_callbacks_from_config(&config).expect_err("unknown name");
+    let ConfigError::UnknownCallback { name: kept, .. } = &e else { panic!("{}", head(&e.to_string())) };
+    assert_eq!(kept.len(), name.len(), "the error keeps the whole name");
+    let message = e.to_string();
+    // The known names of the family follow; they are the program's, not the user's.
+    let quoted = message.split("; known callbacks").next().unwrap_or_default();
+    assert!(quoted.len() < 200, "{} bytes: {}", quoted.len(), head(&message));
+    assert!(message.starts_with("unknown callback `stoppéééé"), "{}", head(&message));
+    assert!(message.contains(&format!("… ({} bytes)`", name.len())), "the full length: {}", head(&message));
+    let debug = format!("{e:?}");
+    assert!(debug.len() < 400, "{} bytes: {}", debug.len(), head(&debug));
+
+    let e = t.remove_hook::<OnEpochEnd>(&name).expect_err("no such hook");
+    assert_eq!(e.method().len(), name.len());
+    let (message, debug) = (e.to_string(), format!("{e:?}"));
+    assert!(message.len() < 200 && debug.len() < 300, "{}\n{}", head(&message), head(&debug));
+    assert!(message.contains("hook named `stoppéé"), "{}", head(&message));
+
+    let duplicated =
+        hooks_runtime::CallbackEntry { id: Some(name.clone()), name: "recorder".into(), ..config.callbacks[0].clone() };
+    let e = t
+        .add_callbacks_from_config(&CallbackConfig { callbacks: vec![duplicated.clone(), duplicated] })
+        .expect_err("duplicate ids");
+    assert!(matches!(&e, ConfigError::Duplicate { .. }), "{}", head(&e.to_string()));
+    assert!(e.to_string().len() < 200, "{}", head(&e.to_string()));
+}

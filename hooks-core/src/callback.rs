@@ -30,7 +30,7 @@ use serde::Deserialize;
 
 use crate::attach::HookSpec;
 use crate::component::{Hooks, HooksMixin};
-use crate::error::HookError;
+use crate::error::{Excerpt, HookError};
 use crate::hook::HookType;
 use crate::shim::IntoHookResult;
 
@@ -345,11 +345,11 @@ impl CallbackConfig {
 }
 
 /// Why callbacks could not be built from a configuration.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// The document is not valid.
-    #[error("invalid {format} callback configuration: {message}")]
+    #[error("invalid {format} callback configuration: {}", Excerpt::message(.message))]
     Parse {
         /// `"TOML"` or `"JSON"`.
         format: &'static str,
@@ -357,7 +357,7 @@ pub enum ConfigError {
         message: String,
     },
     /// No callback of the family is registered under that name.
-    #[error("unknown callback `{name}` for {family}; known callbacks: {}", known_list(known))]
+    #[error("unknown callback `{}` for {family}; known callbacks: {}", Excerpt::new(.name), known_list(.known))]
     UnknownCallback {
         /// The name asked for.
         name: String,
@@ -367,7 +367,7 @@ pub enum ConfigError {
         known: Vec<&'static str>,
     },
     /// The settings do not fit the callback's struct.
-    #[error("bad settings for callback `{name}` ({type_name}): {message}")]
+    #[error("bad settings for callback `{}` ({type_name}): {}", Excerpt::new(.name), Excerpt::message(.message))]
     BadSettings {
         /// The callback's name.
         name: String,
@@ -377,13 +377,13 @@ pub enum ConfigError {
         message: String,
     },
     /// Two entries have the same id.
-    #[error("two callbacks have the id `{id}`; give one of them another `id`")]
+    #[error("two callbacks have the id `{}`; give one of them another `id`", Excerpt::new(.id))]
     Duplicate {
         /// The id.
         id: String,
     },
     /// The host refused a callback's hooks.
-    #[error("callback `{id}` could not be attached: {source}")]
+    #[error("callback `{}` could not be attached: {source}", Excerpt::new(.id))]
     Attach {
         /// The callback's id.
         id: String,
@@ -398,6 +398,33 @@ fn known_list(known: &[&str]) -> String {
         "none (is the crate that defines them linked?)".to_owned()
     } else {
         known.join(", ")
+    }
+}
+
+impl fmt::Debug for ConfigError {
+    /// As derived, with names and messages cut as [`Excerpt`] cuts them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Parse { format, message } => {
+                f.debug_struct("Parse").field("format", format).field("message", &Excerpt::message(message)).finish()
+            }
+            ConfigError::UnknownCallback { name, family, known } => f
+                .debug_struct("UnknownCallback")
+                .field("name", &Excerpt::new(name))
+                .field("family", family)
+                .field("known", known)
+                .finish(),
+            ConfigError::BadSettings { name, type_name, message } => f
+                .debug_struct("BadSettings")
+                .field("name", &Excerpt::new(name))
+                .field("type_name", type_name)
+                .field("message", &Excerpt::message(message))
+                .finish(),
+            ConfigError::Duplicate { id } => f.debug_struct("Duplicate").field("id", &Excerpt::new(id)).finish(),
+            ConfigError::Attach { id, source } => {
+                f.debug_struct("Attach").field("id", &Excerpt::new(id)).field("source", source).finish()
+            }
+        }
     }
 }
 
