@@ -25,10 +25,11 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use rustc_hash::FxHashSet;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::attach::HookSpec;
+use crate::attach::{AttachedHooks, Checkpoint, HookSpec};
 use crate::component::{Hooks, HooksMixin};
 use crate::error::{Excerpt, HookError};
 use crate::hook::HookType;
@@ -146,23 +147,24 @@ pub trait Callbacks: CallbackHost {
     /// registers them as user callbacks in the listed order. Nothing is registered when one fails.
     fn add_callbacks_from_config(&mut self, config: &CallbackConfig) -> Result<Vec<String>, ConfigError> {
         let mut built = Vec::new();
+        let mut seen = FxHashSet::default();
         for entry in config.callbacks.iter().filter(|e| e.enabled) {
-            let id = entry.id().to_owned();
-            if built.iter().any(|(other, _)| *other == id) {
-                return Err(ConfigError::Duplicate { id });
+            if !seen.insert(entry.id()) {
+                return Err(ConfigError::Duplicate { id: entry.id().to_owned() });
             }
-            built.push((id, build_callback::<Self::Callback>(&entry.name, &entry.settings)?));
+            built.push((entry.id().to_owned(), build_callback::<Self::Callback>(&entry.name, &entry.settings)?));
         }
         // A callback the host refuses after others were attached: back to the state before.
-        let saved = self.__hooks_attached().cloned();
-        let mut ids = Vec::new();
+        let checkpoint = self.__hooks_attached_mut().map(AttachedHooks::checkpoint);
+        let mut ids = Vec::with_capacity(built.len());
         for (id, callback) in built {
             if let Err(source) = add(self, Cow::Owned(id.clone()), callback, USER_CALLBACK_PRIORITY) {
-                restore(self, saved);
+                settle(self, checkpoint, false);
                 return Err(ConfigError::Attach { id, source });
             }
             ids.push(id);
         }
+        settle(self, checkpoint, true);
         Ok(ids)
     }
 }
@@ -178,18 +180,21 @@ fn add<R: CallbackHost>(
     let shared = SharedCallback::new(callback);
     // `attach_callback` attaches one hook per event: one refused after others were attached
     // would leave the callback half-registered.
-    let saved = host.__hooks_attached().cloned();
-    if let Err(error) = host.attach_callback(&shared, &HookSpec::new(id).priority(priority)) {
-        restore(host, saved);
-        return Err(error);
-    }
-    Ok(shared)
+    let checkpoint = host.__hooks_attached_mut().map(AttachedHooks::checkpoint);
+    let attached = host.attach_callback(&shared, &HookSpec::new(id).priority(priority));
+    settle(host, checkpoint, attached.is_ok());
+    attached.map(|()| shared)
 }
 
-/// Puts back the run-time hooks a host had before a failed registration.
-fn restore<R: Hooks>(host: &mut R, saved: Option<crate::AttachedHooks>) {
-    if let (Some(saved), Some(store)) = (saved, host.__hooks_attached_mut()) {
-        *store = saved;
+/// Ends a registration begun at `checkpoint`: keeps its hooks, or puts back the run-time hooks the
+/// host had before.
+fn settle<R: Hooks>(host: &mut R, checkpoint: Option<Checkpoint>, keep: bool) {
+    if let (Some(checkpoint), Some(store)) = (checkpoint, host.__hooks_attached_mut()) {
+        if keep {
+            store.commit(checkpoint);
+        } else {
+            store.rollback(checkpoint);
+        }
     }
 }
 
