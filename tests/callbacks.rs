@@ -656,3 +656,142 @@ async fn a_callback_the_host_cannot_attach_is_an_error_and_leaves_nothing_attach
     h.run_hooks_with::<OnEpochEnd>(&1).await.unwrap();
     assert!(h.log.is_empty(), "{:?}", h.log);
 }
+
+// ---- at scale (issue #11 item 9): each add used to clone the host's whole attached-hook store.
+
+fn recorders_config(ids: impl Iterator<Item = String>) -> String {
+    let entries: Vec<String> =
+        ids.map(|id| format!(r#"{{"name": "recorder", "id": "{id}", "settings": {{"tag": "{id}"}}}}"#)).collect();
+    format!(r#"{{"callbacks": [{}]}}"#, entries.join(","))
+}
+
+#[tokio::test]
+async fn twenty_thousand_config_entries_are_all_attached_in_listed_order() {
+    const N: usize = 20_000;
+    let mut t = Trainer::default();
+    let config = CallbackConfig::from_json(&recorders_config((0..N).map(|i| format!("r{i}")))).unwrap();
+    let ids = t.add_callbacks_from_config(&config).unwrap();
+    assert_eq!(ids.len(), N);
+    assert!(ids.iter().enumerate().all(|(i, id)| *id == format!("r{i}")), "ids in listed order");
+    let listed: Vec<_> = t.hooks::<OnEpochEnd>().into_iter().map(|h| h.method).collect();
+    assert_eq!(listed.len(), N + 1);
+    assert_eq!(listed[0], "own_epoch_end");
+    assert!(listed[1..].iter().enumerate().all(|(i, m)| *m == format!("r{i}")), "hooks in listed order");
+    assert!(epoch(&mut t, 1).await.is_ok());
+    assert_eq!(t.log.len(), N);
+    assert!(t.log.iter().enumerate().all(|(i, line)| *line == format!("r{i} 1")), "run in listed order");
+    t.log.clear();
+    t.run_hooks::<OnTrainEnd>().await.unwrap();
+    assert_eq!(t.log.len(), N, "every event of each callback attached");
+}
+
+// A host that refuses callbacks whose id starts with `refused`, after attaching their first event.
+
+hook_type!(pub OnNever);
+
+#[derive(Hooks, Default)]
+#[provides_hooks(OnEpochEnd, OnTrainEnd)]
+pub struct PickyHost {
+    attached: AttachedHooks,
+    log: Vec<String>,
+}
+
+pub trait PickyCallback: Send {
+    fn on_epoch_end(&mut self, host: &mut PickyHost, epoch: &u32);
+}
+
+impl CallbackHost for PickyHost {
+    type Callback = dyn PickyCallback;
+    fn attach_callback(&mut self, cb: &SharedCallback<dyn PickyCallback>, spec: &HookSpec) -> Result<(), HookError> {
+        cb.attach::<OnEpochEnd, _, _>(self, spec, |cb, h, e| cb.on_epoch_end(h, e))?;
+        cb.attach::<OnTrainEnd, _, _>(self, &spec.clone().priority(-1), |cb, h, _| cb.on_epoch_end(h, &0))?;
+        if spec.name().starts_with("refused") {
+            cb.attach::<OnNever, _, _>(self, spec, |_, _, _| {})?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Picky {
+    tag: String,
+}
+
+#[callback(name = "picky")]
+impl PickyCallback for Picky {
+    fn on_epoch_end(&mut self, host: &mut PickyHost, epoch: &u32) {
+        host.log.push(format!("{} {epoch}", self.tag));
+    }
+}
+
+#[tokio::test]
+async fn a_late_refusal_in_a_long_config_leaves_the_host_as_it_was() {
+    let mut h = PickyHost::default();
+    h.add_callback("existing", Box::new(Picky { tag: "old".into() })).unwrap();
+    h.disable_hook::<OnTrainEnd>("existing").unwrap();
+    let before: Vec<_> = h.hook_infos().into_iter().map(|i| (i.method, i.hook_type, i.priority, i.enabled)).collect();
+    let generation = h.attached.generation();
+    // Many accepted entries, one replacing `existing` half-way, then a refused one.
+    let mut ids: Vec<String> = (0..1_000).map(|i| format!("p{i}")).collect();
+    ids.insert(500, "existing".into());
+    ids.push("refused".into());
+    let entries: Vec<String> = ids
+        .iter()
+        .map(|id| format!(r#"{{"name": "picky", "id": "{id}", "settings": {{"tag": "new {id}"}}}}"#))
+        .collect();
+    let config = CallbackConfig::from_json(&format!(r#"{{"callbacks": [{}]}}"#, entries.join(","))).unwrap();
+    let e = h.add_callbacks_from_config(&config).unwrap_err();
+    assert!(matches!(&e, ConfigError::Attach { id, .. } if id == "refused"), "{e:?}");
+    let after: Vec<_> = h.hook_infos().into_iter().map(|i| (i.method, i.hook_type, i.priority, i.enabled)).collect();
+    assert_eq!(after, before, "nothing attached, `existing` as it was (disabled where it was)");
+    assert_eq!(h.attached.generation(), generation);
+    h.run_hooks_with::<OnEpochEnd>(&1).await.unwrap();
+    h.run_hooks::<OnTrainEnd>().await.unwrap();
+    assert_eq!(h.log, ["old 1"]);
+    // The store works as before: an id attached afterwards runs after `existing`.
+    h.add_callback("later", Box::new(Picky { tag: "later".into() })).unwrap();
+    h.run_hooks_with::<OnEpochEnd>(&2).await.unwrap();
+    assert_eq!(h.log, ["old 1", "old 2", "later 2"]);
+}
+
+// ---- user strings in errors (issue #11 item 9): a 50 MB name used to be echoed whole.
+
+#[test]
+fn a_50_mb_unknown_callback_name_is_cut_in_the_error() {
+    // What a failed assertion shows: never the 50 MB.
+    let head = |text: &str| -> String { text.chars().take(300).collect() };
+    let name = format!("stopp{}", "é".repeat(25 << 20));
+    let entry = hooks_runtime::CallbackEntry {
+        name: name.clone(),
+        id: None,
+        enabled: true,
+        settings: serde_json::Value::Object(Default::default()),
+    };
+    let config = CallbackConfig { callbacks: vec![entry] };
+    let mut t = Trainer::default();
+    let e = t.add_callbacks_from_config(&config).expect_err("unknown name");
+    let ConfigError::UnknownCallback { name: kept, .. } = &e else { panic!("{}", head(&e.to_string())) };
+    assert_eq!(kept.len(), name.len(), "the error keeps the whole name");
+    let message = e.to_string();
+    // The known names of the family follow; they are the program's, not the user's.
+    let quoted = message.split("; known callbacks").next().unwrap_or_default();
+    assert!(quoted.len() < 200, "{} bytes: {}", quoted.len(), head(&message));
+    assert!(message.starts_with("unknown callback `stoppéééé"), "{}", head(&message));
+    assert!(message.contains(&format!("… ({} bytes)`", name.len())), "the full length: {}", head(&message));
+    let debug = format!("{e:?}");
+    assert!(debug.len() < 400, "{} bytes: {}", debug.len(), head(&debug));
+
+    let e = t.remove_hook::<OnEpochEnd>(&name).expect_err("no such hook");
+    assert_eq!(e.method().len(), name.len());
+    let (message, debug) = (e.to_string(), format!("{e:?}"));
+    assert!(message.len() < 200 && debug.len() < 300, "{}\n{}", head(&message), head(&debug));
+    assert!(message.contains("hook named `stoppéé"), "{}", head(&message));
+
+    let duplicated =
+        hooks_runtime::CallbackEntry { id: Some(name.clone()), name: "recorder".into(), ..config.callbacks[0].clone() };
+    let e = t
+        .add_callbacks_from_config(&CallbackConfig { callbacks: vec![duplicated.clone(), duplicated] })
+        .expect_err("duplicate ids");
+    assert!(matches!(&e, ConfigError::Duplicate { .. }), "{}", head(&e.to_string()));
+    assert!(e.to_string().len() < 200, "{}", head(&e.to_string()));
+}

@@ -290,6 +290,218 @@ async fn contradicting_constraints_are_refused_naming_the_cycle() {
     assert_eq!(taken(&log), ["index", "a", "b", "audit ada"]);
 }
 
+/// A logger for a hook whose name is made at run time.
+fn named_logger(log: &Log, line: String) -> impl Fn(&mut Users, &User) + Send + Sync + 'static {
+    let log = log.clone();
+    move |_: &mut Users, _: &User| log.lock().unwrap().push(line.clone())
+}
+
+/// The run order rule 6 gives, computed the slow and obvious way: `merged` (names in priority
+/// order) reordered by `edges` (a runs before b), each step taking the earliest hook all of whose
+/// predecessors ran.
+fn reference_order(merged: &[String], edges: &[(String, String)]) -> Vec<String> {
+    let position: std::collections::HashMap<&str, usize> =
+        merged.iter().enumerate().rev().map(|(i, name)| (name.as_str(), i)).collect();
+    let (mut waiting, mut then) = (vec![0; merged.len()], vec![Vec::new(); merged.len()]);
+    for (a, b) in edges {
+        if let (Some(&a), Some(&b)) = (position.get(a.as_str()), position.get(b.as_str())) {
+            waiting[b] += 1;
+            then[a].push(b);
+        }
+    }
+    let mut done = vec![false; merged.len()];
+    let mut out = Vec::new();
+    while out.len() < merged.len() {
+        let next = (0..merged.len()).find(|&i| !done[i] && waiting[i] == 0).expect("no cycle");
+        done[next] = true;
+        then[next].iter().for_each(|&b| waiting[b] -= 1);
+        out.push(merged[next].clone());
+    }
+    out
+}
+
+/// Issue #11 item 9: attaching N constrained hooks grew about N^2.5 (2,000 took 10 s in release):
+/// every attach re-sorted and re-checked the whole list by linear scans. At this size a debug build
+/// would not finish; the order must be exactly what rule 6 gives.
+#[tokio::test]
+async fn two_thousand_constrained_hooks_attach_and_run_in_constraint_order() {
+    const N: i32 = 2_000;
+    // A chain against priorities that alone would reverse it: every hook moves.
+    let (mut u, log) = users();
+    for i in 0..N {
+        let mut spec = HookSpec::new(format!("h{i}")).priority(-i);
+        if i > 0 {
+            spec = spec.after(format!("h{}", i - 1));
+        }
+        u.attach_hook_with::<UserCreated, _, _>(spec, named_logger(&log, format!("h{i}"))).unwrap();
+    }
+    u.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
+    let mut expected = vec!["index".to_owned()];
+    expected.extend((0..N).map(|i| format!("h{i}")));
+    expected.push("audit ada".to_owned());
+    assert_eq!(taken(&log), expected);
+    u.run_hooks_reversed_with::<UserCreated>(&ada()).await.unwrap();
+    expected.reverse();
+    assert_eq!(taken(&log), expected, "exact reverse");
+    // Closing the chain into a loop is still refused at attach, naming every hook of it.
+    let err = u
+        .attach_hook_with::<UserCreated, _, _>(HookSpec::new("loop").after("h1999").before("h0"), logger(&log, "loop"))
+        .unwrap_err();
+    assert!(matches!(&err, HookError::OrderCycle { cycle, .. } if cycle.len() == N as usize + 1), "{err}");
+    assert_eq!(u.hooks::<UserCreated>().len(), N as usize + 2, "the refused hook is not attached");
+
+    // Random constraints on earlier, later (not yet attached) and static hooks, `before` or
+    // `after` as a hidden random rank says (so never a cycle).
+    let (mut u, log) = users();
+    let mut names = vec!["index".to_owned(), "audit".to_owned()];
+    names.extend((0..N).map(|i| format!("h{i}")));
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut below = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let rank: Vec<usize> = (0..names.len()).map(|_| below(1_000_000)).collect();
+    let mut edges = Vec::new();
+    for i in 2..names.len() {
+        let mut spec = HookSpec::new(names[i].clone());
+        for j in [below(names.len()), below(i)] {
+            if j == i {
+                continue;
+            }
+            if (rank[j], j) < (rank[i], i) {
+                spec = spec.after(names[j].clone());
+                edges.push((names[j].clone(), names[i].clone()));
+            } else {
+                spec = spec.before(names[j].clone());
+                edges.push((names[i].clone(), names[j].clone()));
+            }
+        }
+        u.attach_hook_with::<UserCreated, _, _>(spec, named_logger(&log, names[i].clone())).unwrap();
+    }
+    u.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
+    // All at priority 0: `index`, then the attached hooks in attach order, then `audit` (10).
+    let mut merged = vec!["index".to_owned()];
+    merged.extend((0..N).map(|i| format!("h{i}")));
+    merged.push("audit".to_owned());
+    let expected = reference_order(&merged, &edges);
+    let ran: Vec<String> =
+        taken(&log).into_iter().map(|l| if l == "audit ada" { "audit".to_owned() } else { l }).collect();
+    assert_eq!(ran, expected);
+    let listed: Vec<String> = u.hooks::<UserCreated>().into_iter().map(|h| h.method.into_owned()).collect();
+    assert_eq!(listed, expected, "listed in run order");
+}
+
+/// Rule 6 as a full sort gives it, on a model: each attached hook is (name, priority, attach
+/// sequence, before, after); the static hooks of `Users` are `index` (0) and `audit` (10).
+/// `Ok` is the run order, `Err` means a cycle.
+type Model = Vec<(String, i32, usize, Vec<String>, Vec<String>)>;
+
+fn model_order(attached: &Model) -> Result<Vec<String>, ()> {
+    let mut sorted: Vec<_> = attached.iter().collect();
+    sorted.sort_by_key(|h| (h.1, h.2));
+    let statics = [("index", 0), ("audit", 10)];
+    let (mut merged, mut s) = (Vec::new(), 0);
+    for h in sorted {
+        while s < statics.len() && statics[s].1 <= h.1 {
+            merged.push((statics[s].0.to_owned(), None));
+            s += 1;
+        }
+        merged.push((h.0.clone(), Some(h)));
+    }
+    merged.extend(statics[s..].iter().map(|st| (st.0.to_owned(), None)));
+    let names: Vec<String> = merged.iter().map(|m| m.0.clone()).collect();
+    // A constraint names the first hook of that name in merge order.
+    let first = |name: &String| names.iter().position(|n| n == name);
+    let mut edges = Vec::new();
+    for (i, (_, hook)) in merged.iter().enumerate() {
+        if let Some(h) = hook {
+            edges.extend(h.3.iter().filter_map(first).map(|b| (i, b)));
+            edges.extend(h.4.iter().filter_map(first).map(|a| (a, i)));
+        }
+    }
+    let mut done = vec![false; names.len()];
+    let mut out = Vec::new();
+    while out.len() < names.len() {
+        let ready = (0..names.len()).find(|&i| !done[i] && edges.iter().all(|&(a, b)| b != i || done[a]));
+        let next = ready.ok_or(())?;
+        done[next] = true;
+        out.push(names[next].clone());
+    }
+    Ok(out)
+}
+
+/// The check made at attach (a walk from the new hook) refuses exactly what sorting every hook
+/// refused, and the run order is the full sort's, over random attaches, replacements with new
+/// priorities, removals and hooks without constraints, on names shared with the static hooks.
+#[tokio::test]
+async fn cycles_are_refused_at_attach_exactly_as_a_full_sort_finds_them() {
+    let pool = ["a", "b", "c", "d", "e", "index", "audit"];
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut below = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for _round in 0..100 {
+        let (mut u, log) = users();
+        let (mut model, mut next_seq): (Model, usize) = (Vec::new(), 0);
+        for _op in 0..30 {
+            let name = pool[below(5) + if below(4) == 0 { 2 } else { 0 }].to_owned();
+            if below(6) == 0 {
+                let removed = u.remove_hook::<UserCreated>(&name).is_ok();
+                assert_eq!(removed, model.iter().any(|h| h.0 == name));
+                model.retain(|h| h.0 != name);
+            } else {
+                let priority = [-1, 0, 0, 5, 10, 20][below(6)];
+                let mut spec = HookSpec::new(name.clone()).priority(priority);
+                let (mut before, mut after) = (Vec::new(), Vec::new());
+                for _ in 0..below(3) {
+                    let other = pool[below(pool.len())].to_owned();
+                    if below(2) == 0 {
+                        spec = spec.before(other.clone());
+                        before.push(other);
+                    } else {
+                        spec = spec.after(other.clone());
+                        after.push(other);
+                    }
+                }
+                let constrained = !before.is_empty() || !after.is_empty();
+                let mut next = model.clone();
+                match next.iter_mut().find(|h| h.0 == name) {
+                    Some(h) => (h.1, h.3, h.4) = (priority, before, after),
+                    None => {
+                        next.push((name.clone(), priority, next_seq, before, after));
+                    }
+                }
+                let refused = constrained && model_order(&next).is_err();
+                let result = u.attach_hook_with::<UserCreated, _, _>(spec, named_logger(&log, name.clone()));
+                assert_eq!(result.is_err(), refused, "{result:?} for {name} in {model:?} -> {next:?}");
+                if !refused {
+                    if !model.iter().any(|h| h.0 == name) {
+                        next_seq += 1;
+                    }
+                    model = next;
+                }
+            }
+            // A cycle closed by a hook without constraints: the merge (priority) order holds.
+            let expected = model_order(&model).unwrap_or_else(|()| {
+                let mut cleared = model.clone();
+                cleared.iter_mut().for_each(|h| (h.3, h.4) = (Vec::new(), Vec::new()));
+                model_order(&cleared).unwrap_or_default()
+            });
+            let listed: Vec<String> = u.hooks::<UserCreated>().into_iter().map(|h| h.method.into_owned()).collect();
+            assert_eq!(listed, expected, "{model:?}");
+            u.run_hooks_with::<UserCreated>(&ada()).await.unwrap();
+            let ran: Vec<String> =
+                taken(&log).into_iter().map(|l| if l == "audit ada" { "audit".to_owned() } else { l }).collect();
+            assert_eq!(ran, expected, "run order, {model:?}");
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 struct Config(u32);
 

@@ -11,10 +11,13 @@ use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use rustc_hash::FxHashMap;
+
 use crate::error::HookError;
+use crate::order::Slot;
 use crate::params::{IntoParams, ParamValue};
 use crate::shim::Step;
 
@@ -195,15 +198,101 @@ pub(crate) struct AttachedHook {
     pub(crate) call: Arc<dyn Any + Send + Sync>,
 }
 
-/// The attached hooks of one run, in priority order (a cheap clone).
+/// The attached hooks of one run, in priority order (a cheap clone), with their run order once a
+/// run computed it: constraints are resolved once per change, not at every attach or run.
 #[derive(Clone, Default)]
-pub(crate) struct Snapshot(Arc<[Arc<AttachedHook>]>);
+pub(crate) struct Snapshot(Option<Arc<Shared>>);
+
+struct Shared {
+    hooks: Box<[Arc<AttachedHook>]>,
+    order: OnceLock<Option<Box<[Slot]>>>,
+}
+
+impl Snapshot {
+    fn new(hooks: Vec<Arc<AttachedHook>>) -> Self {
+        // Nothing attached: no allocation (runs of a component without attached hooks take one).
+        Snapshot((!hooks.is_empty()).then(|| Arc::new(Shared { hooks: hooks.into(), order: OnceLock::new() })))
+    }
+
+    /// The run order when constraints reorder the hooks, computed by `compute` on first use.
+    pub(crate) fn fixed_order(&self, compute: impl FnOnce() -> Option<Box<[Slot]>>) -> Option<&[Slot]> {
+        self.0.as_ref()?.order.get_or_init(compute).as_deref()
+    }
+}
 
 impl std::ops::Deref for Snapshot {
     type Target = [Arc<AttachedHook>];
     fn deref(&self) -> &Self::Target {
-        &self.0
+        self.0.as_ref().map_or(&[], |shared| &shared.hooks)
     }
+}
+
+/// The hooks attached to one (component, hook type), by name: what attaching, replacing and the
+/// ordering constraints look up, where a scan of every attached hook made attaching n hooks
+/// quadratic (issue #11 item 9). Positions are indices into [`AttachedHooks::hooks`].
+#[derive(Clone, Default)]
+struct Group {
+    by_name: FxHashMap<Cow<'static, str>, usize>,
+    /// Name → the hooks whose `before` names it (they must run before it).
+    before_refs: FxHashMap<Cow<'static, str>, Vec<usize>>,
+    /// Name → the hooks whose `after` names it (they must run after it).
+    after_refs: FxHashMap<Cow<'static, str>, Vec<usize>>,
+    /// How many of its hooks have constraints.
+    constrained: usize,
+}
+
+impl Group {
+    fn add(&mut self, hook: &AttachedHook, at: usize) {
+        self.by_name.insert(hook.name.clone(), at);
+        for name in &hook.before {
+            self.before_refs.entry(name.clone()).or_default().push(at);
+        }
+        for name in &hook.after {
+            self.after_refs.entry(name.clone()).or_default().push(at);
+        }
+        self.constrained += usize::from(!hook.before.is_empty() || !hook.after.is_empty());
+    }
+
+    fn forget(&mut self, hook: &AttachedHook, at: usize) {
+        if self.by_name.get(&hook.name) == Some(&at) {
+            self.by_name.remove(&hook.name);
+        }
+        for (refs, names) in [(&mut self.before_refs, &hook.before), (&mut self.after_refs, &hook.after)] {
+            for name in names {
+                if let Some(at_refs) = refs.get_mut(name) {
+                    at_refs.retain(|&p| p != at);
+                    if at_refs.is_empty() {
+                        refs.remove(name);
+                    }
+                }
+            }
+        }
+        self.constrained -= usize::from(!hook.before.is_empty() || !hook.after.is_empty());
+    }
+}
+
+/// One change of [`AttachedHooks::hooks`], recorded while a [`Checkpoint`] is open so that a
+/// failed registration can be undone without a copy of the store.
+#[derive(Clone)]
+enum Change {
+    Pushed,
+    Replaced(usize, Arc<AttachedHook>),
+    Removed(usize, Arc<AttachedHook>),
+}
+
+/// The state of a store to return to ([`AttachedHooks::checkpoint`]): the log position of its
+/// attached hooks, and a copy of everything else (small: disabled names, statistics, around-hooks).
+pub(crate) struct Checkpoint {
+    changes: usize,
+    /// Whether this checkpoint started the log (and so ends it).
+    outermost: bool,
+    generation: u64,
+    next_seq: u64,
+    disabled: Vec<(TypeId, TypeId, Cow<'static, str>)>,
+    static_stats: Option<Vec<(StaticKey, Arc<HookStats>)>>,
+    arounds: Vec<Arc<AroundHook>>,
+    history: Vec<((TypeId, TypeId), std::collections::VecDeque<crate::hook::Remembered>)>,
+    cyclic: Vec<(TypeId, TypeId)>,
 }
 
 /// Where a component keeps the hooks attached to it at run time, the static hooks it disabled,
@@ -221,10 +310,11 @@ impl std::ops::Deref for Snapshot {
 /// ```
 #[derive(Default, Clone)]
 pub struct AttachedHooks {
+    /// In attach order (a replaced hook keeps its position).
     hooks: Vec<Arc<AttachedHook>>,
-    /// Each (component, hook type) that has attached hooks, once: what `has` scans (a stage with
-    /// no observer asks on every call).
-    kinds: Vec<(TypeId, TypeId)>,
+    /// Per (component, hook type) that has attached hooks, once: what `has` scans (a stage with
+    /// no observer asks on every call, hence the keys side by side) and the look-ups by name.
+    groups: Vec<((TypeId, TypeId), Box<Group>)>,
     /// Bumped on every attach, replace and remove (see [`generation`](Self::generation)).
     generation: u64,
     next_seq: u64,
@@ -238,6 +328,12 @@ pub struct AttachedHooks {
     arounds: Vec<Arc<AroundHook>>,
     /// Past arguments of historic hook types: (component, hook type) → the last ones.
     history: Vec<((TypeId, TypeId), std::collections::VecDeque<crate::hook::Remembered>)>,
+    /// The (component, hook type)s whose constraints may make a cycle: a hook without constraints
+    /// that closes one is accepted (its run falls back to priority order, see `order::schedule`),
+    /// so later checks there cannot assume the others are acyclic.
+    cyclic: Vec<(TypeId, TypeId)>,
+    /// Changes to `hooks` since the outermost open [`Checkpoint`].
+    changes: Option<Vec<Change>>,
 }
 
 impl AttachedHooks {
@@ -270,7 +366,109 @@ impl AttachedHooks {
     /// Whether a hook of `hook_type` is attached to `root` (enabled or not).
     #[inline]
     pub(crate) fn has(&self, root: TypeId, hook_type: TypeId) -> bool {
-        self.kinds.iter().any(|&(r, t)| t == hook_type && r == root)
+        self.groups.iter().any(|&((r, t), _)| t == hook_type && r == root)
+    }
+
+    fn group(&self, root: TypeId, hook_type: TypeId) -> Option<&Group> {
+        self.groups.iter().find(|(key, _)| *key == (root, hook_type)).map(|(_, group)| &**group)
+    }
+
+    fn group_mut(&mut self, key: (TypeId, TypeId)) -> &mut Group {
+        let at = match self.groups.iter().position(|(k, _)| *k == key) {
+            Some(at) => at,
+            None => {
+                self.groups.push((key, Box::default()));
+                self.groups.len() - 1
+            }
+        };
+        &mut self.groups[at].1
+    }
+
+    fn position(&self, root: TypeId, hook_type: TypeId, name: &str) -> Option<usize> {
+        self.group(root, hook_type)?.by_name.get(name).copied()
+    }
+
+    /// The attached hook `name` of one hook type of `root`, with its position.
+    pub(crate) fn named(&self, root: TypeId, hook_type: TypeId, name: &str) -> Option<(usize, &Arc<AttachedHook>)> {
+        let at = self.position(root, hook_type, name)?;
+        Some((at, &self.hooks[at]))
+    }
+
+    /// The attached hook at `at` (a position given by [`named`](Self::named) or the refs).
+    pub(crate) fn at(&self, at: usize) -> &AttachedHook {
+        &self.hooks[at]
+    }
+
+    /// The positions of the hooks of one hook type of `root` whose `before` (`after == false`) or
+    /// `after` constraints name `name`.
+    pub(crate) fn naming(&self, root: TypeId, hook_type: TypeId, name: &str, after: bool) -> &[usize] {
+        let Some(group) = self.group(root, hook_type) else { return &[] };
+        let refs = if after { &group.after_refs } else { &group.before_refs };
+        refs.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether any attached hook of one hook type of `root` has constraints.
+    pub(crate) fn has_constraints(&self, root: TypeId, hook_type: TypeId) -> bool {
+        self.group(root, hook_type).is_some_and(|g| g.constrained > 0)
+    }
+
+    /// Whether the constraints of one hook type of `root` may make a cycle (see `cyclic`).
+    pub(crate) fn maybe_cyclic(&self, root: TypeId, hook_type: TypeId) -> bool {
+        self.cyclic.contains(&(root, hook_type))
+    }
+
+    /// Records whether the constraints of one hook type of `root` may make a cycle.
+    pub(crate) fn set_maybe_cyclic(&mut self, root: TypeId, hook_type: TypeId, cyclic: bool) {
+        self.cyclic.retain(|&k| k != (root, hook_type));
+        if cyclic {
+            self.cyclic.push((root, hook_type));
+        }
+    }
+
+    // The three changes of `hooks`: each keeps the groups up to date and is logged for a rollback.
+
+    fn push_hook(&mut self, hook: Arc<AttachedHook>) {
+        let at = self.hooks.len();
+        self.group_mut((hook.root, hook.hook_type)).add(&hook, at);
+        self.hooks.push(hook);
+        self.log(Change::Pushed);
+    }
+
+    fn replace_hook(&mut self, at: usize, hook: Arc<AttachedHook>) -> Arc<AttachedHook> {
+        let old = std::mem::replace(&mut self.hooks[at], hook.clone());
+        let group = self.group_mut((hook.root, hook.hook_type));
+        group.forget(&old, at);
+        group.add(&hook, at);
+        self.log(Change::Replaced(at, old.clone()));
+        old
+    }
+
+    fn remove_hook_at(&mut self, at: usize) -> Arc<AttachedHook> {
+        let old = self.hooks.remove(at);
+        if at == self.hooks.len() {
+            self.group_mut((old.root, old.hook_type)).forget(&old, at);
+            self.groups.retain(|(_, group)| !group.by_name.is_empty());
+        } else {
+            // Later positions moved: rare (removing a hook), so rebuilt rather than shifted.
+            self.reindex();
+        }
+        self.log(Change::Removed(at, old.clone()));
+        old
+    }
+
+    fn log(&mut self, change: Change) {
+        if let Some(changes) = &mut self.changes {
+            changes.push(change);
+        }
+    }
+
+    /// Rebuilds the groups from `hooks`.
+    fn reindex(&mut self) {
+        self.groups.clear();
+        for at in 0..self.hooks.len() {
+            let hook = self.hooks[at].clone();
+            self.group_mut((hook.root, hook.hook_type)).add(&hook, at);
+        }
     }
 
     /// Adds `hook`, or replaces the hook of the same component, type and name in place; the
@@ -278,21 +476,16 @@ impl AttachedHooks {
     pub(crate) fn put(&mut self, mut hook: AttachedHook) -> Option<Arc<AttachedHook>> {
         self.snapshots.clear();
         self.generation += 1;
-        let existing =
-            self.hooks.iter().position(|h| h.root == hook.root && h.hook_type == hook.hook_type && h.name == hook.name);
-        match existing {
-            Some(i) => {
-                hook.seq = self.hooks[i].seq;
-                hook.stats = self.hooks[i].stats.clone();
-                Some(std::mem::replace(&mut self.hooks[i], Arc::new(hook)))
+        match self.position(hook.root, hook.hook_type, &hook.name) {
+            Some(at) => {
+                hook.seq = self.hooks[at].seq;
+                hook.stats = self.hooks[at].stats.clone();
+                Some(self.replace_hook(at, Arc::new(hook)))
             }
             None => {
                 hook.seq = self.next_seq;
                 self.next_seq += 1;
-                if !self.kinds.contains(&(hook.root, hook.hook_type)) {
-                    self.kinds.push((hook.root, hook.hook_type));
-                }
-                self.hooks.push(Arc::new(hook));
+                self.push_hook(Arc::new(hook));
                 None
             }
         }
@@ -308,39 +501,86 @@ impl AttachedHooks {
     ) {
         self.snapshots.clear();
         self.generation += 1;
-        if let Some(i) = self.position(root, hook_type, name) {
+        if let Some(at) = self.position(root, hook_type, name) {
             match previous {
-                Some(previous) => self.hooks[i] = previous,
+                Some(previous) => {
+                    self.replace_hook(at, previous);
+                }
                 None => {
-                    self.hooks.remove(i);
-                    self.reindex();
+                    self.remove_hook_at(at);
                 }
             }
         }
     }
 
-    /// Recomputes `kinds` after a removal.
-    fn reindex(&mut self) {
-        self.kinds.clear();
-        for h in &self.hooks {
-            if !self.kinds.contains(&(h.root, h.hook_type)) {
-                self.kinds.push((h.root, h.hook_type));
-            }
+    /// Starts recording changes, to return to the store as it is now with
+    /// [`rollback`](Self::rollback), or to keep them with [`commit`](Self::commit). Checkpoints
+    /// nest. Costs a copy of the store's small parts, not of its attached hooks: a copy per
+    /// registration made registering n callbacks quadratic (issue #11 item 9).
+    pub(crate) fn checkpoint(&mut self) -> Checkpoint {
+        let outermost = self.changes.is_none();
+        let changes = self.changes.get_or_insert_with(Vec::new).len();
+        Checkpoint {
+            changes,
+            outermost,
+            generation: self.generation,
+            next_seq: self.next_seq,
+            disabled: self.disabled.clone(),
+            static_stats: self.static_stats.clone(),
+            arounds: self.arounds.clone(),
+            history: self.history.clone(),
+            cyclic: self.cyclic.clone(),
         }
     }
 
-    fn position(&self, root: TypeId, hook_type: TypeId, name: &str) -> Option<usize> {
-        self.hooks.iter().position(|h| h.root == root && h.hook_type == hook_type && h.name == name)
+    /// Keeps the changes made since `checkpoint`.
+    pub(crate) fn commit(&mut self, checkpoint: Checkpoint) {
+        if checkpoint.outermost {
+            self.changes = None;
+        }
+    }
+
+    /// Returns the store to what it was at `checkpoint`.
+    pub(crate) fn rollback(&mut self, checkpoint: Checkpoint) {
+        let mut changes =
+            if checkpoint.outermost { self.changes.take() } else { self.changes.as_mut().map(std::mem::take) }
+                .unwrap_or_default();
+        // Undone newest first, on `hooks` directly: the groups are rebuilt once at the end.
+        for change in changes.drain(checkpoint.changes.min(changes.len())..).rev() {
+            match change {
+                Change::Pushed => {
+                    self.hooks.pop();
+                }
+                Change::Replaced(at, old) => {
+                    if let Some(slot) = self.hooks.get_mut(at) {
+                        *slot = old;
+                    }
+                }
+                Change::Removed(at, old) => self.hooks.insert(at.min(self.hooks.len()), old),
+            }
+        }
+        if !checkpoint.outermost {
+            self.changes = Some(changes);
+        }
+        self.reindex();
+        self.snapshots.clear();
+        self.generation = checkpoint.generation;
+        self.next_seq = checkpoint.next_seq;
+        self.disabled = checkpoint.disabled;
+        self.static_stats = checkpoint.static_stats;
+        self.arounds = checkpoint.arounds;
+        self.history = checkpoint.history;
+        self.cyclic = checkpoint.cyclic;
     }
 
     /// Enables or disables the attached hook `name`; `false` when there is none.
     pub(crate) fn set_attached_enabled(&mut self, root: TypeId, hook_type: TypeId, name: &str, on: bool) -> bool {
         self.snapshots.clear();
-        let Some(i) = self.position(root, hook_type, name) else { return false };
-        if self.hooks[i].enabled != on {
-            let mut hook = (*self.hooks[i]).clone();
+        let Some(at) = self.position(root, hook_type, name) else { return false };
+        if self.hooks[at].enabled != on {
+            let mut hook = (*self.hooks[at]).clone();
             hook.enabled = on;
-            self.hooks[i] = Arc::new(hook);
+            self.replace_hook(at, Arc::new(hook));
         }
         true
     }
@@ -357,9 +597,8 @@ impl AttachedHooks {
     pub(crate) fn remove(&mut self, root: TypeId, hook_type: TypeId, name: &str) -> bool {
         self.snapshots.clear();
         self.generation += 1;
-        if let Some(i) = self.position(root, hook_type, name) {
-            self.hooks.remove(i);
-            self.reindex();
+        if let Some(at) = self.position(root, hook_type, name) {
+            self.remove_hook_at(at);
             return true;
         }
         let before = self.arounds.len();
@@ -386,11 +625,11 @@ impl AttachedHooks {
     /// that a hook attached during a run does not join it, and so that the run can lend `&mut` to
     /// each hook.
     pub(crate) fn snapshot(&self, root: TypeId, hook_type: TypeId) -> Snapshot {
-        let mut hooks: Vec<Arc<AttachedHook>> =
-            self.hooks.iter().filter(|h| h.root == root && h.hook_type == hook_type).cloned().collect();
-        // Stable: equal priorities keep attach order (`seq` grows with each new name).
-        hooks.sort_by_key(|h| (h.priority, h.seq));
-        Snapshot(Arc::from(hooks))
+        let Some(group) = self.group(root, hook_type) else { return Snapshot::default() };
+        let mut hooks: Vec<Arc<AttachedHook>> = group.by_name.values().map(|&at| self.hooks[at].clone()).collect();
+        // Equal priorities keep attach order (`seq` grows with each new name, and is unique).
+        hooks.sort_unstable_by_key(|h| (h.priority, h.seq));
+        Snapshot::new(hooks)
     }
 
     /// [`snapshot`](Self::snapshot), kept until the hooks change: a run of a type with attached

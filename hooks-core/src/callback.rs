@@ -25,12 +25,13 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use rustc_hash::FxHashSet;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::attach::HookSpec;
+use crate::attach::{AttachedHooks, Checkpoint, HookSpec};
 use crate::component::{Hooks, HooksMixin};
-use crate::error::HookError;
+use crate::error::{Excerpt, HookError};
 use crate::hook::HookType;
 use crate::shim::IntoHookResult;
 
@@ -146,23 +147,24 @@ pub trait Callbacks: CallbackHost {
     /// registers them as user callbacks in the listed order. Nothing is registered when one fails.
     fn add_callbacks_from_config(&mut self, config: &CallbackConfig) -> Result<Vec<String>, ConfigError> {
         let mut built = Vec::new();
+        let mut seen = FxHashSet::default();
         for entry in config.callbacks.iter().filter(|e| e.enabled) {
-            let id = entry.id().to_owned();
-            if built.iter().any(|(other, _)| *other == id) {
-                return Err(ConfigError::Duplicate { id });
+            if !seen.insert(entry.id()) {
+                return Err(ConfigError::Duplicate { id: entry.id().to_owned() });
             }
-            built.push((id, build_callback::<Self::Callback>(&entry.name, &entry.settings)?));
+            built.push((entry.id().to_owned(), build_callback::<Self::Callback>(&entry.name, &entry.settings)?));
         }
         // A callback the host refuses after others were attached: back to the state before.
-        let saved = self.__hooks_attached().cloned();
-        let mut ids = Vec::new();
+        let checkpoint = self.__hooks_attached_mut().map(AttachedHooks::checkpoint);
+        let mut ids = Vec::with_capacity(built.len());
         for (id, callback) in built {
             if let Err(source) = add(self, Cow::Owned(id.clone()), callback, USER_CALLBACK_PRIORITY) {
-                restore(self, saved);
+                settle(self, checkpoint, false);
                 return Err(ConfigError::Attach { id, source });
             }
             ids.push(id);
         }
+        settle(self, checkpoint, true);
         Ok(ids)
     }
 }
@@ -178,18 +180,21 @@ fn add<R: CallbackHost>(
     let shared = SharedCallback::new(callback);
     // `attach_callback` attaches one hook per event: one refused after others were attached
     // would leave the callback half-registered.
-    let saved = host.__hooks_attached().cloned();
-    if let Err(error) = host.attach_callback(&shared, &HookSpec::new(id).priority(priority)) {
-        restore(host, saved);
-        return Err(error);
-    }
-    Ok(shared)
+    let checkpoint = host.__hooks_attached_mut().map(AttachedHooks::checkpoint);
+    let attached = host.attach_callback(&shared, &HookSpec::new(id).priority(priority));
+    settle(host, checkpoint, attached.is_ok());
+    attached.map(|()| shared)
 }
 
-/// Puts back the run-time hooks a host had before a failed registration.
-fn restore<R: Hooks>(host: &mut R, saved: Option<crate::AttachedHooks>) {
-    if let (Some(saved), Some(store)) = (saved, host.__hooks_attached_mut()) {
-        *store = saved;
+/// Ends a registration begun at `checkpoint`: keeps its hooks, or puts back the run-time hooks the
+/// host had before.
+fn settle<R: Hooks>(host: &mut R, checkpoint: Option<Checkpoint>, keep: bool) {
+    if let (Some(checkpoint), Some(store)) = (checkpoint, host.__hooks_attached_mut()) {
+        if keep {
+            store.commit(checkpoint);
+        } else {
+            store.rollback(checkpoint);
+        }
     }
 }
 
@@ -345,11 +350,11 @@ impl CallbackConfig {
 }
 
 /// Why callbacks could not be built from a configuration.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// The document is not valid.
-    #[error("invalid {format} callback configuration: {message}")]
+    #[error("invalid {format} callback configuration: {}", Excerpt::message(.message))]
     Parse {
         /// `"TOML"` or `"JSON"`.
         format: &'static str,
@@ -357,7 +362,7 @@ pub enum ConfigError {
         message: String,
     },
     /// No callback of the family is registered under that name.
-    #[error("unknown callback `{name}` for {family}; known callbacks: {}", known_list(known))]
+    #[error("unknown callback `{}` for {family}; known callbacks: {}", Excerpt::new(.name), known_list(.known))]
     UnknownCallback {
         /// The name asked for.
         name: String,
@@ -367,7 +372,7 @@ pub enum ConfigError {
         known: Vec<&'static str>,
     },
     /// The settings do not fit the callback's struct.
-    #[error("bad settings for callback `{name}` ({type_name}): {message}")]
+    #[error("bad settings for callback `{}` ({type_name}): {}", Excerpt::new(.name), Excerpt::message(.message))]
     BadSettings {
         /// The callback's name.
         name: String,
@@ -377,13 +382,13 @@ pub enum ConfigError {
         message: String,
     },
     /// Two entries have the same id.
-    #[error("two callbacks have the id `{id}`; give one of them another `id`")]
+    #[error("two callbacks have the id `{}`; give one of them another `id`", Excerpt::new(.id))]
     Duplicate {
         /// The id.
         id: String,
     },
     /// The host refused a callback's hooks.
-    #[error("callback `{id}` could not be attached: {source}")]
+    #[error("callback `{}` could not be attached: {source}", Excerpt::new(.id))]
     Attach {
         /// The callback's id.
         id: String,
@@ -398,6 +403,33 @@ fn known_list(known: &[&str]) -> String {
         "none (is the crate that defines them linked?)".to_owned()
     } else {
         known.join(", ")
+    }
+}
+
+impl fmt::Debug for ConfigError {
+    /// As derived, with names and messages cut as [`Excerpt`] cuts them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Parse { format, message } => {
+                f.debug_struct("Parse").field("format", format).field("message", &Excerpt::message(message)).finish()
+            }
+            ConfigError::UnknownCallback { name, family, known } => f
+                .debug_struct("UnknownCallback")
+                .field("name", &Excerpt::new(name))
+                .field("family", family)
+                .field("known", known)
+                .finish(),
+            ConfigError::BadSettings { name, type_name, message } => f
+                .debug_struct("BadSettings")
+                .field("name", &Excerpt::new(name))
+                .field("type_name", type_name)
+                .field("message", &Excerpt::message(message))
+                .finish(),
+            ConfigError::Duplicate { id } => f.debug_struct("Duplicate").field("id", &Excerpt::new(id)).finish(),
+            ConfigError::Attach { id, source } => {
+                f.debug_struct("Attach").field("id", &Excerpt::new(id)).field("source", source).finish()
+            }
+        }
     }
 }
 

@@ -567,14 +567,10 @@ pub(crate) fn attach_erased<R: Hooks>(
         stats: Default::default(),
         call: std::sync::Arc::new(call),
     });
-    if constrained {
-        // Refuse contradicting constraints now, naming the cycle, rather than at every run.
-        let attached = store.snapshot(root, ty);
-        let merged: Vec<_> = crate::order::run_order(R::__hooks_table().of(ty), &attached, false).collect();
-        if let Err(cycle) = crate::order::constrained(&merged) {
-            store.undo_put(root, ty, &name, previous);
-            return Err(HookError::OrderCycle { owner, method: name, hook_type, cycle });
-        }
+    // Refuse contradicting constraints now, naming the cycle, rather than at every run.
+    if let Err(cycle) = crate::order::check_attached(R::__hooks_table().of(ty), store, (root, ty), &name, constrained) {
+        store.undo_put(root, ty, &name, previous);
+        return Err(HookError::OrderCycle { owner, method: name, hook_type, cycle });
     }
     Ok(())
 }
@@ -585,7 +581,7 @@ fn replay<R: Hooks, H: HookType>(this: &mut R, name: &str) {
     let (root, ty) = (TypeId::of::<R>(), TypeId::of::<H>());
     let Some(store) = this.__hooks_attached() else { return };
     let past = store.history((root, ty));
-    let Some(hook) = store.snapshot(root, ty).iter().find(|h| h.name == name).cloned() else { return };
+    let Some(hook) = store.named(root, ty, name).map(|(_, hook)| hook.clone()) else { return };
     let Some(call) = hook.call.downcast_ref::<AttachedFn<R>>() else { return };
     for arg in past {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match call(this, &*arg) {

@@ -12,11 +12,11 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub type SharedError = std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// One hook's failure, naming the hook: its owner type, method (or attached name) and hook type.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum HookError {
     /// The hook returned an error.
-    #[error("hook `{owner}::{method}` ({hook_type}) failed: {source}")]
+    #[error("hook `{owner}::{}` ({hook_type}) failed: {source}", Excerpt::new(.method))]
     Failed {
         /// The type that defines the hook.
         owner: &'static str,
@@ -29,7 +29,7 @@ pub enum HookError {
         source: SharedError,
     },
     /// The hook panicked; the panic was caught.
-    #[error("hook `{owner}::{method}` ({hook_type}) panicked: {message}")]
+    #[error("hook `{owner}::{}` ({hook_type}) panicked: {message}", Excerpt::new(.method))]
     Panicked {
         /// The type that defines the hook.
         owner: &'static str,
@@ -41,7 +41,7 @@ pub enum HookError {
         message: String,
     },
     /// The hook ran past its `timeout` and was cancelled.
-    #[error("hook `{owner}::{method}` ({hook_type}) timed out after {timeout:?}")]
+    #[error("hook `{owner}::{}` ({hook_type}) timed out after {timeout:?}", Excerpt::new(.method))]
     TimedOut {
         /// The type that defines the hook.
         owner: &'static str,
@@ -67,8 +67,9 @@ pub enum HookError {
     },
     /// A hook of a type the component does not provide was refused (`attach_hook`).
     #[error(
-        "`{owner}` does not provide the hook type `{hook_type}` (hook `{method}`); add \
-         #[provides_hooks({hook_type})] to `{owner}` or embed a base that provides it with #[hooks(base)]"
+        "`{owner}` does not provide the hook type `{hook_type}` (hook `{}`); add \
+         #[provides_hooks({hook_type})] to `{owner}` or embed a base that provides it with #[hooks(base)]",
+        Excerpt::new(.method)
     )]
     Unsupported {
         /// The component type.
@@ -79,7 +80,7 @@ pub enum HookError {
         hook_type: &'static str,
     },
     /// No hook of that type has that name (`enable_hook`, `disable_hook`, `remove_hook`).
-    #[error("`{owner}` has no {hook_type} hook named `{method}`")]
+    #[error("`{owner}` has no {hook_type} hook named `{}`", Excerpt::new(.method))]
     UnknownHook {
         /// The component type.
         owner: &'static str,
@@ -89,7 +90,11 @@ pub enum HookError {
         hook_type: &'static str,
     },
     /// `before`/`after` constraints that contradict each other; the hook was not attached.
-    #[error("`{owner}::{method}` ({hook_type}) was not attached: its ordering constraints make a cycle through {}", cycle.join(" → "))]
+    #[error(
+        "`{owner}::{}` ({hook_type}) was not attached: its ordering constraints make a cycle through {}",
+        Excerpt::new(.method),
+        Cycle(.cycle)
+    )]
     OrderCycle {
         /// The component type.
         owner: &'static str,
@@ -102,7 +107,8 @@ pub enum HookError {
     },
     /// A static hook cannot be removed at run time.
     #[error(
-        "`{owner}::{method}` ({hook_type}) is a static hook and cannot be removed; disable it with `disable_hook`"
+        "`{owner}::{}` ({hook_type}) is a static hook and cannot be removed; disable it with `disable_hook`",
+        Excerpt::new(.method)
     )]
     StaticHook {
         /// The component type.
@@ -114,8 +120,9 @@ pub enum HookError {
     },
     /// `attach_hook` on a component that has no [`AttachedHooks`](crate::AttachedHooks) to keep it in.
     #[error(
-        "`{owner}` has nowhere to keep run-time hooks (hook `{method}`, {hook_type}); embed a runtime \
-         base such as `Service` with #[hooks(base)], or add a field `#[hooks(attached)] attached: AttachedHooks`"
+        "`{owner}` has nowhere to keep run-time hooks (hook `{}`, {hook_type}); embed a runtime \
+         base such as `Service` with #[hooks(base)], or add a field `#[hooks(attached)] attached: AttachedHooks`",
+        Excerpt::new(.method)
     )]
     NoAttachStorage {
         /// The component type.
@@ -126,7 +133,7 @@ pub enum HookError {
         hook_type: &'static str,
     },
     /// A recursive registration's selector can pick nothing; nothing was attached.
-    #[error("recursive hook `{method}` ({hook_type}) on `{owner}` was not registered: {reason}")]
+    #[error("recursive hook `{}` ({hook_type}) on `{owner}` was not registered: {reason}", Excerpt::new(.method))]
     BadSelector {
         /// The type of the node the registration was made on.
         owner: &'static str,
@@ -186,6 +193,134 @@ impl HookError {
             | HookError::StaticHook { hook_type, .. }
             | HookError::BadSelector { hook_type, .. } => hook_type,
         }
+    }
+}
+
+impl fmt::Debug for HookError {
+    /// As derived, with the hook's name cut as [`Excerpt`] cuts it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let variant = match self {
+            HookError::Failed { .. } => "Failed",
+            HookError::Panicked { .. } => "Panicked",
+            HookError::TimedOut { .. } => "TimedOut",
+            HookError::Unsupported { .. } => "Unsupported",
+            HookError::UnknownHook { .. } => "UnknownHook",
+            HookError::OrderCycle { .. } => "OrderCycle",
+            HookError::StaticHook { .. } => "StaticHook",
+            HookError::NoAttachStorage { .. } => "NoAttachStorage",
+            HookError::BadSelector { .. } => "BadSelector",
+        };
+        let mut s = f.debug_struct(variant);
+        s.field("owner", &self.owner())
+            .field("method", &Excerpt::new(self.method()))
+            .field("hook_type", &self.hook_type());
+        match self {
+            HookError::Failed { source, .. } => s.field("source", source),
+            HookError::Panicked { message, .. } => s.field("message", message),
+            HookError::TimedOut { timeout, .. } => s.field("timeout", timeout),
+            HookError::OrderCycle { cycle, .. } => s.field("cycle", &Cycle(cycle)),
+            HookError::BadSelector { reason, .. } => s.field("reason", reason),
+            HookError::Unsupported { .. }
+            | HookError::UnknownHook { .. }
+            | HookError::StaticHook { .. }
+            | HookError::NoAttachStorage { .. } => &mut s,
+        };
+        s.finish()
+    }
+}
+
+/// A user-supplied string (a hook's name, a callback's id, a configuration key) as errors quote
+/// it: whole when short, else its first bytes (cut on a character boundary), an ellipsis and its
+/// full length in bytes. Names come from users and configuration files; without a cut, one of
+/// 50 MB is copied into every message, log line and `unwrap` panic that quotes it.
+///
+/// ```
+/// use hooks_core::Excerpt;
+///
+/// assert_eq!(Excerpt::new("flush").to_string(), "flush");
+/// let long = "é".repeat(100);
+/// assert_eq!(Excerpt::new(&long).to_string(), format!("{}… (200 bytes)", "é".repeat(32)));
+/// assert_eq!(format!("{:?}", Excerpt::new(&long)), format!("{:?}… (200 bytes)", "é".repeat(32)));
+/// ```
+#[derive(Clone, Copy)]
+pub struct Excerpt<'a> {
+    text: &'a str,
+    max_bytes: usize,
+}
+
+impl<'a> Excerpt<'a> {
+    /// How many bytes of a name are shown at most.
+    pub const NAME_BYTES: usize = 64;
+    /// How many bytes of a message are shown at most (a parser's message, which quotes the input).
+    pub const MESSAGE_BYTES: usize = 512;
+
+    /// A name, id or key: cut after [`NAME_BYTES`](Self::NAME_BYTES).
+    pub fn new(text: &'a str) -> Self {
+        Excerpt { text, max_bytes: Self::NAME_BYTES }
+    }
+
+    /// A message that may quote user input: cut after [`MESSAGE_BYTES`](Self::MESSAGE_BYTES).
+    pub fn message(text: &'a str) -> Self {
+        Excerpt { text, max_bytes: Self::MESSAGE_BYTES }
+    }
+
+    /// The part shown, when the text is cut.
+    fn head(&self) -> Option<&'a str> {
+        if self.text.len() <= self.max_bytes {
+            return None;
+        }
+        // A character is at most 4 bytes: one of the last 4 positions is a boundary.
+        let end = (self.max_bytes.saturating_sub(3)..=self.max_bytes).rev().find(|&i| self.text.is_char_boundary(i))?;
+        Some(&self.text[..end])
+    }
+}
+
+impl fmt::Display for Excerpt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.head() {
+            None => f.pad(self.text),
+            Some(head) => write!(f, "{head}… ({} bytes)", self.text.len()),
+        }
+    }
+}
+
+impl fmt::Debug for Excerpt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.head() {
+            None => fmt::Debug::fmt(self.text, f),
+            Some(head) => write!(f, "{head:?}… ({} bytes)", self.text.len()),
+        }
+    }
+}
+
+/// The hooks of an ordering cycle as errors show them: the first few names, each an [`Excerpt`]
+/// (a cycle through thousands of hooks would otherwise make a message of thousands of names).
+struct Cycle<'a>(&'a [String]);
+
+impl Cycle<'_> {
+    const SHOWN: usize = 16;
+}
+
+impl fmt::Display for Cycle<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, name) in self.0.iter().take(Self::SHOWN).enumerate() {
+            write!(f, "{}{}", if i == 0 { "" } else { " → " }, Excerpt::new(name))?;
+        }
+        if self.0.len() > Self::SHOWN {
+            write!(f, " → … ({} hooks)", self.0.len())?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Cycle<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_list();
+        list.entries(self.0.iter().take(Self::SHOWN).map(|name| Excerpt::new(name)));
+        if self.0.len() > Self::SHOWN {
+            list.entry(&format_args!("… ({} hooks)", self.0.len()));
+        }
+        list.finish()
     }
 }
 

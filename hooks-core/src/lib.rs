@@ -35,7 +35,7 @@ pub use callback::{
     ConfigError, SharedCallback, BUILTIN_CALLBACK_PRIORITY, USER_CALLBACK_PRIORITY,
 };
 pub use component::{HookFn, HookInfo, Hooks, HooksMixin};
-pub use error::{BoxError, HookError, MultiError, SharedError};
+pub use error::{BoxError, Excerpt, HookError, MultiError, SharedError};
 pub use hook::{
     BackgroundTask, ErrorPolicy, HookType, OnInit, OnStart, OnStateChange, OnStop, ParamKind, Remembered, StateChange,
     TaskSpec,
