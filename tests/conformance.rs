@@ -349,3 +349,43 @@ async fn observers_see_the_message_and_its_sender_and_a_send_before_its_receive(
     }
     runtime.stop_all().await.unwrap();
 }
+
+// --- The hook's own error through `source()`. ---------------------------------------------------
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("disk full on {0}")]
+struct DiskFull(&'static str);
+
+#[derive(Hooks, Default, Debug)]
+struct Disk {
+    #[hooks(base)]
+    service: Service,
+}
+
+#[hooks]
+impl Disk {
+    #[on_start]
+    fn open(&mut self) -> Result<(), DiskFull> {
+        Err(DiskFull("/var"))
+    }
+}
+
+#[tokio::test]
+async fn the_std_source_chain_reaches_the_hooks_own_error() {
+    use std::error::Error as _;
+    let runtime = Runtime::new();
+    let h = runtime.spawn(Disk::default());
+    let err = h.start().await.unwrap_err();
+    // From the hook failure: its source is the hook's error itself.
+    let hook = &err.errors()[0];
+    assert_eq!(hook.source().and_then(|s| s.downcast_ref::<DiskFull>()), Some(&DiskFull("/var")));
+    // From the lifecycle error, walking the whole chain.
+    let mut found = None;
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(e) = next {
+        found = found.or(e.downcast_ref::<DiskFull>());
+        next = e.source();
+    }
+    assert_eq!(found, Some(&DiskFull("/var")));
+    h.stop().await.unwrap();
+}

@@ -12,11 +12,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub type SharedError = std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// One hook's failure, naming the hook: its owner type, method (or attached name) and hook type.
-#[derive(Clone, thiserror::Error)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum HookError {
     /// The hook returned an error.
-    #[error("hook `{owner}::{}` ({hook_type}) failed: {source}", Excerpt::new(.method))]
     Failed {
         /// The type that defines the hook.
         owner: &'static str,
@@ -24,12 +23,11 @@ pub enum HookError {
         method: Cow<'static, str>,
         /// The hook type's name.
         hook_type: &'static str,
-        /// What the hook returned.
-        #[source]
+        /// What the hook returned: `std::error::Error::source` of this error is this error
+        /// itself (not the `Arc`), so it downcasts to the hook's own error type.
         source: SharedError,
     },
     /// The hook panicked; the panic was caught.
-    #[error("hook `{owner}::{}` ({hook_type}) panicked: {message}", Excerpt::new(.method))]
     Panicked {
         /// The type that defines the hook.
         owner: &'static str,
@@ -41,7 +39,6 @@ pub enum HookError {
         message: String,
     },
     /// The hook ran past its `timeout` and was cancelled.
-    #[error("hook `{owner}::{}` ({hook_type}) timed out after {timeout:?}", Excerpt::new(.method))]
     TimedOut {
         /// The type that defines the hook.
         owner: &'static str,
@@ -54,7 +51,6 @@ pub enum HookError {
     },
     /// A hook attached with params its hook type does not take (a background task given anything
     /// but a `TaskSpec`, a message type whose `Debug` panics) was refused.
-    #[error("hook `{owner}::{method}` ({hook_type}) was refused: {reason}")]
     BadParams {
         /// The component type.
         owner: &'static str,
@@ -66,11 +62,6 @@ pub enum HookError {
         reason: String,
     },
     /// A hook of a type the component does not provide was refused (`attach_hook`).
-    #[error(
-        "`{owner}` does not provide the hook type `{hook_type}` (hook `{}`); add \
-         #[provides_hooks({hook_type})] to `{owner}` or embed a base that provides it with #[hooks(base)]",
-        Excerpt::new(.method)
-    )]
     Unsupported {
         /// The component type.
         owner: &'static str,
@@ -80,7 +71,6 @@ pub enum HookError {
         hook_type: &'static str,
     },
     /// No hook of that type has that name (`enable_hook`, `disable_hook`, `remove_hook`).
-    #[error("`{owner}` has no {hook_type} hook named `{}`", Excerpt::new(.method))]
     UnknownHook {
         /// The component type.
         owner: &'static str,
@@ -90,11 +80,6 @@ pub enum HookError {
         hook_type: &'static str,
     },
     /// `before`/`after` constraints that contradict each other; the hook was not attached.
-    #[error(
-        "`{owner}::{}` ({hook_type}) was not attached: its ordering constraints make a cycle through {}",
-        Excerpt::new(.method),
-        Cycle(.cycle)
-    )]
     OrderCycle {
         /// The component type.
         owner: &'static str,
@@ -106,10 +91,6 @@ pub enum HookError {
         cycle: Vec<String>,
     },
     /// A static hook cannot be removed at run time.
-    #[error(
-        "`{owner}::{}` ({hook_type}) is a static hook and cannot be removed; disable it with `disable_hook`",
-        Excerpt::new(.method)
-    )]
     StaticHook {
         /// The component type.
         owner: &'static str,
@@ -119,11 +100,6 @@ pub enum HookError {
         hook_type: &'static str,
     },
     /// `attach_hook` on a component that has no [`AttachedHooks`](crate::AttachedHooks) to keep it in.
-    #[error(
-        "`{owner}` has nowhere to keep run-time hooks (hook `{}`, {hook_type}); embed a runtime \
-         base such as `Service` with #[hooks(base)], or add a field `#[hooks(attached)] attached: AttachedHooks`",
-        Excerpt::new(.method)
-    )]
     NoAttachStorage {
         /// The component type.
         owner: &'static str,
@@ -133,7 +109,6 @@ pub enum HookError {
         hook_type: &'static str,
     },
     /// A recursive registration's selector can pick nothing; nothing was attached.
-    #[error("recursive hook `{}` ({hook_type}) on `{owner}` was not registered: {reason}", Excerpt::new(.method))]
     BadSelector {
         /// The type of the node the registration was made on.
         owner: &'static str,
@@ -144,6 +119,61 @@ pub enum HookError {
         /// What is wrong with the selector.
         reason: String,
     },
+}
+
+impl fmt::Display for HookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = Excerpt::new(self.method());
+        match self {
+            HookError::Failed { owner, hook_type, source, .. } => {
+                write!(f, "hook `{owner}::{name}` ({hook_type}) failed: {source}")
+            }
+            HookError::Panicked { owner, hook_type, message, .. } => {
+                write!(f, "hook `{owner}::{name}` ({hook_type}) panicked: {message}")
+            }
+            HookError::TimedOut { owner, hook_type, timeout, .. } => {
+                write!(f, "hook `{owner}::{name}` ({hook_type}) timed out after {timeout:?}")
+            }
+            HookError::BadParams { owner, hook_type, reason, .. } => {
+                write!(f, "hook `{owner}::{name}` ({hook_type}) was refused: {reason}")
+            }
+            HookError::Unsupported { owner, hook_type, .. } => write!(
+                f,
+                "`{owner}` does not provide the hook type `{hook_type}` (hook `{name}`); add \
+                 #[provides_hooks({hook_type})] to `{owner}` or embed a base that provides it with #[hooks(base)]"
+            ),
+            HookError::UnknownHook { owner, hook_type, .. } => {
+                write!(f, "`{owner}` has no {hook_type} hook named `{name}`")
+            }
+            HookError::OrderCycle { owner, hook_type, cycle, .. } => write!(
+                f,
+                "`{owner}::{name}` ({hook_type}) was not attached: its ordering constraints make a cycle through {}",
+                Cycle(cycle)
+            ),
+            HookError::StaticHook { owner, hook_type, .. } => write!(
+                f,
+                "`{owner}::{name}` ({hook_type}) is a static hook and cannot be removed; disable it with `disable_hook`"
+            ),
+            HookError::NoAttachStorage { owner, hook_type, .. } => write!(
+                f,
+                "`{owner}` has nowhere to keep run-time hooks (hook `{name}`, {hook_type}); embed a runtime \
+                 base such as `Service` with #[hooks(base)], or add a field `#[hooks(attached)] attached: AttachedHooks`"
+            ),
+            HookError::BadSelector { owner, hook_type, reason, .. } => {
+                write!(f, "recursive hook `{name}` ({hook_type}) on `{owner}` was not registered: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for HookError {
+    /// The error the hook returned, as itself: `downcast_ref::<YourError>()` on it works.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            HookError::Failed { source, .. } => Some(&**source),
+            _ => None,
+        }
+    }
 }
 
 impl HookError {
@@ -203,6 +233,7 @@ impl fmt::Debug for HookError {
             HookError::Failed { .. } => "Failed",
             HookError::Panicked { .. } => "Panicked",
             HookError::TimedOut { .. } => "TimedOut",
+            HookError::BadParams { .. } => "BadParams",
             HookError::Unsupported { .. } => "Unsupported",
             HookError::UnknownHook { .. } => "UnknownHook",
             HookError::OrderCycle { .. } => "OrderCycle",
@@ -219,7 +250,7 @@ impl fmt::Debug for HookError {
             HookError::Panicked { message, .. } => s.field("message", message),
             HookError::TimedOut { timeout, .. } => s.field("timeout", timeout),
             HookError::OrderCycle { cycle, .. } => s.field("cycle", &Cycle(cycle)),
-            HookError::BadSelector { reason, .. } => s.field("reason", reason),
+            HookError::BadSelector { reason, .. } | HookError::BadParams { reason, .. } => s.field("reason", reason),
             HookError::Unsupported { .. }
             | HookError::UnknownHook { .. }
             | HookError::StaticHook { .. }

@@ -27,7 +27,9 @@ pub enum LifecycleError {
         component: Arc<str>,
         /// `"initialize"`, `"start"` or `"stop"`.
         op: &'static str,
-        /// The failures, in execution order.
+        /// The failures, in execution order (the error's `source()`: walking the chain reaches
+        /// the first hook's own error).
+        #[source]
         errors: Arc<MultiError>,
         /// Failures of the stop hooks run to roll back a failed start.
         rollback: Option<MultiError>,
