@@ -389,3 +389,21 @@ async fn the_std_source_chain_reaches_the_hooks_own_error() {
     assert_eq!(found, Some(&DiskFull("/var")));
     h.stop().await.unwrap();
 }
+
+// --- One order everywhere: listings show what runs. ---------------------------------------------
+
+#[test]
+fn hook_infos_lists_each_type_in_the_order_hooks_lists_and_runs_it() {
+    let mut t = Ticker::default();
+    let noop = |_: &mut Ticker, _: &Message| {};
+    t.attach_hook_with::<OnMessage, _, _>(HookSpec::new("b").params([Kind::Ask]), noop).unwrap();
+    t.attach_hook_with::<OnMessage, _, _>(HookSpec::new("a").priority(-1).params([Kind::Ask]), noop).unwrap();
+    t.attach_hook_with::<OnMessage, _, _>(HookSpec::new("c").before("b").params([Kind::Ask]), noop).unwrap();
+    let listed: Vec<String> =
+        t.hook_infos().into_iter().filter(|i| i.hook_type == "OnMessage").map(|i| i.method.into_owned()).collect();
+    let ordered: Vec<String> = t.hooks::<OnMessage>().into_iter().map(|i| i.method.into_owned()).collect();
+    assert_eq!(listed, ordered);
+    assert_eq!(ordered, ["a", "c", "b"], "priority first, then the constraint");
+    let types: Vec<&str> = t.hook_infos().iter().map(|i| i.hook_type).collect();
+    assert_eq!(types, ["BackgroundTask", "OnMessage", "OnMessage", "OnMessage"], "grouped by hook type");
+}

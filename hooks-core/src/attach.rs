@@ -627,8 +627,7 @@ impl AttachedHooks {
     pub(crate) fn snapshot(&self, root: TypeId, hook_type: TypeId) -> Snapshot {
         let Some(group) = self.group(root, hook_type) else { return Snapshot::default() };
         let mut hooks: Vec<Arc<AttachedHook>> = group.by_name.values().map(|&at| self.hooks[at].clone()).collect();
-        // Equal priorities keep attach order (`seq` grows with each new name, and is unique).
-        hooks.sort_unstable_by_key(|h| (h.priority, h.seq));
+        crate::order::attached_order(&mut hooks);
         Snapshot::new(hooks)
     }
 

@@ -223,11 +223,25 @@ pub trait HooksMixin: Hooks {
 
     /// Every hook of this instance, grouped by hook type, each group in run order.
     fn hook_infos(&self) -> Vec<HookInfo> {
-        let mut infos: Vec<HookInfo> = Self::__hooks_table().all().map(|h| static_info(self, h)).collect();
-        if let Some(attached) = self.__hooks_attached() {
-            let mut extra: Vec<&AttachedHook> = attached.of_root(TypeId::of::<Self>()).collect();
-            extra.sort_by_key(|h| (h.priority, h.seq));
-            infos.extend(extra.into_iter().map(attached_info));
+        // The hook types in the order their first hook is listed (static, then attached); each
+        // group in the order `hooks::<H>()` lists and runs it (`order::schedule`, one rule).
+        let root = TypeId::of::<Self>();
+        let table = Self::__hooks_table();
+        let mut types: Vec<TypeId> = Vec::new();
+        let attached = self.__hooks_attached();
+        let extra = attached.into_iter().flat_map(|a| a.of_root(root)).map(|h| h.hook_type);
+        for ty in table.all().map(|h| (h.reg.hook_type)()).chain(extra) {
+            if !types.contains(&ty) {
+                types.push(ty);
+            }
+        }
+        let mut infos = Vec::new();
+        for ty in types {
+            let snapshot = attached.map(|a| a.snapshot(root, ty)).unwrap_or_default();
+            infos.extend(crate::order::schedule(table.of(ty), &snapshot, false).map(|hook| match hook {
+                crate::order::Scheduled::Static(h) => static_info(self, h),
+                crate::order::Scheduled::Attached(h) => attached_info(h),
+            }));
         }
         infos
     }

@@ -28,6 +28,22 @@ use crate::attach::{AttachedHook, AttachedHooks, Snapshot};
 use crate::registry::StaticHook;
 
 /// Sorts one hook type's static hooks: by priority, ties in walk order (rules 1 to 3).
+/// Rule 2, definition order, for one type's registrations: by source position (file path as the
+/// compiler names it, then line and column), then by position in the impl block (hooks that a
+/// `macro_rules!` call generates share a position). Several `#[hooks]` impl blocks of one type in
+/// different files therefore run in the order of their files' paths, compared as strings
+/// (`src/a.rs` before `src/b/c.rs`); in one file, top to bottom.
+pub(crate) fn definition_order(registrations: &mut [&'static crate::registry::Registration]) {
+    registrations.sort_by_key(|r| (r.location, r.index));
+}
+
+/// Rule 4 among attached hooks of one type: by priority, then attach order (`seq` grows with each
+/// new name and is unique). The merge with static hooks and the constraints come after
+/// ([`schedule`]).
+pub(crate) fn attached_order(hooks: &mut [Arc<AttachedHook>]) {
+    hooks.sort_unstable_by_key(|h| (h.priority, h.seq));
+}
+
 pub(crate) fn static_order<R>(hooks: &mut [StaticHook<R>]) {
     hooks.sort_by_key(|h| (h.reg.priority, h.seq));
 }

@@ -80,7 +80,7 @@ fn by_owner() -> &'static HashMap<TypeId, Vec<&'static Registration>> {
             index.entry((reg.owner)()).or_default().push(reg);
         }
         for regs in index.values_mut() {
-            regs.sort_by_key(|r| (r.location, r.index));
+            crate::order::definition_order(regs);
         }
         index
     })
