@@ -558,7 +558,7 @@ pub(crate) fn attach_erased<R: Hooks>(
     let mut spec = spec;
     spec.params = match hook.params.check(std::mem::take(&mut spec.params)) {
         Ok(params) => params,
-        Err(reason) => return Err(HookError::BadParams { owner, method: spec.name, hook_type, reason }),
+        Err(reason) => return Err(HookError::Refused { owner, method: spec.name, hook_type, reason }),
     };
     let (root, ty) = (TypeId::of::<R>(), hook.id);
     let constrained = !spec.before.is_empty() || !spec.after.is_empty();

@@ -51,7 +51,7 @@ pub enum HookError {
     },
     /// A hook attached with params its hook type does not take (a background task given anything
     /// but a `TaskSpec`, a message type whose `Debug` panics) was refused.
-    BadParams {
+    Refused {
         /// The component type.
         owner: &'static str,
         /// The name given to `attach_hook`.
@@ -134,7 +134,7 @@ impl fmt::Display for HookError {
             HookError::TimedOut { owner, hook_type, timeout, .. } => {
                 write!(f, "hook `{owner}::{name}` ({hook_type}) timed out after {timeout:?}")
             }
-            HookError::BadParams { owner, hook_type, reason, .. } => {
+            HookError::Refused { owner, hook_type, reason, .. } => {
                 write!(f, "hook `{owner}::{name}` ({hook_type}) was refused: {reason}")
             }
             HookError::Unsupported { owner, hook_type, .. } => write!(
@@ -184,7 +184,7 @@ impl HookError {
             | HookError::Panicked { owner, .. }
             | HookError::TimedOut { owner, .. }
             | HookError::Unsupported { owner, .. }
-            | HookError::BadParams { owner, .. }
+            | HookError::Refused { owner, .. }
             | HookError::NoAttachStorage { owner, .. }
             | HookError::UnknownHook { owner, .. }
             | HookError::OrderCycle { owner, .. }
@@ -200,7 +200,7 @@ impl HookError {
             | HookError::Panicked { method, .. }
             | HookError::TimedOut { method, .. }
             | HookError::Unsupported { method, .. }
-            | HookError::BadParams { method, .. }
+            | HookError::Refused { method, .. }
             | HookError::NoAttachStorage { method, .. }
             | HookError::UnknownHook { method, .. }
             | HookError::OrderCycle { method, .. }
@@ -216,7 +216,7 @@ impl HookError {
             | HookError::Panicked { hook_type, .. }
             | HookError::TimedOut { hook_type, .. }
             | HookError::Unsupported { hook_type, .. }
-            | HookError::BadParams { hook_type, .. }
+            | HookError::Refused { hook_type, .. }
             | HookError::NoAttachStorage { hook_type, .. }
             | HookError::UnknownHook { hook_type, .. }
             | HookError::OrderCycle { hook_type, .. }
@@ -233,7 +233,7 @@ impl fmt::Debug for HookError {
             HookError::Failed { .. } => "Failed",
             HookError::Panicked { .. } => "Panicked",
             HookError::TimedOut { .. } => "TimedOut",
-            HookError::BadParams { .. } => "BadParams",
+            HookError::Refused { .. } => "Refused",
             HookError::Unsupported { .. } => "Unsupported",
             HookError::UnknownHook { .. } => "UnknownHook",
             HookError::OrderCycle { .. } => "OrderCycle",
@@ -250,7 +250,7 @@ impl fmt::Debug for HookError {
             HookError::Panicked { message, .. } => s.field("message", message),
             HookError::TimedOut { timeout, .. } => s.field("timeout", timeout),
             HookError::OrderCycle { cycle, .. } => s.field("cycle", &Cycle(cycle)),
-            HookError::BadSelector { reason, .. } | HookError::BadParams { reason, .. } => s.field("reason", reason),
+            HookError::BadSelector { reason, .. } | HookError::Refused { reason, .. } => s.field("reason", reason),
             HookError::Unsupported { .. }
             | HookError::UnknownHook { .. }
             | HookError::StaticHook { .. }
