@@ -58,7 +58,7 @@ pub mod __private {
     /// A callback's settings, as a configuration gives them.
     pub type Settings = serde_json::Value;
     pub use crate::registry::{ParamsFn, Registration, Table, Walker};
-    pub use crate::running::{watch_running, Running, RunningHook};
+    pub use crate::running::{task_scope, with_task_state, Running, RunningHook, TaskScope};
     pub use crate::shim::Shim;
     pub use crate::tree::ChildVisitor;
     pub use inventory;

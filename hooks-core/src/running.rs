@@ -40,23 +40,40 @@ impl Running {
     }
 }
 
-tokio::task_local! {
-    static RUNNING: Arc<Running>;
+/// What a runtime keeps for the task that runs one component: the slot its pending hooks are
+/// named in, and the runtime's own state for its hooks (a `Context`). One task-local for both, so
+/// each poll of a component's task sets one, not two.
+#[doc(hidden)]
+pub struct TaskScope {
+    /// The hook the task waits on.
+    pub running: Arc<Running>,
+    /// The runtime's state of the task.
+    pub state: Box<dyn std::any::Any + Send + Sync>,
 }
 
-/// Runs `future` (a component's task) with `running` as the slot its pending hooks are named in.
+tokio::task_local! {
+    static SCOPE: Arc<TaskScope>;
+}
+
+/// Runs `future` (a component's task) in `scope`.
 #[doc(hidden)]
-pub fn watch_running<F: Future>(running: Arc<Running>, future: F) -> impl Future<Output = F::Output> {
-    RUNNING.scope(running, future)
+pub fn task_scope<F: Future>(scope: Arc<TaskScope>, future: F) -> impl Future<Output = F::Output> {
+    SCOPE.scope(scope, future)
+}
+
+/// `f` of the current task's runtime state, if the task runs in a [`task_scope`].
+#[doc(hidden)]
+pub fn with_task_state<R>(f: impl FnOnce(&(dyn std::any::Any + Send + Sync)) -> R) -> Option<R> {
+    SCOPE.try_with(|scope| f(&*scope.state)).ok()
 }
 
 /// Names `hook` in the current task's slot until the guard is dropped (nothing outside
-/// [`watch_running`]). Restores what was named before, so a hook that runs hooks stays named after.
+/// [`task_scope`]). Restores what was named before, so a hook that runs hooks stays named after.
 pub(crate) fn enter(hook: impl FnOnce() -> RunningHook) -> Option<Entered> {
-    RUNNING
-        .try_with(|running| {
-            let before = running.set(Some(hook()));
-            Entered { running: running.clone(), before }
+    SCOPE
+        .try_with(|scope| {
+            let before = scope.running.set(Some(hook()));
+            Entered { running: scope.running.clone(), before }
         })
         .ok()
 }
@@ -85,7 +102,7 @@ mod tests {
     async fn a_pending_hook_is_named_while_entered_and_the_outer_one_after() {
         let running = Arc::new(Running::default());
         let seen = running.clone();
-        watch_running(running, async move {
+        task_scope(Arc::new(TaskScope { running, state: Box::new(()) }), async move {
             assert_eq!(seen.get(), None);
             let outer = enter(|| hook("outer"));
             {

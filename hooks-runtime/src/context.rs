@@ -14,10 +14,6 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-tokio::task_local! {
-    static CURRENT: Context;
-}
-
 /// What a hook of a component run by a [`Runtime`](crate::Runtime) can reach: `Context::current()`.
 ///
 /// ```
@@ -87,21 +83,33 @@ impl Context {
 
     /// The context of the component whose hook is running, if it is run by a `Runtime`.
     pub fn current() -> Option<Context> {
-        CURRENT.try_with(Context::clone).ok()
+        Self::with_current(Context::clone)
     }
 
     /// The name of the component whose hook is running, if any.
     pub(crate) fn current_name() -> Option<Arc<str>> {
-        CURRENT.try_with(|c| c.inner.name.clone()).ok()
+        Self::with_current(|c| c.inner.name.clone())
     }
 
     /// Whether the code running now is a hook of the component whose stop request is `stop`.
     pub(crate) fn current_is(stop: &Arc<StopRequest>) -> bool {
-        CURRENT.try_with(|c| Arc::ptr_eq(&c.inner.stop_requested, stop)).unwrap_or(false)
+        Self::with_current(|c| Arc::ptr_eq(&c.inner.stop_requested, stop)).unwrap_or(false)
     }
 
-    pub(crate) fn scope<F: Future>(self, future: F) -> impl Future<Output = F::Output> {
-        CURRENT.scope(self, future)
+    /// `f` of the context of the component whose task this is, if any.
+    fn with_current<R>(f: impl FnOnce(&Context) -> R) -> Option<R> {
+        hooks_core::__private::with_task_state(|state| state.downcast_ref::<Context>().map(f)).flatten()
+    }
+
+    /// Runs `future` (a component's task) with this context as its current one, and `running`
+    /// as the slot its pending hooks are named in.
+    pub(crate) fn scope<F: Future>(
+        self,
+        running: Arc<hooks_core::__private::Running>,
+        future: F,
+    ) -> impl Future<Output = F::Output> {
+        let scope = hooks_core::__private::TaskScope { running, state: Box::new(self) };
+        hooks_core::__private::task_scope(Arc::new(scope), future)
     }
 
     /// The component's name (its type's, unless spawned with another).

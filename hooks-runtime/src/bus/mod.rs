@@ -77,10 +77,12 @@ pub(crate) struct PendingCall {
 }
 
 impl PendingCall {
+    #[inline]
     pub(crate) fn new(kind: CallKind, message: Message, reply: oneshot::Sender<Answer>) -> Self {
         PendingCall { kind, message: Some(message), reply: Some(reply) }
     }
 
+    #[inline]
     pub(crate) fn message(&self) -> &Message {
         // Only taken by `take`, which consumes the call's use.
         static NONE: std::sync::OnceLock<Message> = std::sync::OnceLock::new();
@@ -88,6 +90,7 @@ impl PendingCall {
     }
 
     /// The call's parts, to handle it; its reply is then the handler's business.
+    #[inline]
     pub(crate) fn take(&mut self) -> Option<(CallKind, Message, oneshot::Sender<Answer>)> {
         Some((self.kind, self.message.take()?, self.reply.take()?))
     }

@@ -265,7 +265,9 @@ impl<T: Hooks> Actor<T> {
                     self.watch.set(Activity::With);
                     // `f` catches its own panic (see `Handle::with`).
                     f(&mut self.component);
-                    self.refresh_routes().await;
+                    if self.routes_changed() {
+                        Box::pin(self.refresh_routes()).await;
+                    }
                 }
                 Event::Op(None) => {
                     // Every handle is gone: stop, then drop the component.
@@ -336,8 +338,14 @@ impl<T: Hooks> Actor<T> {
     /// A running component whose attached hooks changed (a message hook attached, replaced or
     /// removed by an op or by one of its own hooks) gets its routes and subscriptions rebuilt, so
     /// that each message still goes to the handlers it names.
+    #[inline]
+    fn routes_changed(&self) -> bool {
+        self.state == LifecycleState::Running && self.attached_generation() != self.routes_generation
+    }
+
+    #[cold]
     async fn refresh_routes(&mut self) {
-        if self.state != LifecycleState::Running || self.attached_generation() == self.routes_generation {
+        if !self.routes_changed() {
             return;
         }
         match Routes::try_of(&self.component) {
@@ -440,7 +448,10 @@ impl<T: Hooks> Actor<T> {
             }
         }
         // A handler may have attached or removed message hooks on its own component.
-        self.refresh_routes().await;
+        if self.routes_changed() {
+            // Boxed: its future (it may empty a work queue) would make every delivery's larger.
+            Box::pin(self.refresh_routes()).await;
+        }
     }
 
     /// Keeps `message` as a dead letter of this component, with `why`.

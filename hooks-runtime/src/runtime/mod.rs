@@ -135,7 +135,7 @@ impl Runtime {
             deadline: None,
         };
         let running = watch.running.clone();
-        let task = tokio::spawn(hooks_core::__private::watch_running(running, context.clone().scope(actor.run(rx))));
+        let task = tokio::spawn(context.clone().scope(running, actor.run(rx)));
         let _ = watch.task.set(task.abort_handle());
         let handle = Handle {
             shared: Arc::new(Shared {
