@@ -407,3 +407,51 @@ fn hook_infos_lists_each_type_in_the_order_hooks_lists_and_runs_it() {
     let types: Vec<&str> = t.hook_infos().iter().map(|i| i.hook_type).collect();
     assert_eq!(types, ["BackgroundTask", "OnMessage", "OnMessage", "OnMessage"], "grouped by hook type");
 }
+
+// --- Around-hooks: refused on historic types; they see and may replace values. -----------------
+
+#[derive(Debug, Clone)]
+struct Loaded(u32);
+
+hook_type!(ConfigLoaded(Loaded), historic);
+hook_type!(Quote(u32));
+
+#[derive(Hooks, Default)]
+#[provides_hooks(ConfigLoaded, Quote)]
+struct Shop {
+    attached: AttachedHooks,
+}
+
+#[test]
+fn an_around_hook_on_a_historic_hook_type_is_refused() {
+    let mut s = Shop::default();
+    let err = s.attach_around::<ConfigLoaded, _, _>("wrap", |_: &mut Shop, _: &Loaded| {}, |_, _, r| r).unwrap_err();
+    assert!(matches!(err, HookError::Refused { .. }), "{err}");
+    assert!(err.to_string().contains("historic"), "{err}");
+    s.attach_around::<Quote, _, _>("wrap", |_: &mut Shop, _: &u32| {}, |_, _, r| r).unwrap();
+}
+
+#[tokio::test]
+async fn an_around_hook_sees_and_may_force_the_value_of_a_first_result_run() {
+    let mut s = Shop::default();
+    s.attach_hook::<Quote>("cheap", |_: &mut Shop, base: &u32| Ok::<_, String>(*base), ()).unwrap();
+    s.attach_hook::<Quote>("dear", |_: &mut Shop, base: &u32| Ok::<_, String>(*base * 2), ()).unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    s.attach_wrapper::<Quote, _, _>(
+        "floor",
+        |_: &mut Shop, _: &u32| {},
+        move |_: &mut Shop, _: &u32, run| {
+            sink.lock().unwrap().extend(run.values::<u32>().into_iter().map(|(name, v)| format!("{name}={v}")));
+            if run.first::<u32>().is_some_and(|&v| v < 50) {
+                assert!(run.set_value(50u32));
+            }
+        },
+    )
+    .unwrap();
+    let report = s.run_hooks_report::<Quote>(&10, RunSpec::new().first_value()).await;
+    assert_eq!(report.first::<u32>(), Some(&50), "forced by the wrapper");
+    assert_eq!(*seen.lock().unwrap(), ["cheap=10"], "a first-result run stops at the first value");
+    let report = s.run_hooks_report::<Quote>(&100, RunSpec::new()).await;
+    assert_eq!(report.values::<u32>(), [("cheap", &100), ("dear", &200)], "left alone when not below the floor");
+}

@@ -26,9 +26,58 @@ pub(crate) type AttachedFn<R> = Box<dyn for<'a> Fn(&'a mut R, &'a dyn Any) -> St
 
 /// The first half of an around-hook: called before the hooks it wraps.
 pub(crate) type AroundBefore<R> = Box<dyn Fn(&mut R, &dyn Any) + Send + Sync>;
-/// The second half: sees the wrapped hooks' combined result and returns the run's result.
-pub(crate) type AroundAfter<R> =
-    Box<dyn Fn(&mut R, &dyn Any, Result<(), crate::MultiError>) -> Result<(), crate::MultiError> + Send + Sync>;
+/// The second half: sees the wrapped hooks' combined result and values, and may replace them.
+pub(crate) type AroundAfter<R> = Box<dyn Fn(&mut R, &dyn Any, &mut Wrapped<'_>) + Send + Sync>;
+
+/// What an around-hook's second half sees of the run it wraps (`HooksMixin::attach_wrapper`):
+/// the combined result, and in a report run (`run_hooks_report`: first-result runs, collected
+/// values) the values the hooks returned. It may replace both.
+pub struct Wrapped<'r> {
+    pub(crate) result: Result<(), crate::MultiError>,
+    pub(crate) report: Option<&'r mut crate::report::RunReport>,
+    pub(crate) owner: &'static str,
+    pub(crate) name: Cow<'static, str>,
+}
+
+impl Wrapped<'_> {
+    /// The run's result so far (the wrapped hooks', as the inner around-hooks left it).
+    pub fn result(&self) -> &Result<(), crate::MultiError> {
+        &self.result
+    }
+
+    /// Makes `result` the run's result (turn a failure into success, or fail a run).
+    pub fn set_result(&mut self, result: Result<(), crate::MultiError>) {
+        self.result = result;
+    }
+
+    /// The values of type `V` the hooks returned, with the hooks' names (a report run only; a
+    /// plain `run_hooks` keeps no values).
+    pub fn values<V: Any>(&self) -> Vec<(&str, &V)> {
+        self.report.as_deref().map(|r| r.values::<V>()).unwrap_or_default()
+    }
+
+    /// The first value of type `V` (with `RunSpec::first_value`, the run's result value).
+    pub fn first<V: Any>(&self) -> Option<&V> {
+        self.report.as_deref()?.first::<V>()
+    }
+
+    /// Replaces the first value the hooks returned with `value`, or, when none returned one,
+    /// adds it as this around-hook's own; `false` outside a report run (nothing keeps values).
+    pub fn set_value<V: Any + Send + Sync>(&mut self, value: V) -> bool {
+        let Some(report) = self.report.as_deref_mut() else { return false };
+        match report.hooks.iter_mut().find(|h| h.value.is_some()) {
+            Some(hook) => hook.value = Some(Box::new(value)),
+            None => report.hooks.push(crate::report::HookRun {
+                owner: self.owner,
+                name: self.name.clone(),
+                outcome: crate::report::Outcome::Ok,
+                duration: std::time::Duration::ZERO,
+                value: Some(Box::new(value)),
+            }),
+        }
+        true
+    }
+}
 
 /// An around-hook attached to one component.
 pub(crate) struct AroundHook {

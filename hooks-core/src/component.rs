@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::time::Duration;
 
-use crate::attach::{AttachedFn, AttachedHook, AttachedHooks, HookSpec};
+use crate::attach::{AttachedFn, AttachedHook, AttachedHooks, HookSpec, Wrapped};
 use crate::error::{HookError, MultiError};
 use crate::hook::HookType;
 use crate::params::{IntoParams, ParamValue};
@@ -356,9 +356,59 @@ pub trait HooksMixin: Hooks {
         B: Fn(&mut Self, &H::Arg) + Send + Sync + 'static,
         A: Fn(&mut Self, &H::Arg, Result<(), MultiError>) -> Result<(), MultiError> + Send + Sync + 'static,
     {
+        self.attach_wrapper::<H, _, _>(name, before, move |this: &mut Self, arg: &H::Arg, run: &mut Wrapped<'_>| {
+            let result = after(this, arg, run.result().clone());
+            run.set_result(result);
+        })
+    }
+
+    /// [`attach_around`](Self::attach_around) whose second half sees the whole run it wraps, as
+    /// pluggy's wrappers do: the combined result and, in a report run (`run_hooks_report`), the
+    /// values the hooks returned ([`Wrapped::first`], [`Wrapped::values`]); it may replace both
+    /// ([`Wrapped::set_result`], [`Wrapped::set_value`]), so it can read or force the result of a
+    /// first-result run. (A fold run's context is the hook type's argument: `after` sees it.)
+    /// Refused with [`HookError::Refused`] on a historic hook type, as pluggy refuses wrappers
+    /// there: its replays call one late hook alone, outside any run to wrap.
+    ///
+    /// ```
+    /// # use hooks_core::{hook_type, HooksMixin, RunSpec};
+    /// # use hooks_core::__doc_component as component;
+    /// hook_type!(pub Price(u32));
+    /// # component!(Shop, Price);
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let mut shop = Shop::default();
+    /// shop.attach_hook::<Price>("list", |_: &mut Shop, base: &u32| Ok::<_, String>(*base), ()).unwrap();
+    /// shop.attach_wrapper::<Price, _, _>("discount", |_: &mut Shop, _: &u32| {}, |_: &mut Shop, _: &u32, run| {
+    ///     if let Some(&price) = run.first::<u32>() {
+    ///         run.set_value(price * 9 / 10);
+    ///     }
+    /// }).unwrap();
+    /// let report = shop.run_hooks_report::<Price>(&100, RunSpec::new().first_value()).await;
+    /// assert_eq!(report.first::<u32>(), Some(&90));
+    /// # });
+    /// ```
+    fn attach_wrapper<H, B, A>(
+        &mut self,
+        name: impl Into<Cow<'static, str>>,
+        before: B,
+        after: A,
+    ) -> Result<(), HookError>
+    where
+        H: HookType,
+        B: Fn(&mut Self, &H::Arg) + Send + Sync + 'static,
+        A: Fn(&mut Self, &H::Arg, &mut Wrapped<'_>) + Send + Sync + 'static,
+    {
         let (owner, hook_type, name) = (Self::NAME, H::NAME, name.into());
         if !Self::PROVIDED.contains(H::KEY) {
             return Err(HookError::Unsupported { owner, method: name, hook_type });
+        }
+        if H::HISTORY > 0 {
+            // As pluggy refuses wrappers on historic hooks: a replay calls one late hook alone,
+            // outside any run, so there would be nothing for the around-hook to wrap.
+            let reason = "an around-hook cannot wrap a historic hook type (its replays run one late hook alone, \
+                          outside any run to wrap); attach a plain hook instead"
+                .to_owned();
+            return Err(HookError::Refused { owner, method: name, hook_type, reason });
         }
         let Some(store) = self.__hooks_attached_mut() else {
             return Err(HookError::NoAttachStorage { owner, method: name, hook_type });
@@ -368,11 +418,11 @@ pub trait HooksMixin: Hooks {
                 before(this, arg);
             }
         });
-        let after: crate::attach::AroundAfter<Self> =
-            Box::new(move |this: &mut Self, arg: &dyn Any, result| match arg.downcast_ref() {
-                Some(arg) => after(this, arg, result),
-                None => result,
-            });
+        let after: crate::attach::AroundAfter<Self> = Box::new(move |this: &mut Self, arg: &dyn Any, run| {
+            if let Some(arg) = arg.downcast_ref() {
+                after(this, arg, run);
+            }
+        });
         store.put_around(crate::attach::AroundHook {
             root: TypeId::of::<Self>(),
             hook_type: TypeId::of::<H>(),

@@ -29,7 +29,7 @@ mod standalone;
 mod state;
 mod tree;
 
-pub use attach::{AttachedHooks, ErrorHandler, HookSpec, HookStats};
+pub use attach::{AttachedHooks, ErrorHandler, HookSpec, HookStats, Wrapped};
 pub use callback::{
     build_callback, callback_names, CallbackConfig, CallbackEntry, CallbackHost, CallbackResult, Callbacks,
     ConfigError, SharedCallback, BUILTIN_CALLBACK_PRIORITY, USER_CALLBACK_PRIORITY,

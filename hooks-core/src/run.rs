@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use futures_util::FutureExt;
 use tracing::Instrument;
 
-use crate::attach::{AroundAfter, AroundBefore, AroundHook, AttachedFn, HookStats, Snapshot};
+use crate::attach::{AroundAfter, AroundBefore, AroundHook, AttachedFn, HookStats, Snapshot, Wrapped};
 use crate::component::Hooks;
 use crate::error::{panic_message, BoxError, HookError, MultiError};
 use crate::hook::{ErrorPolicy, HookType};
@@ -79,6 +79,10 @@ trait Record {
     fn result(&self) -> Result<(), MultiError>;
     /// The result as around-hooks replaced it.
     fn replace(&mut self, result: Result<(), MultiError>);
+    /// The report, for around-hooks to see and replace values (report runs only).
+    fn report_mut(&mut self) -> Option<&mut RunReport> {
+        None
+    }
 }
 
 trait RecordAround {
@@ -144,6 +148,9 @@ impl<const T: bool> Record for Reporting<'_, T> {
     }
     fn replace(&mut self, result: Result<(), MultiError>) {
         self.report.replaced = Some(result);
+    }
+    fn report_mut(&mut self) -> Option<&mut RunReport> {
+        Some(&mut self.report)
     }
 }
 
@@ -304,18 +311,21 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
             }
         }
     }
-    // Innermost first: each around-hook sees the result the ones inside it made.
+    // Innermost first: each around-hook sees the result (and values) the ones inside it made.
     for around in arounds.iter().rev() {
         let Some(after) = around.after.downcast_ref::<AroundAfter<R>>() else { continue };
         let inner = rec.result();
-        let result = catch_unwind(AssertUnwindSafe(|| after(this, arg, inner))).unwrap_or_else(|payload| {
-            Err(MultiError::from(HookError::Panicked {
+        let mut wrapped =
+            Wrapped { result: inner, report: rec.report_mut(), owner: R::NAME, name: around.name.clone() };
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| after(this, arg, &mut wrapped))) {
+            wrapped.result = Err(MultiError::from(HookError::Panicked {
                 owner: R::NAME,
                 method: around.name.clone(),
                 hook_type: H::NAME,
                 message: panic_message(&*payload),
-            }))
-        });
+            }));
+        }
+        let result = wrapped.result;
         rec.replace(result);
     }
 }

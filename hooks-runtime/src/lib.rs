@@ -80,7 +80,7 @@ pub use hooks_core::{
     HookStats, HookType, HookValue, Hooks, HooksMixin, IntoHookResult, IntoInterval, IntoParams, Key, KeyValue, Landed,
     Landing, LifecycleState, Location, MultiError, Node, NodeHooks, NodeRef, OnError, OnEvent, OnInit, OnStart,
     OnStateChange, OnStop, Outcome, Param, ParamValue, Placement, Provided, Raised, Returned, RunOptions, RunReport,
-    RunSpec, Selector, SharedCallback, Stage, StateChange, StopReason, TaskSpec, Tree, TreePath, Vetoed,
+    RunSpec, Selector, SharedCallback, Stage, StateChange, StopReason, TaskSpec, Tree, TreePath, Vetoed, Wrapped,
     BUILTIN_CALLBACK_PRIORITY, USER_CALLBACK_PRIORITY,
 };
 pub use hooks_macros::{
