@@ -455,3 +455,64 @@ async fn an_around_hook_sees_and_may_force_the_value_of_a_first_result_run() {
     let report = s.run_hooks_report::<Quote>(&100, RunSpec::new()).await;
     assert_eq!(report.values::<u32>(), [("cheap", &100), ("dear", &200)], "left alone when not below the floor");
 }
+
+// --- Attached hooks take params computed from the instance, like static ones. -----------------
+
+#[derive(Hooks, Default)]
+struct Switchable {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    bus: MessageBusClient,
+    debug: bool,
+    seen: u32,
+    ticks: u32,
+}
+
+#[tokio::test(start_paused = true)]
+async fn attached_hooks_take_params_computed_from_the_instance() {
+    let runtime = Runtime::new();
+    let mut s = Switchable { debug: true, ..Switchable::default() };
+    s.attach_hook_with::<OnMessage, _, _>(
+        HookSpec::new("debug").params_from(|s: &Switchable| if s.debug { vec![Kind::Ask] } else { vec![] }),
+        |s: &mut Switchable, _: &Message| s.seen += 1,
+    )
+    .unwrap();
+    s.attach_hook_with::<BackgroundTask, _, _>(
+        HookSpec::new("tick").params_from(|s: &Switchable| {
+            [TaskSpec { interval: Some(Duration::from_secs(u64::from(s.ticks) + 1)), ..TaskSpec::default() }]
+        }),
+        |s: &mut Switchable, _: &()| s.ticks += 1,
+    )
+    .unwrap();
+    assert!(s.hooks::<OnMessage>()[0].dynamic_params);
+    let h = runtime.spawn(s);
+    h.start().await.unwrap();
+    assert_eq!(runtime.publish(Message::signal(Kind::Ask)).await, 1, "routed by the computed types");
+    // Ticks at 0, then waits 2 s, then 3 s: at 0, 2, 5.
+    tokio::time::sleep(Duration::from_millis(5_500)).await;
+    let s = h.stop().await.unwrap();
+    assert_eq!((s.seen, s.ticks), (1, 3));
+
+    // Another component: debug off, nothing routed.
+    let mut quiet = Switchable::default();
+    quiet
+        .attach_hook_with::<OnMessage, _, _>(
+            HookSpec::new("debug").params_from(|s: &Switchable| if s.debug { vec![Kind::Ask] } else { vec![] }),
+            |s: &mut Switchable, _: &Message| s.seen += 1,
+        )
+        .unwrap();
+    let h = runtime.spawn(quiet);
+    h.start().await.unwrap();
+    assert_eq!(runtime.publish(Message::signal(Kind::Ask)).await, 0);
+    h.stop().await.unwrap();
+
+    // A closure for another type is refused at attach.
+    let err = Switchable::default()
+        .attach_hook_with::<OnMessage, _, _>(
+            HookSpec::new("x").params_from(|_: &Shop| vec![Kind::Ask]),
+            |_: &mut Switchable, _: &Message| {},
+        )
+        .unwrap_err();
+    assert!(matches!(err, HookError::Refused { .. }), "{err}");
+}

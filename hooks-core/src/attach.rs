@@ -109,10 +109,24 @@ pub struct HookSpec {
     pub(crate) tags: Vec<Cow<'static, str>>,
     pub(crate) enabled: bool,
     pub(crate) params: Vec<ParamValue>,
+    /// Params computed from the instance, when given (`params_from`).
+    pub(crate) dynamic: Option<DynamicParams>,
     pub(crate) on_error: Option<ErrorHandler>,
     pub(crate) before: Vec<Cow<'static, str>>,
     pub(crate) after: Vec<Cow<'static, str>>,
 }
+
+/// Params computed from the instance a hook is attached to (`HookSpec::params_from`): the
+/// instance's type, and the erased closure.
+#[derive(Clone)]
+pub(crate) struct DynamicParams {
+    pub(crate) root: TypeId,
+    pub(crate) root_name: &'static str,
+    pub(crate) resolve: ResolveParams,
+}
+
+/// A params closure, erased over the instance's type.
+pub(crate) type ResolveParams = Arc<dyn Fn(&dyn Any) -> Vec<ParamValue> + Send + Sync>;
 
 impl HookSpec {
     /// A hook named `name`: priority 0, no context tag (runs in every context), enabled.
@@ -123,6 +137,7 @@ impl HookSpec {
             tags: Vec::new(),
             enabled: true,
             params: Vec::new(),
+            dynamic: None,
             on_error: None,
             before: Vec::new(),
             after: Vec::new(),
@@ -156,6 +171,27 @@ impl HookSpec {
     /// Params, as for `#[on_message(..)]` (message types route messages to the hook).
     pub fn params(mut self, params: impl IntoParams) -> Self {
         self.params = params.into_params();
+        self
+    }
+
+    /// Params computed from the instance the hook is attached to, each time they are read (as
+    /// `#[on_message(|this: &Self| ..)]` does for a static hook): a message hook's types when the
+    /// component starts and whenever its attached hooks change, a background task's interval
+    /// after each run. `R` is the type the hook is attached to (else the attach is refused).
+    ///
+    /// ```
+    /// use hooks_core::HookSpec;
+    ///
+    /// struct Worker { debug: bool }
+    /// let spec = HookSpec::new("debug").params_from(|w: &Worker| if w.debug { vec!["debug"] } else { vec![] });
+    /// ```
+    pub fn params_from<R: Any, P: IntoParams>(mut self, f: impl Fn(&R) -> P + Send + Sync + 'static) -> Self {
+        let resolve = move |this: &dyn Any| this.downcast_ref::<R>().map(|r| f(r).into_params()).unwrap_or_default();
+        self.dynamic = Some(DynamicParams {
+            root: TypeId::of::<R>(),
+            root_name: std::any::type_name::<R>(),
+            resolve: Arc::new(resolve),
+        });
         self
     }
 
@@ -236,6 +272,8 @@ pub(crate) struct AttachedHook {
     pub(crate) priority: i32,
     pub(crate) seq: u64,
     pub(crate) params: Vec<ParamValue>,
+    /// Params computed from the instance (`HookSpec::params_from`), and what they must be.
+    pub(crate) dynamic: Option<(DynamicParams, crate::hook::ParamKind)>,
     pub(crate) tags: Vec<Cow<'static, str>>,
     pub(crate) enabled: bool,
     pub(crate) on_error: Option<ErrorHandler>,
@@ -245,6 +283,17 @@ pub(crate) struct AttachedHook {
     pub(crate) stats: Arc<HookStats>,
     /// An `AttachedFn<R>` for `R` = the type behind `root`.
     pub(crate) call: Arc<dyn Any + Send + Sync>,
+}
+
+impl AttachedHook {
+    /// Its params, computed now from `root` (the instance it is attached to) when they are
+    /// dynamic: a closure that panics, or gives params its hook type does not take, is an error.
+    pub(crate) fn params_of(&self, root: &dyn Any) -> Result<Vec<ParamValue>, String> {
+        let Some((dynamic, kind)) = &self.dynamic else { return Ok(self.params.clone()) };
+        let params = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (dynamic.resolve)(root)))
+            .map_err(|payload| format!("its params closure panicked: {}", crate::error::panic_message(&*payload)))?;
+        kind.check(params)
+    }
 }
 
 /// The attached hooks of one run, in priority order (a cheap clone), with their run order once a

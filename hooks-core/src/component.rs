@@ -185,7 +185,7 @@ pub trait HooksMixin: Hooks {
         crate::order::schedule(statics, &attached, false)
             .map(|hook| match hook {
                 crate::order::Scheduled::Static(h) => static_info(self, h),
-                crate::order::Scheduled::Attached(h) => attached_info(h),
+                crate::order::Scheduled::Attached(h) => attached_info(self, h),
             })
             .collect()
     }
@@ -216,7 +216,12 @@ pub trait HooksMixin: Hooks {
                     hook_type: H::NAME,
                     message: format!("resolving its params panicked: {}", crate::error::panic_message(&*payload)),
                 }),
-                crate::order::Scheduled::Attached(h) => Ok(attached_info(h)),
+                crate::order::Scheduled::Attached(h) => match h.params_of(self) {
+                    Ok(params) => Ok(attached_info_with(h, params)),
+                    Err(reason) => {
+                        Err(HookError::Refused { owner: h.owner, method: h.name.clone(), hook_type: H::NAME, reason })
+                    }
+                },
             })
             .collect()
     }
@@ -240,7 +245,7 @@ pub trait HooksMixin: Hooks {
             let snapshot = attached.map(|a| a.snapshot(root, ty)).unwrap_or_default();
             infos.extend(crate::order::schedule(table.of(ty), &snapshot, false).map(|hook| match hook {
                 crate::order::Scheduled::Static(h) => static_info(self, h),
-                crate::order::Scheduled::Attached(h) => attached_info(h),
+                crate::order::Scheduled::Attached(h) => attached_info(self, h),
             }));
         }
         infos
@@ -610,6 +615,11 @@ pub(crate) fn attach_erased<R: Hooks>(
         Ok(params) => params,
         Err(reason) => return Err(HookError::Refused { owner, method: spec.name, hook_type, reason }),
     };
+    if let Some(dynamic) = spec.dynamic.as_ref().filter(|d| d.root != TypeId::of::<R>()) {
+        let reason =
+            format!("its `params_from` closure reads a `{}`, but it is attached to `{owner}`", dynamic.root_name);
+        return Err(HookError::Refused { owner, method: spec.name, hook_type, reason });
+    }
     let (root, ty) = (TypeId::of::<R>(), hook.id);
     let constrained = !spec.before.is_empty() || !spec.after.is_empty();
     let name = spec.name.clone();
@@ -622,6 +632,7 @@ pub(crate) fn attach_erased<R: Hooks>(
         priority: spec.priority,
         seq: 0,
         params: spec.params,
+        dynamic: spec.dynamic.map(|d| (d, hook.params)),
         tags: spec.tags,
         enabled: spec.enabled,
         on_error: spec.on_error,
@@ -720,14 +731,23 @@ fn info_of(reg: &crate::registry::Registration) -> HookInfo {
     }
 }
 
-fn attached_info(hook: &AttachedHook) -> HookInfo {
+/// An attached hook as listed, its params computed from `root` (an error lists none, logged).
+fn attached_info(root: &dyn Any, hook: &AttachedHook) -> HookInfo {
+    let params = hook.params_of(root).unwrap_or_else(|reason| {
+        tracing::warn!(hook = %hook.name, %reason, "attached hook's params not computed");
+        Vec::new()
+    });
+    attached_info_with(hook, params)
+}
+
+fn attached_info_with(hook: &AttachedHook, params: Vec<ParamValue>) -> HookInfo {
     HookInfo {
         owner: hook.owner,
         method: hook.name.clone(),
         hook_type: hook.hook_name,
         priority: hook.priority,
-        params: hook.params.clone(),
-        dynamic_params: false,
+        params,
+        dynamic_params: hook.dynamic.is_some(),
         timeout: None,
         is_async: hook.is_async,
         location: None,

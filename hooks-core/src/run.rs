@@ -258,7 +258,7 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
         if let Some(event) = rec.event() {
             let params = match &hook {
                 Scheduled::Static(h) => h.params(this),
-                Scheduled::Attached(h) => h.params.clone(),
+                Scheduled::Attached(h) => h.params_of(&*this).unwrap_or_default(),
             };
             if !params.iter().any(|p| p.as_key() == Some(event)) {
                 continue;
