@@ -411,7 +411,7 @@ fn hook_infos_lists_each_type_in_the_order_hooks_lists_and_runs_it() {
 // --- Around-hooks: refused on historic types; they see and may replace values. -----------------
 
 #[derive(Debug, Clone)]
-struct Loaded(u32);
+struct Loaded;
 
 hook_type!(ConfigLoaded(Loaded), historic);
 hook_type!(Quote(u32));
