@@ -103,7 +103,7 @@ impl<F: ?Sized + Send + 'static> SharedCallback<F> {
     ) -> Result<(), HookError>
     where
         H: HookType,
-        R: Hooks,
+        R: crate::AttachStorage,
         Out: IntoHookResult,
     {
         let callback = self.clone();

@@ -27,6 +27,11 @@ pub trait Hooks: Sized + Send + 'static {
     const NAME: &'static str;
     /// The hook types this type provides, its own and its bases'.
     const PROVIDED: Provided;
+    /// Whether the type keeps run-time hooks ([`storage::Kept`]: it has an [`AttachedHooks`]
+    /// field or a base that keeps them), as a type, so that attaching to a type that cannot keep
+    /// them is a compile error ([`AttachStorage`]).
+    #[doc(hidden)]
+    type Storage: storage::Flag;
 
     /// This type's cached hook table.
     #[doc(hidden)]
@@ -94,6 +99,51 @@ pub struct HookInfo {
     /// Its total time over those calls.
     pub total_time: Duration,
 }
+
+/// Whether a component type keeps run-time hooks, as a type: the derive computes
+/// `Hooks::Storage` from its fields (an [`AttachedHooks`] field keeps them; otherwise the first
+/// base that keeps them does).
+#[doc(hidden)]
+pub mod storage {
+    /// Keeps run-time hooks.
+    #[derive(Debug)]
+    pub enum Kept {}
+    /// Has nowhere to keep them.
+    #[derive(Debug)]
+    pub enum NotKept {}
+
+    /// [`Kept`] or [`NotKept`]; `Or` is what a type with this flag and a later base's gets.
+    pub trait Flag {
+        /// This flag or `B`'s.
+        type Or<B: Flag>: Flag;
+    }
+
+    impl Flag for Kept {
+        type Or<B: Flag> = Kept;
+    }
+
+    impl Flag for NotKept {
+        type Or<B: Flag> = B;
+    }
+
+    /// The flag of a component that keeps run-time hooks.
+    #[diagnostic::on_unimplemented(
+        message = "this component has nowhere to keep run-time hooks",
+        label = "no `AttachedHooks` in the component or in any of its bases",
+        note = "embed a runtime base such as `Service` with #[hooks(base)], or add a field \
+                `#[hooks(attached)] attached: AttachedHooks` to the component"
+    )]
+    pub trait KeepsHooks {}
+
+    impl KeepsHooks for Kept {}
+}
+
+/// A component that keeps run-time hooks: what `attach_hook` & co. require, so that attaching to
+/// one that cannot keep them does not compile. The message (from [`storage::KeepsHooks`]) says
+/// the fix; rustc's "required for `T` to implement `AttachStorage`" names the type.
+pub trait AttachStorage: Hooks {}
+
+impl<T: Hooks> AttachStorage for T where T::Storage: storage::KeepsHooks {}
 
 /// Running, listing and attaching hooks: available on every [`Hooks`] type.
 ///
@@ -284,8 +334,10 @@ pub trait HooksMixin: Hooks {
     /// Attaches a plain-`fn` hook of type `H` to this instance, after its static hooks of equal
     /// priority (0) and after hooks attached before it.
     ///
-    /// Refused with [`HookError::Unsupported`] when the type does not provide `H`, and with
-    /// [`HookError::NoAttachStorage`] when it has no [`AttachedHooks`] (itself or in a base).
+    /// Refused with [`HookError::Unsupported`] when the type does not provide `H`. A type with no
+    /// [`AttachedHooks`] (itself or in a base) cannot take run-time hooks at all: calling this
+    /// on it does not compile ([`AttachStorage`]); the run-time twin, [`HookError::NoAttachStorage`],
+    /// is left for registrations over a tree, whose nodes are only known at run time.
     ///
     /// `f` is any `Fn(&mut Self, &H::Arg) -> R` with `R` = `()`, a `Control` or a `Result`; give
     /// its parameters their types (`|c: &mut Worker, msg: &Message| ..`), since `attach_hook`
@@ -295,7 +347,10 @@ pub trait HooksMixin: Hooks {
         name: impl Into<Cow<'static, str>>,
         f: impl HookFn<Self, H>,
         params: impl IntoParams,
-    ) -> Result<(), HookError> {
+    ) -> Result<(), HookError>
+    where
+        Self: AttachStorage,
+    {
         attach_sync::<Self, H>(self, HookSpec::new(name).params(params), move |this, arg| f.call(this, arg))
     }
 
@@ -320,6 +375,7 @@ pub trait HooksMixin: Hooks {
     /// ```
     fn attach_hook_with<H, F, Out>(&mut self, spec: HookSpec, f: F) -> Result<(), HookError>
     where
+        Self: AttachStorage,
         H: HookType,
         F: Fn(&mut Self, &H::Arg) -> Out + Send + Sync + 'static,
         Out: IntoHookResult,
@@ -357,6 +413,7 @@ pub trait HooksMixin: Hooks {
         after: A,
     ) -> Result<(), HookError>
     where
+        Self: AttachStorage,
         H: HookType,
         B: Fn(&mut Self, &H::Arg) + Send + Sync + 'static,
         A: Fn(&mut Self, &H::Arg, Result<(), MultiError>) -> Result<(), MultiError> + Send + Sync + 'static,
@@ -399,6 +456,7 @@ pub trait HooksMixin: Hooks {
         after: A,
     ) -> Result<(), HookError>
     where
+        Self: AttachStorage,
         H: HookType,
         B: Fn(&mut Self, &H::Arg) + Send + Sync + 'static,
         A: Fn(&mut Self, &H::Arg, &mut Wrapped<'_>) + Send + Sync + 'static,
@@ -469,7 +527,10 @@ pub trait HooksMixin: Hooks {
     /// Turns on call counts and total times for every hook of this instance (attached hooks'
     /// are also kept by every `run_hooks_report`); read them in [`HookInfo::calls`] and
     /// [`HookInfo::total_time`]. Needs an [`AttachedHooks`] (itself or in a base).
-    fn enable_stats(&mut self) -> Result<(), HookError> {
+    fn enable_stats(&mut self) -> Result<(), HookError>
+    where
+        Self: AttachStorage,
+    {
         let store = self.__hooks_attached_mut().ok_or(HookError::NoAttachStorage {
             owner: Self::NAME,
             method: Cow::Borrowed("enable_stats"),
@@ -514,6 +575,7 @@ pub trait HooksMixin: Hooks {
         params: impl IntoParams,
     ) -> Result<(), HookError>
     where
+        Self: AttachStorage,
         H: HookType,
         F: for<'a> Fn(&'a mut Self, &'a H::Arg) -> std::pin::Pin<Box<dyn Future<Output = Out> + Send + 'a>>
             + Send

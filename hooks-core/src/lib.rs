@@ -34,7 +34,7 @@ pub use callback::{
     build_callback, callback_names, CallbackConfig, CallbackEntry, CallbackHost, CallbackResult, Callbacks,
     ConfigError, SharedCallback, BUILTIN_CALLBACK_PRIORITY, USER_CALLBACK_PRIORITY,
 };
-pub use component::{HookFn, HookInfo, Hooks, HooksMixin};
+pub use component::{AttachStorage, HookFn, HookInfo, Hooks, HooksMixin};
 pub use error::{BoxError, Excerpt, HookError, MultiError, SharedError};
 pub use hook::{
     BackgroundTask, ErrorPolicy, HookType, OnInit, OnStart, OnStateChange, OnStop, ParamKind, Remembered, StateChange,
@@ -54,6 +54,7 @@ pub use tree::{ChildNodes, Children, Landed, Landing, Node, NodeHooks, NodeRef, 
 #[doc(hidden)]
 pub mod __private {
     pub use crate::callback::{build_from_settings, CallbackFactory};
+    pub use crate::component::storage;
     pub use crate::error::panic_message;
     /// A callback's settings, as a configuration gives them.
     pub type Settings = serde_json::Value;
@@ -100,6 +101,7 @@ macro_rules! __doc_component {
             const NAME: &'static str = ::core::stringify!($name);
             const PROVIDED: $crate::Provided =
                 $crate::Provided { own: &[$(<$provided as $crate::HookType>::KEY),*], bases: &[] };
+            type Storage = $crate::__private::storage::Kept;
             fn __hooks_table() -> &'static $crate::__private::Table<Self> {
                 static TABLE: ::std::sync::OnceLock<$crate::__private::Table<$name>> = ::std::sync::OnceLock::new();
                 TABLE.get_or_init($crate::__private::Table::build)

@@ -117,6 +117,7 @@ impl HookRegistry {
 impl Hooks for HookRegistry {
     const NAME: &'static str = "HookRegistry";
     const PROVIDED: Provided = Provided { own: &[Provided::ANY], bases: &[] };
+    type Storage = crate::component::storage::Kept;
 
     fn __hooks_table() -> &'static Table<Self> {
         static TABLE: OnceLock<Table<HookRegistry>> = OnceLock::new();

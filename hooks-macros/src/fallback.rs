@@ -25,6 +25,8 @@ pub(crate) fn derive(input: &syn::DeriveInput, root: &TokenStream, error: syn::E
             impl #root::Hooks for #ident {
                 const NAME: &'static str = #name;
                 const PROVIDED: #root::Provided = #root::Provided { own: &[], bases: &[] };
+                // Says it keeps run-time hooks, so that no second error comes from attaching.
+                type Storage = #root::storage::Kept;
                 fn __hooks_table() -> &'static #root::Table<Self> {
                     static TABLE: #root::OnceLock<#root::Table<#ident>> = #root::OnceLock::new();
                     TABLE.get_or_init(#root::Table::build)

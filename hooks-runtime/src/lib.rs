@@ -74,14 +74,14 @@ pub use bus::{
 pub use context::Context;
 pub use error::{LifecycleError, Recovered};
 pub use hooks_core::{
-    build_callback, callback_names, hook_type, registrations, stage, After, AttachedHooks, BackgroundTask, Before,
-    BoxError, CallbackConfig, CallbackEntry, CallbackHost, CallbackResult, Callbacks, ChildNodes, Children,
-    ConfigError, Control, ErrorHandler, ErrorPolicy, Event, Fold, HookError, HookInfo, HookRegistry, HookRun, HookSpec,
-    HookStats, HookType, HookValue, Hooks, HooksMixin, IntoHookResult, IntoInterval, IntoParams, Key, KeyValue, Landed,
-    Landing, LifecycleState, Location, MultiError, Node, NodeHooks, NodeRef, OnError, OnEvent, OnInit, OnStart,
-    OnStateChange, OnStop, Outcome, Param, ParamValue, Placement, Provided, Raised, Returned, RunOptions, RunReport,
-    RunSpec, Selector, SharedCallback, Stage, StateChange, StopReason, TaskSpec, Tree, TreePath, Vetoed, Wrapped,
-    BUILTIN_CALLBACK_PRIORITY, USER_CALLBACK_PRIORITY,
+    build_callback, callback_names, hook_type, registrations, stage, After, AttachStorage, AttachedHooks,
+    BackgroundTask, Before, BoxError, CallbackConfig, CallbackEntry, CallbackHost, CallbackResult, Callbacks,
+    ChildNodes, Children, ConfigError, Control, ErrorHandler, ErrorPolicy, Event, Fold, HookError, HookInfo,
+    HookRegistry, HookRun, HookSpec, HookStats, HookType, HookValue, Hooks, HooksMixin, IntoHookResult, IntoInterval,
+    IntoParams, Key, KeyValue, Landed, Landing, LifecycleState, Location, MultiError, Node, NodeHooks, NodeRef,
+    OnError, OnEvent, OnInit, OnStart, OnStateChange, OnStop, Outcome, Param, ParamValue, Placement, Provided, Raised,
+    Returned, RunOptions, RunReport, RunSpec, Selector, SharedCallback, Stage, StateChange, StopReason, TaskSpec, Tree,
+    TreePath, Vetoed, Wrapped, BUILTIN_CALLBACK_PRIORITY, USER_CALLBACK_PRIORITY,
 };
 pub use hooks_macros::{
     background_task, callback, hook, hooks, on_command, on_init, on_message, on_pull_message, on_request, on_start,
@@ -95,8 +95,8 @@ pub mod __private {
     pub use crate::bus::{Call, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest};
     pub use crate::context::{no_context, Context};
     pub use hooks_core::__private::{
-        build_from_settings, inventory, stage, CallbackFactory, ChildVisitor, ProvidedKey, Registration, Settings,
-        Shim, Table, Walker,
+        build_from_settings, inventory, stage, storage, CallbackFactory, ChildVisitor, ProvidedKey, Registration,
+        Settings, Shim, Table, Walker,
     };
     pub use hooks_core::{
         AttachedHooks, BackgroundTask, ChildNodes, HookType, Hooks, IntoHookResult, IntoInterval, Location, Node,

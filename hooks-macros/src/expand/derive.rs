@@ -5,6 +5,8 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
+use syn::spanned::Spanned;
+
 use crate::ast::Component;
 
 pub(crate) fn expand(input: &Component, root: &TokenStream) -> TokenStream {
@@ -14,6 +16,7 @@ pub(crate) fn expand(input: &Component, root: &TokenStream) -> TokenStream {
     let base_tys: Vec<_> = input.bases.iter().map(|b| b.ty).collect();
     let base_members: Vec<_> = input.bases.iter().map(|b| &b.member).collect();
     let (attached, attached_mut) = attached(input, root);
+    let storage = storage(input, root);
     let tree = tree(input, root);
     quote! {
         const _: () = {
@@ -24,6 +27,7 @@ pub(crate) fn expand(input: &Component, root: &TokenStream) -> TokenStream {
                     own: &[#(<#provides as #root::ProvidedKey>::KEY),*],
                     bases: &[#(&<#base_tys as #root::Hooks>::PROVIDED),*],
                 };
+                type Storage = #storage;
 
                 fn __hooks_table() -> &'static #root::Table<Self> {
                     static TABLE: #root::OnceLock<#root::Table<#ident>> = #root::OnceLock::new();
@@ -51,6 +55,20 @@ pub(crate) fn expand(input: &Component, root: &TokenStream) -> TokenStream {
             }
         };
     }
+}
+
+/// Whether the type keeps run-time hooks, as a type: `Kept` with an `AttachedHooks` field, else
+/// the first base's flag that is `Kept` (`B1::Storage::Or<B2::Storage::Or<NotKept>>`).
+fn storage(input: &Component, root: &TokenStream) -> TokenStream {
+    if input.attached.is_some() {
+        return quote!(#root::storage::Kept);
+    }
+    input.bases.iter().rev().fold(quote!(#root::storage::NotKept), |rest, base| {
+        let ty = base.ty;
+        // Spanned on the field's type: a base that is not a component is then reported once, on
+        // the type, as `__hooks_bases` reports it (rustc merges the two).
+        quote_spanned!(ty.span() => <<#ty as #root::Hooks>::Storage as #root::storage::Flag>::Or<#rest>)
+    })
 }
 
 /// The field that keeps run-time hooks, else the first base that has one, else `None`.
