@@ -74,6 +74,21 @@ impl HookKind {
         })
     }
 
+    /// The runtime base that provides the kind's hook type, and a field to embed it, for the
+    /// "does not provide" message.
+    pub(crate) fn runtime_base(&self) -> Option<(&'static str, &'static str)> {
+        Some(match self {
+            HookKind::Init | HookKind::Start | HookKind::Stop | HookKind::StateChange | HookKind::BackgroundTask => {
+                ("Service", "service: Service")
+            }
+            HookKind::Message => ("MessageBusClient", "bus: MessageBusClient"),
+            HookKind::Command => ("CommandHandler", "commands: CommandHandler"),
+            HookKind::Request => ("RequestClient", "requests: RequestClient"),
+            HookKind::PullMessage => ("PullClient", "pulls: PullClient"),
+            HookKind::Custom(_) => return None,
+        })
+    }
+
     /// Message-like kinds: they route by their params, so they need at least one.
     pub(crate) fn is_message(&self) -> bool {
         matches!(self, HookKind::Message | HookKind::Command | HookKind::Request | HookKind::PullMessage)

@@ -1,25 +1,25 @@
-//! Duration literals: `"250ms"`, `"5s"`, `"1.5s"`, `"1m"`, `"2h"`, `"10us"`, `"100ns"`, or a number
-//! of seconds (`5`, `0.25`) → nanoseconds, computed at expansion time.
+//! Duration literals → nanoseconds, computed at expansion time: a string in `humantime`'s forms
+//! (`"250ms"`, `"5s"`, `"5 seconds"`, `"1h 30m"`), or a number of seconds (`5`, `0.25`).
 
-/// Nanoseconds in `text` (`"5s"`), or why it is not a duration.
+/// What a duration string may look like, for error messages: humantime's forms.
+const FORMS: &str = "write e.g. \"250ms\", \"1.5s\", \"5 seconds\", \"1m 30s\", \"2h\" (units: ns, us, ms, \
+    s, m, h, d, w and their names), or a number of seconds such as `5` or `0.25`";
+
+/// Nanoseconds in `text` (`"5s"`, `"1h 30m"`, `"5 seconds"`: what `humantime` accepts), or why it
+/// is not a duration (the accepted forms included).
 pub(crate) fn parse_duration_str(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let scale: f64 = match unit.trim() {
-        "ns" => 1.0,
-        "us" | "µs" => 1e3,
-        "ms" => 1e6,
-        "s" | "sec" | "secs" => 1e9,
-        "m" | "min" | "mins" => 60e9,
-        "h" => 3600e9,
-        "" => return Err(format!("`{text}` has no unit; write e.g. \"{text}s\" or \"{text}ms\"")),
-        other => return Err(format!("unknown duration unit `{other}`; expected one of ns, us, ms, s, m, h")),
-    };
-    from_number(number, scale).map_err(|err| match err {
-        NumberError::Malformed => format!("`{text}` is not a duration; expected e.g. \"250ms\", \"5s\", \"1m\""),
-        NumberError::TooLong => too_long(text),
-    })
+    match humantime::parse_duration(text) {
+        Ok(duration) => u64::try_from(duration.as_nanos()).map_err(|_| too_long(text)),
+        Err(humantime::DurationError::NumberOverflow) => Err(too_long(text)),
+        Err(humantime::DurationError::UnknownUnit { unit, .. }) if unit.is_empty() => {
+            Err(format!("`{text}` has no unit; {FORMS}"))
+        }
+        Err(humantime::DurationError::UnknownUnit { unit, .. }) => {
+            Err(format!("`{text}` is not a duration: unknown unit `{unit}`; {FORMS}"))
+        }
+        Err(_) => Err(format!("`{text}` is not a duration; {FORMS}")),
+    }
 }
 
 /// Nanoseconds in a number of seconds written as an integer or float literal.
@@ -64,24 +64,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn units() {
+    fn humantime_forms() {
         assert_eq!(parse_duration_str("250ms"), Ok(250_000_000));
         assert_eq!(parse_duration_str("5s"), Ok(5_000_000_000));
-        assert_eq!(parse_duration_str("1.5s"), Ok(1_500_000_000));
+        assert_eq!(parse_duration_str("5 seconds"), Ok(5_000_000_000));
+        assert_eq!(parse_duration_str("1h 30m"), Ok(5_400_000_000_000));
         assert_eq!(parse_duration_str("1m"), Ok(60_000_000_000));
         assert_eq!(parse_duration_str("2h"), Ok(7_200_000_000_000));
         assert_eq!(parse_duration_str("10us"), Ok(10_000));
         assert_eq!(parse_duration_str("100ns"), Ok(100));
-        assert_eq!(parse_duration_str(" 3 s "), Ok(3_000_000_000));
+        assert_eq!(parse_duration_str(" 3s "), Ok(3_000_000_000));
+        assert_eq!(parse_duration_str("1.5s"), Ok(1_500_000_000));
     }
 
     #[test]
-    fn mistakes_say_what_is_expected() {
-        assert!(parse_duration_str("5").unwrap_err().contains("no unit"));
-        assert!(parse_duration_str("5 parsecs").unwrap_err().contains("unknown duration unit"));
-        assert!(parse_duration_str("s").is_err());
-        assert!(parse_duration_str("1..5s").is_err());
+    fn mistakes_list_the_accepted_forms() {
+        for wrong in ["5", "5 parsecs", "s", "1..5s"] {
+            let err = parse_duration_str(wrong).unwrap_err();
+            assert!(err.contains(&format!("`{wrong}`")) && err.contains("5 seconds"), "{wrong}: {err}");
+        }
         assert!(parse_duration_str("99999999999999999999h").unwrap_err().contains("too long"));
+        assert!(parse_duration_str("600000 years").unwrap_err().contains("too long"));
     }
 
     #[test]

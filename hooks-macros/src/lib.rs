@@ -317,8 +317,10 @@ method_attributes! {
     on_request;
     /// Handles work-queue messages of the listed types: each goes to exactly one puller.
     on_pull_message;
-    /// A task run when the component is running: `interval = "5s"` (or seconds, or a closure over
-    /// the instance; absent runs once), `immediate = true`, `stop_on_error = false`.
+    /// A task run when the component is running: `interval = "5s"` (any form `humantime`
+    /// accepts: `"250ms"`, `"1.5s"`, `"5 seconds"`, `"1h 30m"`; or a number of seconds; or a
+    /// closure over the instance returning a `Duration` or an `Option<Duration>`, computed again
+    /// after each run; absent runs once), `immediate = true`, `stop_on_error = false`.
     background_task;
     /// A hook of a custom type declared with `hook_type!`: `#[hook(OnWorkerUpdate)]`, then params
     /// and keys as for `#[on_message]`.

@@ -78,6 +78,19 @@ impl HookSig {
             args.pop();
             arg_types.pop();
         }
+        // A hook's argument is lent by the run (`&H::Arg`); `on_state_change` spreads its `Copy`
+        // states instead. Said here, on the type, rather than rustc's "consider cloning".
+        // Only for a hook's one argument: a wrong number of arguments is its own error.
+        let takes_one = !matches!(attr_name, "on_state_change" | "on_init" | "on_start" | "background_task");
+        if let ([ty], true) = (&arg_types[..], takes_one) {
+            if !matches!(ty, syn::Type::Reference(_)) {
+                let shown = quote::ToTokens::to_token_stream(ty).to_string();
+                cx.error_spanned_by(
+                    ty,
+                    format!("`#[{attr_name}]` hooks borrow their argument: take `&{shown}` instead of `{shown}`"),
+                );
+            }
+        }
         HookSig { is_async: sig.asyncness.is_some(), args, arg_types, context, output_span }
     }
 }

@@ -284,9 +284,13 @@ fn registration(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> T
     let hook_name = attr.hook_type_name();
     let method_name = ident.to_string();
     let shim = shim_ident(method);
+    let base = match attr.kind.runtime_base() {
+        Some((base, field)) => format!(" (the runtime base `{base}` provides it: `#[hooks(base)] {field}`)"),
+        None => String::new(),
+    };
     let message = format!(
         "`{owner}` does not provide the hook type `{hook_name}` used by `#[{}]` on `{method_name}`; \
-         add `#[provides_hooks({hook_name})]` to `{owner}` or embed a base that provides it with `#[hooks(base)]`",
+         add `#[provides_hooks({hook_name})]` to `{owner}` or embed a base that provides it with `#[hooks(base)]`{base}",
         attr.kind.attr_name()
     );
     let check = quote_spanned! {*attr_span=>
