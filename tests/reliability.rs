@@ -535,3 +535,46 @@ async fn an_error_handler_that_panics_is_reported_and_the_run_goes_on() {
     h.start().await.unwrap();
     h.stop().await.unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Shutdown: a trigger, then every component stopped within its budget, what overran reported.
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_when_stops_everything_in_reverse_within_the_budget_and_reports_what_overran() {
+    let runtime = Runtime::new();
+    let log = Log::default();
+    let first = runtime.spawn(Stuck { log: log.clone(), ..Stuck::default() });
+    let hung = runtime.spawn(Stuck { log: log.clone(), ..Stuck::default() });
+    runtime.start_all().await.unwrap();
+    let call = tokio::spawn({
+        let hung = hung.clone();
+        async move { hung.command(Message::signal(Kind::Hang)).await }
+    });
+    let (trigger, signal) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = tokio::spawn({
+        let runtime = runtime.clone();
+        async move {
+            runtime
+                .shutdown_when(
+                    async {
+                        let _ = signal.await;
+                    },
+                    Duration::from_secs(3),
+                )
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert!(!shutdown.is_finished(), "runs until the trigger");
+    let began = tokio::time::Instant::now();
+    trigger.send(()).unwrap();
+    let errors = shutdown.await.unwrap().unwrap_err();
+    assert!(began.elapsed() <= Duration::from_millis(3_100), "{:?}", began.elapsed());
+    match errors.errors() {
+        [HookError::TimedOut { method, .. }] => assert_eq!(method, "never_answers"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(taken(&log), ["on_stop"], "the other one stopped");
+    assert_eq!((first.state(), hung.state()), (LifecycleState::Stopped, LifecycleState::Stopped));
+    assert!(call.await.unwrap().is_err());
+}

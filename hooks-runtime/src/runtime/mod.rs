@@ -191,6 +191,52 @@ impl Runtime {
         self.stop_each(Some(budget)).await
     }
 
+    /// Runs until `signal` completes, then stops every component as
+    /// [`stop_all_with_timeout`](Self::stop_all_with_timeout) does, with `budget` for each: the
+    /// shutdown sequence of a service, with any future as the trigger (a test's channel, a
+    /// health check). [`shutdown_on_signal`](Self::shutdown_on_signal) is this with Ctrl-C or
+    /// SIGTERM.
+    pub async fn shutdown_when(&self, signal: impl Future<Output = ()>, budget: Duration) -> Result<(), MultiError> {
+        signal.await;
+        tracing::info!(components = lock(&self.inner.components).entries.len(), ?budget, "shutting down");
+        let result = self.stop_all_with_timeout(budget).await;
+        if let Err(errors) = &result {
+            for error in errors.errors() {
+                tracing::error!(%error, "did not stop cleanly");
+            }
+        }
+        result
+    }
+
+    /// Waits for Ctrl-C (SIGINT) or, on Unix, SIGTERM, then stops every component in the reverse
+    /// of their start order, each within `budget`; what did not stop in time (or failed to stop)
+    /// comes back in the error, each naming its component's hook. One line at the end of `main`:
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use hooks_runtime::prelude::*;
+    ///
+    /// #[derive(Hooks, Default)]
+    /// struct Worker {
+    ///     #[hooks(base)]
+    ///     service: Service,
+    /// }
+    ///
+    /// #[tokio::main]
+    /// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    ///     let runtime = Runtime::new();
+    ///     runtime.spawn(Worker::default());
+    ///     runtime.start_all().await?;
+    ///     runtime.shutdown_on_signal(Duration::from_secs(10)).await?;
+    ///     Ok(())
+    /// }
+    /// ```
+    ///
+    /// A signal handler that cannot be installed is logged and that signal is not waited for.
+    pub async fn shutdown_on_signal(&self, budget: Duration) -> Result<(), MultiError> {
+        self.shutdown_when(signal(), budget).await
+    }
+
     async fn stop_each(&self, budget: Option<Duration>) -> Result<(), MultiError> {
         let order = lock(&self.inner.components).stop_order();
         let mut errors = MultiError::default();
@@ -237,6 +283,34 @@ impl Runtime {
     /// The components not handed back yet, in spawn order: names and states.
     pub fn components(&self) -> Vec<(String, LifecycleState)> {
         lock(&self.inner.components).entries.values().map(|e| (e.handle.name().to_owned(), e.handle.state())).collect()
+    }
+}
+
+/// Ctrl-C, or on Unix SIGTERM (what `docker stop` and systemd send).
+async fn signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("Ctrl-C received"),
+        () = terminate => tracing::info!("SIGTERM received"),
     }
 }
 
