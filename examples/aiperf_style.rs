@@ -180,6 +180,11 @@ impl Controller {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // `RUST_LOG=debug` shows each hook run with its component, duration and failures.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .init();
     const WORKERS: u32 = 4;
     let runtime = Runtime::new();
     runtime.observe(|event| {

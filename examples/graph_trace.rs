@@ -266,6 +266,11 @@ async fn trace_edges() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // `RUST_LOG=debug` shows each hook run with its component, duration and failures.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .init();
     trace_tree()?;
     println!();
     trace_edges().await

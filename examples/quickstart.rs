@@ -114,6 +114,11 @@ fn list<H: HookType>(indexer: &Indexer, note: &str) {
 
 #[tokio::main]
 async fn main() -> Result<(), LifecycleError> {
+    // `RUST_LOG=debug` shows each hook run with its component, duration and failures.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .init();
     let indexer = Indexer { fast: true, ..Indexer::default() };
     println!("Indexer's hooks, in the order they run:");
     list::<OnInit>(&indexer, "");

@@ -73,6 +73,11 @@ impl Session {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // `RUST_LOG=debug` shows each hook run with its component, duration and failures.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .init();
     let mut session = Session::default();
     session.attach_hook_with::<PreCheckpoint, _, _>(HookSpec::new("log_pre"), |_: &mut Session, c: &Checkpoint| {
         println!("  pre-checkpoint: {} at quality {}", c.session, c.quality);

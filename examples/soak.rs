@@ -46,6 +46,11 @@ fn rss_kib() -> u64 {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `RUST_LOG=debug` shows each hook run with its component, duration and failures.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .init();
     let mut args = std::env::args().skip(1).map(|a| a.parse::<u64>());
     let messages = args.next().transpose()?.unwrap_or(1_000_000);
     let cycles = args.next().transpose()?.unwrap_or(100_000);

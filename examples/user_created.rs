@@ -20,6 +20,11 @@ struct NewUser {
 struct LedgerDown;
 
 fn main() -> Result<(), HookError> {
+    // `RUST_LOG=debug` shows each hook run with its component, duration and failures.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .init();
     let mut hooks = HookRegistry::new();
     let db: Arc<Mutex<Vec<String>>> = Arc::default();
 

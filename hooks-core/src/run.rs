@@ -274,7 +274,7 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
         }
         let start = (Rec::TIMED || stats_on).then(Instant::now);
         let mut cap = options.timeout_cap;
-        let result = match call(this, &hook, arg) {
+        let result = match call_traced::<H, R>(this, &hook, arg) {
             Ok(Step::Done(Ok(HookValue::Unit))) if !Rec::TIMED && !stats_on => continue,
             Ok(Step::Done(Ok(value))) => Ok(value),
             Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
@@ -401,7 +401,7 @@ pub(crate) async fn run_hook_at<R: Hooks, H: HookType>(
         None
     };
     let start = stats.as_ref().map(|_| Instant::now());
-    let result = match call(this, &hook, arg) {
+    let result = match call_traced::<H, R>(this, &hook, arg) {
         Ok(Step::Done(Ok(_))) => Ok(HookValue::Unit),
         Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
         Ok(Step::Pending(future)) => settle::<H, R>(&hook, future, timeout_cap).await,
@@ -427,6 +427,39 @@ fn call_error_handler<R>(hook: &Scheduled<'_, R>, error: &HookError) {
             }
         }
     }
+}
+
+/// [`call`], in a `hook` span (owner, method, hook type) for a plain `fn` hook when `debug` is on:
+/// an async hook gets its span where it is awaited ([`drive`]). Off, it costs one level check.
+#[inline]
+fn call_traced<'a, H: HookType, R: Hooks>(
+    this: &'a mut R,
+    hook: &Scheduled<'a, R>,
+    arg: &'a dyn Any,
+) -> std::thread::Result<Step<'a>> {
+    let is_async = match hook {
+        Scheduled::Static(h) => h.reg.is_async,
+        Scheduled::Attached(h) => h.is_async,
+    };
+    if !is_async && tracing::level_enabled!(tracing::Level::DEBUG) {
+        return call_in_span::<H, R>(this, hook, arg);
+    }
+    call(this, hook, arg)
+}
+
+#[cold]
+fn call_in_span<'a, H: HookType, R: Hooks>(
+    this: &'a mut R,
+    hook: &Scheduled<'a, R>,
+    arg: &'a dyn Any,
+) -> std::thread::Result<Step<'a>> {
+    let (owner, method) = names(hook);
+    let span = tracing::debug_span!("hook", owner, method = &*method, hook_type = H::NAME);
+    let _entered = span.enter();
+    let started = Instant::now();
+    let step = call(this, hook, arg);
+    tracing::trace!(took = ?started.elapsed(), "hook returned");
+    step
 }
 
 /// Calls a hook's shim, catching a panic raised before its first `.await` (or in a plain `fn`).
@@ -568,6 +601,7 @@ fn attribute<H: HookType, R>(hook: &Scheduled<'_, R>, cap: Option<Duration>, fai
             HookError::TimedOut { owner, method, hook_type, timeout: timeout_of(hook, cap).unwrap_or_default() }
         }
     };
-    tracing::warn!(error = %error, "hook failed");
+    // Not logged here: the error goes back to whoever ran the hooks, who decides (the runtime
+    // logs the failures that nobody receives, once).
     error
 }

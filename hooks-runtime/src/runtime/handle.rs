@@ -263,7 +263,6 @@ impl<T: Hooks> Handle<T> {
         if let Ok(answer) = rx.try_recv() {
             return answer;
         }
-        tracing::error!(component = %self.shared.name, ?budget, running = %running, "stop ran out of its budget: task cancelled");
         Err(LifecycleError::TimedOut {
             component: self.shared.name.clone(),
             op: "stop",

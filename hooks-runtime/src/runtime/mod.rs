@@ -135,7 +135,10 @@ impl Runtime {
             deadline: None,
         };
         let running = watch.running.clone();
-        let task = tokio::spawn(context.clone().scope(running, actor.run(rx)));
+        // Every span and event of the component's task (hook spans, failures, transitions)
+        // carries its name and id: three workers of one type are told apart.
+        let span = tracing::info_span!("component", name = %name, id);
+        let task = tokio::spawn(tracing::Instrument::instrument(context.clone().scope(running, actor.run(rx)), span));
         let _ = watch.task.set(task.abort_handle());
         let handle = Handle {
             shared: Arc::new(Shared {
@@ -199,18 +202,14 @@ impl Runtime {
     pub async fn shutdown_when(&self, signal: impl Future<Output = ()>, budget: Duration) -> Result<(), MultiError> {
         signal.await;
         tracing::info!(components = lock(&self.inner.components).entries.len(), ?budget, "shutting down");
-        let result = self.stop_all_with_timeout(budget).await;
-        if let Err(errors) = &result {
-            for error in errors.errors() {
-                tracing::error!(%error, "did not stop cleanly");
-            }
-        }
-        result
+        // Not logged: the caller gets every failure (logged once, by whoever receives it).
+        self.stop_all_with_timeout(budget).await
     }
 
     /// Waits for Ctrl-C (SIGINT) or, on Unix, SIGTERM, then stops every component in the reverse
     /// of their start order, each within `budget`; what did not stop in time (or failed to stop)
-    /// comes back in the error, each naming its component's hook. One line at the end of `main`:
+    /// comes back in the error, each naming its component's hook (not logged here: the caller
+    /// has it). One line at the end of `main`:
     ///
     /// ```no_run
     /// use std::time::Duration;
