@@ -5,8 +5,10 @@
 //! (`valid`), then expands it (`expand`); every mistake of an item is collected (`ctxt`) and
 //! reported at once, and the user's item is always emitted (`fallback`).
 //!
-//! This crate uses syn 2, the version thiserror, tokio-macros and tracing-attributes build on, so
-//! a workspace compiles one syn.
+//! This crate uses syn 3, the version the proc macros hooks-runtime depends on build on
+//! (thiserror-impl, tokio-macros, futures-macro; serde_derive with the `config` feature), so a
+//! user's build compiles one syn. tracing is used without its `attributes` feature, whose
+//! tracing-attributes is still on syn 2.
 
 mod ast;
 mod attr;
@@ -240,7 +242,8 @@ fn callback_impl(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream)
         .into_compile_error();
         return quote::quote!(#item #error);
     };
-    let Some((None, trait_path, _)) = &item.trait_ else {
+    // A negative impl (`impl !Trait for Type`) implements nothing to build.
+    let (Some((trait_path, _)), None) = (&item.trait_, &item.modifiers.polarity) else {
         let error = syn::Error::new_spanned(
             &item.self_ty,
             "`#[callback]` goes on an implementation of the callback trait: `impl TrainerCallback for Type`",
