@@ -8,6 +8,9 @@
 //! - [`Hooks`], implemented by `#[derive(Hooks)]`, and [`HooksMixin`]: `run_hooks`,
 //!   `run_hooks_reversed`, `hooks`, `hook_infos`, `attach_hook` on every component.
 //! - [`HookError`] and [`MultiError`].
+//! - Callback objects: [`CallbackHost`], [`Callbacks`]. Building them by name from a TOML or JSON
+//!   configuration (`CallbackConfig`, `build_callback`) needs the `config` feature, the only user
+//!   of serde, serde_json and toml.
 //! - The ordering rule lives in one module (`order`), the registration scheme in another
 //!   (`registry`: what `inventory` collects, and the per-type table cached on first use).
 #![forbid(unsafe_code)]
@@ -30,9 +33,10 @@ mod state;
 mod tree;
 
 pub use attach::{AttachedHooks, ErrorHandler, HookSpec, HookStats, Wrapped};
+#[cfg(feature = "config")]
+pub use callback::{build_callback, callback_names, CallbackConfig, CallbackEntry, ConfigError};
 pub use callback::{
-    build_callback, callback_names, CallbackConfig, CallbackEntry, CallbackHost, CallbackResult, Callbacks,
-    ConfigError, SharedCallback, BUILTIN_CALLBACK_PRIORITY, USER_CALLBACK_PRIORITY,
+    CallbackHost, CallbackResult, Callbacks, SharedCallback, BUILTIN_CALLBACK_PRIORITY, USER_CALLBACK_PRIORITY,
 };
 pub use component::{AttachStorage, HookFn, HookInfo, Hooks, HooksMixin};
 pub use error::{BoxError, Excerpt, HookError, MultiError, SharedError};
@@ -53,10 +57,13 @@ pub use tree::{ChildNodes, Children, Landed, Landing, Node, NodeHooks, NodeRef, 
 /// What generated code names. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::__callback_registration as callback_registration;
+    #[cfg(feature = "config")]
     pub use crate::callback::{build_from_settings, CallbackFactory};
     pub use crate::component::storage;
     pub use crate::error::panic_message;
     /// A callback's settings, as a configuration gives them.
+    #[cfg(feature = "config")]
     pub type Settings = serde_json::Value;
     pub use crate::registry::{ParamsFn, Registration, Table, Walker};
     pub use crate::running::{task_scope, with_task_state, Running, RunningHook, TaskScope};

@@ -5,8 +5,10 @@
 //! (`valid`), then expands it (`expand`); every mistake of an item is collected (`ctxt`) and
 //! reported at once, and the user's item is always emitted (`fallback`).
 //!
-//! This crate uses syn 2, the version thiserror, tokio-macros and tracing-attributes build on, so
-//! a workspace compiles one syn.
+//! This crate uses syn 3, the version the proc macros hooks-runtime depends on build on
+//! (thiserror-impl, tokio-macros, futures-macro; serde_derive with the `config` feature), so a
+//! user's build compiles one syn. tracing is used without its `attributes` feature, whose
+//! tracing-attributes is still on syn 2.
 
 mod ast;
 mod attr;
@@ -182,6 +184,10 @@ fn parse_crate_arg(cx: &ctxt::Ctxt, args: proc_macro2::TokenStream) -> Option<sy
 /// Registers a callback struct by name, so that a configuration can build it:
 /// `#[callback(name = "early_stopping")]` on `impl TrainerCallback for EarlyStopping { .. }`.
 ///
+/// Needs the `config` feature of hooks-runtime; without it this attribute is a compile error that
+/// names the feature. (A callback registered directly with `Callbacks::add_callback` needs
+/// neither the attribute nor the feature.)
+///
 /// The struct implements `serde::Deserialize`: its settings in the configuration deserialize
 /// into it. The family is the trait implemented (`dyn TrainerCallback`); a host whose
 /// `CallbackHost::Callback` is that family builds it with `add_callbacks_from_config`.
@@ -240,7 +246,8 @@ fn callback_impl(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream)
         .into_compile_error();
         return quote::quote!(#item #error);
     };
-    let Some((None, trait_path, _)) = &item.trait_ else {
+    // A negative impl (`impl !Trait for Type`) implements nothing to build.
+    let (Some((trait_path, _)), None) = (&item.trait_, &item.modifiers.polarity) else {
         let error = syn::Error::new_spanned(
             &item.self_ty,
             "`#[callback]` goes on an implementation of the callback trait: `impl TrainerCallback for Type`",
@@ -263,22 +270,27 @@ fn callback_impl(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream)
     quote::quote! {
         #item
 
+        // Through `callback_registration!`: this macro cannot see whether hooks-runtime has the
+        // `config` feature, which the registration needs; without it that macro is one error
+        // naming the feature.
         const _: () = {
-            fn __hooks_into(callback: #self_ty) -> #root::Box<dyn #trait_path> {
-                #root::Box::new(callback)
-            }
-            fn __hooks_build(
-                settings: &#root::Settings,
-            ) -> ::core::result::Result<#root::Box<dyn ::core::any::Any + ::core::marker::Send>, ::std::string::String> {
-                #root::build_from_settings::<dyn #trait_path, #self_ty>(settings, __hooks_into)
-            }
-            #root::inventory::submit! {
-                #root::CallbackFactory {
-                    family: #root::TypeId::of::<dyn #trait_path>,
-                    family_name: #family_name,
-                    name: #name,
-                    type_name: #type_name,
-                    build: __hooks_build,
+            #root::callback_registration! {
+                fn __hooks_into(callback: #self_ty) -> #root::Box<dyn #trait_path> {
+                    #root::Box::new(callback)
+                }
+                fn __hooks_build(
+                    settings: &#root::Settings,
+                ) -> ::core::result::Result<#root::Box<dyn ::core::any::Any + ::core::marker::Send>, ::std::string::String> {
+                    #root::build_from_settings::<dyn #trait_path, #self_ty>(settings, __hooks_into)
+                }
+                #root::inventory::submit! {
+                    #root::CallbackFactory {
+                        family: #root::TypeId::of::<dyn #trait_path>,
+                        family_name: #family_name,
+                        name: #name,
+                        type_name: #type_name,
+                        build: __hooks_build,
+                    }
                 }
             }
         };

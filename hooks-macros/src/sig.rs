@@ -40,7 +40,7 @@ impl HookSig {
     /// variadics.
     pub(crate) fn from_syn(cx: &Ctxt, attr_name: &str, sig: &Signature) -> HookSig {
         match sig.inputs.first() {
-            Some(FnArg::Receiver(r)) if r.reference.is_some() && r.colon_token.is_none() => {}
+            Some(FnArg::Receiver(r)) if matches!(r.kind, syn::ReceiverKind::Reference(..)) => {}
             Some(FnArg::Receiver(r)) => cx.error_spanned_by(
                 r,
                 format!("`#[{attr_name}]` methods take `&self` or `&mut self`; `self` by value or typed `self` cannot be a hook"),
@@ -53,7 +53,7 @@ impl HookSig {
         if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
             cx.error_spanned_by(&sig.generics, format!("`#[{attr_name}]` methods cannot be generic"));
         }
-        if let Some(unsafety) = &sig.unsafety {
+        if let syn::Safety::Unsafe(unsafety) = &sig.safety {
             cx.error_spanned_by(unsafety, format!("`#[{attr_name}]` methods cannot be `unsafe`"));
         }
         if let Some(variadic) = &sig.variadic {

@@ -7,7 +7,7 @@ use crate::ctxt::Ctxt;
 /// The impl block itself: no trait impls, no generics (registrations are static, one per type).
 /// An `unsafe impl Type` is left to rustc (E0197), which says why better than this crate could.
 pub(crate) fn check_impl(cx: &Ctxt, item: &syn::ItemImpl) {
-    if let Some((_, path, _)) = &item.trait_ {
+    if let Some((path, _)) = &item.trait_ {
         cx.error_spanned_by(
             path,
             "`#[hooks]` cannot be used on a trait impl; put the hook methods in an inherent `impl Type { .. }`",

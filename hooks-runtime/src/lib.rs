@@ -51,6 +51,11 @@
 //!   returns every failure in one [`MultiError`]; panics are caught as [`HookError::Panicked`].
 //! - Runtime bases: [`Service`] (lifecycle and background tasks), [`MessageBusClient`],
 //!   [`CommandHandler`], [`RequestClient`], [`ReplyClient`], [`PullClient`].
+//! - Features: `config` (off by default) builds callbacks by name from a TOML or JSON
+//!   configuration: `CallbackConfig`, `Callbacks::add_callbacks_from_config`, `build_callback`,
+//!   `callback_names`, `ConfigError` and `#[callback(name = "..")]` (a compile error that names
+//!   the feature without it). It adds serde, serde_json and toml to the build;
+//!   [`Callbacks::add_callback`] and [`Callbacks::add_builtin_callback`] need nothing.
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
@@ -73,15 +78,17 @@ pub use bus::{
 };
 pub use context::Context;
 pub use error::{LifecycleError, Recovered};
+#[cfg(feature = "config")]
+pub use hooks_core::{build_callback, callback_names, CallbackConfig, CallbackEntry, ConfigError};
 pub use hooks_core::{
-    build_callback, callback_names, hook_type, registrations, stage, After, AttachStorage, AttachedHooks,
-    BackgroundTask, Before, BoxError, CallbackConfig, CallbackEntry, CallbackHost, CallbackResult, Callbacks,
-    ChildNodes, Children, ConfigError, Control, ErrorHandler, ErrorPolicy, Event, Fold, HookError, HookInfo,
-    HookRegistry, HookRun, HookSpec, HookStats, HookType, HookValue, Hooks, HooksMixin, IntoHookResult, IntoInterval,
-    IntoParams, Key, KeyValue, Landed, Landing, LifecycleState, Location, MultiError, Node, NodeHooks, NodeRef,
-    OnError, OnEvent, OnInit, OnStart, OnStateChange, OnStop, Outcome, Param, ParamValue, Placement, Provided, Raised,
-    Returned, RunOptions, RunReport, RunSpec, Selector, SharedCallback, Stage, StateChange, StopReason, TaskSpec, Tree,
-    TreePath, Vetoed, Wrapped, BUILTIN_CALLBACK_PRIORITY, USER_CALLBACK_PRIORITY,
+    hook_type, registrations, stage, After, AttachStorage, AttachedHooks, BackgroundTask, Before, BoxError,
+    CallbackHost, CallbackResult, Callbacks, ChildNodes, Children, Control, ErrorHandler, ErrorPolicy, Event, Fold,
+    HookError, HookInfo, HookRegistry, HookRun, HookSpec, HookStats, HookType, HookValue, Hooks, HooksMixin,
+    IntoHookResult, IntoInterval, IntoParams, Key, KeyValue, Landed, Landing, LifecycleState, Location, MultiError,
+    Node, NodeHooks, NodeRef, OnError, OnEvent, OnInit, OnStart, OnStateChange, OnStop, Outcome, Param, ParamValue,
+    Placement, Provided, Raised, Returned, RunOptions, RunReport, RunSpec, Selector, SharedCallback, Stage,
+    StateChange, StopReason, TaskSpec, Tree, TreePath, Vetoed, Wrapped, BUILTIN_CALLBACK_PRIORITY,
+    USER_CALLBACK_PRIORITY,
 };
 pub use hooks_macros::{
     background_task, callback, hook, hooks, on_command, on_init, on_message, on_pull_message, on_request, on_start,
@@ -94,9 +101,10 @@ pub use runtime::{Handle, Runtime};
 pub mod __private {
     pub use crate::bus::{Call, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest};
     pub use crate::context::{no_context, Context};
+    #[cfg(feature = "config")]
+    pub use hooks_core::__private::{build_from_settings, CallbackFactory, Settings};
     pub use hooks_core::__private::{
-        build_from_settings, inventory, stage, storage, CallbackFactory, ChildVisitor, ProvidedKey, Registration,
-        Settings, Shim, Table, Walker,
+        callback_registration, inventory, stage, storage, ChildVisitor, ProvidedKey, Registration, Shim, Table, Walker,
     };
     pub use hooks_core::{
         AttachedHooks, BackgroundTask, ChildNodes, HookType, Hooks, IntoHookResult, IntoInterval, Location, Node,

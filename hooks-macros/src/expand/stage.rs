@@ -79,7 +79,7 @@ fn rewrite_method(
         return None;
     }
     match sig.inputs.first() {
-        Some(syn::FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_some() => {}
+        Some(syn::FnArg::Receiver(r)) if matches!(r.kind, syn::ReceiverKind::Reference(_, _, Some(_))) => {}
         Some(syn::FnArg::Receiver(r)) => {
             cx.error_spanned_by(r, "a `#[stage]` method takes `&mut self` (its observers receive the component)");
             return None;
