@@ -311,30 +311,213 @@ macro_rules! method_attributes {
 }
 
 method_attributes! {
-    /// Runs the method during `initialize()` (hook type `OnInit`, fail-fast). Keys: `priority`, `timeout`.
+    /// Runs the method during `initialize()`: hook type `OnInit` (provided by `Service`),
+    /// base first, in definition order, **fail-fast** (the first failure ends the run, the
+    /// component is `Failed` and rolled back).
+    ///
+    /// Signatures: `fn name(&mut self)` or `async fn`, also `&self`; may end with `ctx: &Context`;
+    /// returns `()` or `Result<(), E>` (`E: std::error::Error + Send + Sync + 'static`, or `String`).
+    /// Keys: `priority = N` (default 0, lower first), `timeout = "2s"` (async only; default none).
+    ///
+    /// ```
+    /// use hooks_runtime::prelude::*;
+    ///
+    /// #[derive(Hooks, Default)]
+    /// struct Db { #[hooks(base)] service: Service, open: bool }
+    ///
+    /// #[hooks]
+    /// impl Db {
+    ///     #[on_init(priority = -1, timeout = "5s")]
+    ///     async fn connect(&mut self) -> Result<(), std::io::Error> { self.open = true; Ok(()) }
+    /// }
+    /// ```
     on_init;
-    /// Runs the method during `start()` (hook type `OnStart`, fail-fast). Keys: `priority`, `timeout`.
+    /// Runs the method during `start()`, after `on_init`: hook type `OnStart` (provided by
+    /// `Service`), **fail-fast**; `start()` returns once every `on_start` hook returned and the
+    /// background tasks are scheduled. Signatures and keys as for [`on_init`](macro@on_init).
     on_start;
-    /// Runs the method during `stop()`, in reverse order (hook type `OnStop`); it may take
-    /// `reason: &StopReason`. Keys: `priority`, `timeout`.
+    /// Runs the method during `stop()`, in the **exact reverse** of the order the other hooks
+    /// run (hook type `OnStop`, provided by `Service`), collect-all (every stop hook runs; every
+    /// failure is returned).
+    ///
+    /// Signatures: `fn name(&mut self)`, or `fn name(&mut self, reason: &StopReason)` (why:
+    /// `Requested`, `Failed(cause)` for a rollback, `TimedOut` when a stop budget ran out,
+    /// `Parent` when every handle was dropped); async or not; `()` or `Result<(), E>`.
+    /// Keys: `priority`, `timeout`.
+    ///
+    /// ```
+    /// use hooks_runtime::prelude::*;
+    ///
+    /// #[derive(Hooks, Default)]
+    /// struct Writer { #[hooks(base)] service: Service, flushed: bool }
+    ///
+    /// #[hooks]
+    /// impl Writer {
+    ///     #[on_stop]
+    ///     fn flush(&mut self, reason: &StopReason) {
+    ///         self.flushed = !matches!(reason, StopReason::Failed(_));
+    ///     }
+    /// }
+    /// ```
     on_stop;
-    /// Runs the method on every lifecycle transition; it may take `old: LifecycleState, new: LifecycleState`.
+    /// Runs the method on every lifecycle transition, with the state left and the state entered
+    /// (hook type `OnStateChange`, provided by `Service`). On the start path a failure fails the
+    /// start; on the stop path it is collected into `stop()`'s error.
+    ///
+    /// Signatures: `fn name(&mut self, old: LifecycleState, new: LifecycleState)` (the two states
+    /// by value), or `fn name(&mut self)`; async or not. Keys: `priority`, `timeout`.
+    ///
+    /// ```
+    /// use hooks_runtime::prelude::*;
+    ///
+    /// #[derive(Hooks, Default)]
+    /// struct Audited { #[hooks(base)] service: Service, log: Vec<String> }
+    ///
+    /// #[hooks]
+    /// impl Audited {
+    ///     #[on_state_change]
+    ///     fn changed(&mut self, old: LifecycleState, new: LifecycleState) {
+    ///         self.log.push(format!("{old:?} -> {new:?}"));
+    ///     }
+    /// }
+    /// ```
     on_state_change;
-    /// Handles messages of the listed types: `#[on_message(Kind::A, Kind::B)]`, a closure
-    /// `|this: &Self| vec![..]` resolved per instance, or `params = Self::method`.
+    /// Handles published messages of the listed types (hook type `OnMessage`, provided by
+    /// `MessageBusClient`): `Runtime::publish`, `Context::publish`, `Handle::publish` and
+    /// `Context::tell` deliver them; several handlers of one type run in hook order.
+    ///
+    /// Types (at least one): values `#[on_message(Kind::A, Kind::B)]` (any `Debug + Send + Sync`
+    /// value: enum variants, topic strings), a closure over the instance `|this: &Self| vec![..]`
+    /// (any iterable, read when the component starts), or `params = Self::method`.
+    /// Signatures: `fn name(&mut self, msg: &Message)` or the payload itself
+    /// `fn name(&mut self, payload: &P)` (a message whose payload is not a `P` is that handler's
+    /// error); may end with `ctx: &Context`; async or not; `()` or `Result<(), E>`.
+    /// Keys: `priority`, `timeout`.
+    ///
+    /// ```
+    /// use hooks_runtime::prelude::*;
+    ///
+    /// #[derive(Debug)]
+    /// enum Kind { Status, Debug }
+    ///
+    /// #[derive(Hooks, Default)]
+    /// struct Tracker { #[hooks(base)] service: Service, #[hooks(base)] bus: MessageBusClient, verbose: bool, busy: u32 }
+    ///
+    /// #[hooks]
+    /// impl Tracker {
+    ///     #[on_message(Kind::Status)]
+    ///     fn status(&mut self, busy: &u32) { self.busy = *busy; }
+    ///
+    ///     #[on_message(|this: &Self| if this.verbose { vec![Kind::Debug] } else { vec![] })]
+    ///     fn debug(&mut self, msg: &Message) { let _ = msg.key(); }
+    /// }
+    /// ```
     on_message;
-    /// Handles commands of the listed types; the return value is the response.
+    /// Handles commands of the listed types (hook type `OnCommand`, provided by
+    /// `CommandHandler`): `Handle::command(msg).await` gets what the handler returns.
+    ///
+    /// Types as for [`on_message`](macro@on_message). Signatures: `fn name(&mut self, msg: &Message)`
+    /// or `&Payload`, async or not, returning `Result<T, E>` (the `Ok` value is the response,
+    /// any `Send + Sync + 'static` type; the error comes back as `CallError::Failed`) or `()`
+    /// (no value: a later handler's value, else `()`, is the response). Keys: `priority`, `timeout`.
+    ///
+    /// ```
+    /// use hooks_runtime::prelude::*;
+    ///
+    /// #[derive(Debug)]
+    /// enum Kind { Count }
+    ///
+    /// #[derive(Hooks, Default)]
+    /// struct Counter { #[hooks(base)] service: Service, #[hooks(base)] commands: CommandHandler, n: u32 }
+    ///
+    /// #[hooks]
+    /// impl Counter {
+    ///     #[on_command(Kind::Count)]
+    ///     fn count(&mut self, _msg: &Message) -> Result<u32, std::convert::Infallible> { Ok(self.n) }
+    /// }
+    /// ```
     on_command;
-    /// Handles requests of the listed types (request/reply).
+    /// Handles requests of the listed types (hook type `OnRequest`, provided by `RequestClient`
+    /// and `ReplyClient`): `Handle::request` / `request_with_timeout` get the reply. Everything
+    /// else as for [`on_command`](macro@on_command).
     on_request;
-    /// Handles work-queue messages of the listed types: each goes to exactly one puller.
+    /// Handles work-queue messages of the listed types (hook type `OnPullMessage`, provided by
+    /// `PullClient`): `Runtime::push` puts work on the queue of its type and each message goes to
+    /// **exactly one** running puller; a push with no running puller is refused. One handler per
+    /// pulled type in a component (a second one fails the start). A handler that fails keeps its
+    /// message as a dead letter (`Runtime::dead_letters`). Types and signatures as for
+    /// [`on_message`](macro@on_message).
     on_pull_message;
-    /// A task run when the component is running: `interval = "5s"` (any form `humantime`
-    /// accepts: `"250ms"`, `"1.5s"`, `"5 seconds"`, `"1h 30m"`; or a number of seconds; or a
-    /// closure over the instance returning a `Duration` or an `Option<Duration>`, computed again
-    /// after each run; absent runs once), `immediate = true`, `stop_on_error = false`.
+    /// A task run while the component is `Running` (hook type `BackgroundTask`, provided by
+    /// `Service`), on the component's own task, between its other hooks, with `&mut self`.
+    ///
+    /// Keys:
+    /// - `interval` (default: none, the task runs once): a string in any form `humantime`
+    ///   accepts (`"250ms"`, `"1.5s"`, `"5 seconds"`, `"1h 30m"`), a number of seconds (`5`,
+    ///   `0.25`), or a closure over the instance `|this: &Self| -> Duration` (or
+    ///   `-> Option<Duration>`, `None` ends the task), computed again after each run;
+    /// - `immediate` (default `true`): first run as soon as the component runs, else after one
+    ///   interval;
+    /// - `stop_on_error` (default `false`): an error (or panic) ends the task; otherwise it is
+    ///   logged and the task goes on;
+    /// - `priority`, `timeout`.
+    ///
+    /// The next run is scheduled one interval after the previous one **ends**: a task never
+    /// overlaps itself and never bursts. Signatures: `fn name(&mut self)` or async, may end with
+    /// `ctx: &Context`; `()` or `Result<(), E>`.
+    ///
+    /// A tick runs on the component's task: while it awaits, the component handles nothing else
+    /// (a tick awaiting a 1 s request delays every message and command by up to 1 s). For long
+    /// I/O, start it with `Context::spawn` and hand the result back with `Context::tell`, as a
+    /// message the component handles later with `&mut self`:
+    ///
+    /// ```
+    /// use hooks_runtime::prelude::*;
+    ///
+    /// #[derive(Debug)]
+    /// enum Kind { Fetched }
+    ///
+    /// #[derive(Hooks, Default)]
+    /// struct Poller { #[hooks(base)] service: Service, #[hooks(base)] bus: MessageBusClient, latest: String }
+    ///
+    /// #[hooks]
+    /// impl Poller {
+    ///     #[background_task(interval = "30s", immediate = true, stop_on_error = false)]
+    ///     fn refresh(&mut self, ctx: &Context) {
+    ///         let me = ctx.clone();
+    ///         ctx.spawn(async move {
+    ///             let body = String::from("..."); // slow I/O here, off the component's task
+    ///             let _ = me.tell(Message::new(Kind::Fetched, body)).await;
+    ///         });
+    ///     }
+    ///
+    ///     #[on_message(Kind::Fetched)]
+    ///     fn fetched(&mut self, body: &String) { self.latest = body.clone(); }
+    /// }
+    /// ```
     background_task;
-    /// A hook of a custom type declared with `hook_type!`: `#[hook(OnWorkerUpdate)]`, then params
-    /// and keys as for `#[on_message]`.
+    /// A hook of a custom type declared with `hook_type!` (`hook_type!(pub OnWorkerUpdate(WorkerStats))`),
+    /// run by `run_hooks_with::<OnWorkerUpdate>(&stats)`: `#[hook(OnWorkerUpdate)]`, optionally
+    /// followed by params (as for [`on_message`](macro@on_message)) and the keys `priority`,
+    /// `timeout`. The type must provide the hook type (`#[provides_hooks(OnWorkerUpdate)]`, itself or
+    /// through a base). Signatures: `fn name(&mut self, arg: &Arg)` (or no argument for a hook type
+    /// without one), async or not, `()` or `Result<(), E>`.
+    ///
+    /// ```
+    /// use hooks_runtime::prelude::*;
+    ///
+    /// pub struct WorkerStats { pub busy: u32 }
+    /// hook_type!(pub OnWorkerUpdate(WorkerStats));
+    ///
+    /// #[derive(Hooks, Default)]
+    /// #[provides_hooks(OnWorkerUpdate)]
+    /// struct Manager { attached: AttachedHooks, busy: u32 }
+    ///
+    /// #[hooks]
+    /// impl Manager {
+    ///     #[hook(OnWorkerUpdate, priority = 1)]
+    ///     fn on_update(&mut self, stats: &WorkerStats) { self.busy = stats.busy; }
+    /// }
+    /// ```
     hook;
 }

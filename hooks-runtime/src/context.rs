@@ -9,8 +9,8 @@ use futures_util::task::AtomicWaker;
 
 use hooks_core::LifecycleState;
 
-use crate::bus::{Bus, Message, SendError};
-use tokio::sync::watch;
+use crate::bus::{Bus, Delivery, Message, Rejection, SendError};
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -55,6 +55,8 @@ struct Inner {
     stop_requested: Arc<StopRequest>,
     state: watch::Receiver<LifecycleState>,
     bus: Arc<Bus>,
+    /// The component's own mailbox (`tell`).
+    mailbox: mpsc::Sender<Delivery>,
     /// Cancelled when stop begins; tasks spawned through the context end with it.
     stopping: CancellationToken,
     tasks: TaskTracker,
@@ -67,6 +69,7 @@ impl Context {
         stop_requested: Arc<StopRequest>,
         state: watch::Receiver<LifecycleState>,
         bus: Arc<Bus>,
+        mailbox: mpsc::Sender<Delivery>,
     ) -> Self {
         Context {
             inner: Arc::new(Inner {
@@ -75,6 +78,7 @@ impl Context {
                 stop_requested,
                 state,
                 bus,
+                mailbox,
                 stopping: CancellationToken::new(),
                 tasks: TaskTracker::new(),
             }),
@@ -132,6 +136,71 @@ impl Context {
     /// full mailbox from its own hook would wait forever.
     pub async fn publish(&self, message: Message) -> usize {
         self.inner.bus.publish(message).await
+    }
+
+    /// Delivers `message` to this component's own `on_message` handlers, through its mailbox:
+    /// how work done off the component's task hands its result back, to be handled later with
+    /// `&mut self` (the actor pattern "pipe to self"). From a task started with
+    /// [`spawn`](Self::spawn) it waits while the mailbox is full; from one of the component's
+    /// own hooks a full mailbox refuses it at once (`Rejection::Full`: waiting would wait for
+    /// itself). Once the component stops, the message is handed back.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hooks_runtime::prelude::*;
+    ///
+    /// #[derive(Debug)]
+    /// enum Kind { Fetched }
+    ///
+    /// #[derive(Hooks, Default)]
+    /// struct Poller {
+    ///     #[hooks(base)] service: Service,
+    ///     #[hooks(base)] bus: MessageBusClient,
+    ///     latest: Option<String>,
+    /// }
+    ///
+    /// #[hooks]
+    /// impl Poller {
+    ///     // The tick only starts the slow work; the component stays free for other messages.
+    ///     #[background_task(interval = "30s")]
+    ///     fn refresh(&mut self, ctx: &Context) {
+    ///         let me = ctx.clone();
+    ///         ctx.spawn(async move {
+    ///             tokio::time::sleep(Duration::from_millis(10)).await; // slow I/O
+    ///             let _ = me.tell(Message::new(Kind::Fetched, "v2".to_owned())).await;
+    ///         });
+    ///     }
+    ///
+    ///     #[on_message(Kind::Fetched)]
+    ///     fn fetched(&mut self, body: &String) {
+    ///         self.latest = Some(body.clone());
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// # let runtime = Runtime::new();
+    /// # let h = runtime.spawn(Poller::default());
+    /// # h.start().await.unwrap();
+    /// # tokio::time::sleep(Duration::from_millis(50)).await;
+    /// # assert_eq!(h.stop().await.unwrap().latest.as_deref(), Some("v2"));
+    /// # }
+    /// ```
+    pub async fn tell(&self, message: Message) -> Result<(), SendError> {
+        let observed = self.inner.bus.observed_send(&message);
+        self.inner.bus.sending(&observed, &self.inner.name);
+        let refused = |delivery: Delivery, reason| {
+            self.inner.bus.refused(&observed, &self.inner.name);
+            SendError { component: self.inner.name.clone(), message: delivery.into_message(), reason }
+        };
+        match self.inner.mailbox.try_send(Delivery::Message(message)) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Closed(d)) => Err(refused(d, Rejection::Stopped)),
+            Err(mpsc::error::TrySendError::Full(d)) if Self::current_is(&self.inner.stop_requested) => {
+                Err(refused(d, Rejection::Full))
+            }
+            Err(mpsc::error::TrySendError::Full(d)) => {
+                self.inner.mailbox.send(d).await.map_err(|e| refused(e.0, Rejection::Stopped))
+            }
+        }
     }
 
     /// Puts `message` on the runtime's work queue of its type (see `Runtime::push`).

@@ -2,44 +2,50 @@
 //! hooks run in a well-defined order: bases first, in definition order, exactly reversed on stop.
 //!
 //! ```
+//! use std::time::Duration;
 //! use hooks_runtime::prelude::*;
 //!
-//! hook_type!(pub OnProgress(u32));
+//! #[derive(Debug)]
+//! enum Kind { Job, Count }
 //!
 //! #[derive(Hooks, Default)]
-//! #[provides_hooks(OnProgress)]
-//! struct Loader {
-//!     #[hooks(base)]
-//!     service: Service,
-//!     log: Vec<String>,
+//! struct Worker {
+//!     #[hooks(base)] service: Service,          // on_init/on_start/on_stop, background tasks
+//!     #[hooks(base)] bus: MessageBusClient,     // on_message
+//!     #[hooks(base)] commands: CommandHandler,  // on_command
+//!     done: u32,
 //! }
 //!
 //! #[hooks]
-//! impl Loader {
-//!     #[on_init]
-//!     async fn open(&mut self) -> Result<(), std::io::Error> {
-//!         self.log.push("open".into());
-//!         Ok(())
-//!     }
+//! impl Worker {
+//!     #[on_start]
+//!     async fn warm_up(&mut self) -> Result<(), std::io::Error> { Ok(()) }
 //!
-//!     #[hook(OnProgress)]
-//!     fn progress(&mut self, percent: &u32) {
-//!         self.log.push(format!("{percent}%"));
-//!     }
+//!     #[on_message(Kind::Job)]
+//!     fn job(&mut self, size: &u32) { self.done += size; }
+//!
+//!     #[on_command(Kind::Count)]
+//!     fn count(&mut self, _msg: &Message) -> Result<u32, std::convert::Infallible> { Ok(self.done) }
+//!
+//!     #[background_task(interval = "5s")]
+//!     fn report(&mut self) { /* runs every 5 s while running */ }
 //!
 //!     #[on_stop]
-//!     fn close(&mut self) {
-//!         self.log.push("close".into());
-//!     }
+//!     fn flush(&mut self) { /* runs in the reverse order */ }
 //! }
 //!
-//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! let mut loader = Loader::default();
-//! loader.run_hooks::<OnInit>().await?;
-//! loader.run_hooks_with::<OnProgress>(&50).await?;
-//! loader.run_hooks_reversed::<OnStop>().await?;
-//! assert_eq!(loader.log, ["open", "50%", "close"]);
-//! # Ok::<(), MultiError>(()) }).unwrap();
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let runtime = Runtime::new();
+//! let worker = runtime.spawn(Worker::default());     // Created: nothing has run yet
+//! worker.start().await?;                             // on_init, on_start; returns once Running
+//! runtime.publish(Message::new(Kind::Job, 3u32)).await;    // to every subscriber of Kind::Job
+//! worker.publish(Message::new(Kind::Job, 4u32)).await?;    // to this one
+//! let count = worker.command(Message::signal(Kind::Count)).await?;
+//! assert_eq!(count.get::<u32>(), Some(&7));
+//! let worker: Worker = worker.stop_with_timeout(Duration::from_secs(5)).await?;  // handed back
+//! assert_eq!(worker.done, 7);
+//! # Ok(()) }
 //! ```
 //!
 //! - `#[derive(Hooks)]` with `#[provides_hooks(..)]` and `#[hooks(base)]` fields; `#[hooks]` on the
@@ -49,6 +55,10 @@
 //! - Using a hook type that neither the type nor a base provides is a compile error naming the fix.
 //! - Startup hooks (`OnInit`, `OnStart`) are fail-fast; every other hook type runs all hooks and
 //!   returns every failure in one [`MultiError`]; panics are caught as [`HookError::Panicked`].
+//! - Hooks can also be run by hand on any component (`run_hooks::<OnInit>()`,
+//!   `run_hooks_with::<H>(&arg)`, `run_hooks_reversed`), attached at run time (`attach_hook`),
+//!   listed (`hooks::<H>()`, `hook_infos()`, `describe()`); a service ends with
+//!   `runtime.shutdown_on_signal(budget)`. The guide is in the repository's `docs/`.
 //! - Runtime bases: [`Service`] (lifecycle and background tasks), [`MessageBusClient`],
 //!   [`CommandHandler`], [`RequestClient`], [`ReplyClient`], [`PullClient`].
 //! - Features: `config` (off by default) builds callbacks by name from a TOML or JSON

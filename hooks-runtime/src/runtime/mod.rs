@@ -114,7 +114,8 @@ impl Runtime {
         let (state_tx, state_rx) = watch::channel(LifecycleState::Created);
         let stop_requested = Arc::new(StopRequest::default());
         let bus = self.inner.bus.clone();
-        let context = Context::new(name.clone(), id, stop_requested.clone(), state_rx.clone(), bus.clone());
+        let context =
+            Context::new(name.clone(), id, stop_requested.clone(), state_rx.clone(), bus.clone(), mail_tx.clone());
         let watch = Arc::new(Watch::new(state_tx));
         let actor = Actor {
             component,
