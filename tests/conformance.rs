@@ -1,7 +1,6 @@
 //! Behaviours of the systems this replaces (AIPerf, pluggy) and what the docs promise (issue 12):
 //! one test per rule.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hooks_runtime::prelude::*;
@@ -13,10 +12,11 @@ enum Kind {
     Slow,
 }
 
-type Log = Arc<Mutex<Vec<String>>>;
+/// What the hooks did, in order (the runtime's own test recorder).
+type Log = hooks_runtime::testing::Recorder;
 
 fn taken(log: &Log) -> Vec<String> {
-    std::mem::take(&mut *log.lock().unwrap())
+    log.take()
 }
 
 // --- A dynamic interval is computed again before every wait (AIPerf re-reads it). -------------
@@ -109,7 +109,7 @@ impl Observed {
 
     #[on_stop]
     fn stop(&mut self, reason: &StopReason) {
-        self.log.lock().unwrap().push(format!("on_stop {}", matches!(reason, StopReason::Failed(_))));
+        self.log.record(format!("on_stop {}", matches!(reason, StopReason::Failed(_))));
     }
 }
 
@@ -234,7 +234,7 @@ async fn hooks_the_runtime_dispatches_record_statistics_and_call_error_handlers(
     t.enable_stats().unwrap();
     let sink = handled.clone();
     t.attach_hook_with::<OnMessage, _, _>(
-        HookSpec::new("flaky").params([Kind::Ask]).on_error(move |e| sink.lock().unwrap().push(e.method().to_owned())),
+        HookSpec::new("flaky").params([Kind::Ask]).on_error(move |e| sink.record(e.method())),
         |_: &mut Ticker, _: &Message| Err::<(), _>("down"),
     )
     .unwrap();
@@ -258,12 +258,7 @@ async fn message_types_given_to_attach_hook_route_like_static_ones() {
     let seen = Log::default();
     let mut t = Ticker::default();
     let sink = seen.clone();
-    t.attach_hook::<OnMessage>(
-        "late",
-        move |_: &mut Ticker, _: &Message| sink.lock().unwrap().push("late".into()),
-        [Kind::Ask],
-    )
-    .unwrap();
+    t.attach_hook::<OnMessage>("late", move |_: &mut Ticker, _: &Message| sink.record("late"), [Kind::Ask]).unwrap();
     let h = runtime.spawn(t);
     h.start().await.unwrap();
     assert_eq!(runtime.publish(Message::signal(Kind::Ask)).await, 1, "the runtime routes to it");
@@ -328,7 +323,7 @@ async fn observers_see_the_message_and_its_sender_and_a_send_before_its_receive(
             MessageEvent::Received { by, message, .. } => format!("recv {} by {by}", message.payload::<u32>().unwrap()),
             _ => "other".into(),
         };
-        sink.lock().unwrap().push(line);
+        sink.record(line);
     });
     runtime.spawn_named("relay", Relay::default());
     runtime.spawn_named("last", Last::default());
@@ -339,7 +334,7 @@ async fn observers_see_the_message_and_its_sender_and_a_send_before_its_receive(
         let mut seen = 0;
         while seen < 4 {
             tokio::task::yield_now().await;
-            seen = events.lock().unwrap().len();
+            seen = events.entries().len();
         }
         let lines = taken(&events);
         let at = |e: &str| lines.iter().position(|x| x == e).unwrap_or_else(|| panic!("{e} missing: {lines:?}"));
@@ -436,13 +431,15 @@ async fn an_around_hook_sees_and_may_force_the_value_of_a_first_result_run() {
     let mut s = Shop::default();
     s.attach_hook::<Quote>("cheap", |_: &mut Shop, base: &u32| Ok::<_, String>(*base), ()).unwrap();
     s.attach_hook::<Quote>("dear", |_: &mut Shop, base: &u32| Ok::<_, String>(*base * 2), ()).unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen = Log::default();
     let sink = seen.clone();
     s.attach_wrapper::<Quote, _, _>(
         "floor",
         |_: &mut Shop, _: &u32| {},
         move |_: &mut Shop, _: &u32, run| {
-            sink.lock().unwrap().extend(run.values::<u32>().into_iter().map(|(name, v)| format!("{name}={v}")));
+            for (name, v) in run.values::<u32>() {
+                sink.record(format!("{name}={v}"));
+            }
             if run.first::<u32>().is_some_and(|&v| v < 50) {
                 assert!(run.set_value(50u32));
             }
@@ -451,7 +448,7 @@ async fn an_around_hook_sees_and_may_force_the_value_of_a_first_result_run() {
     .unwrap();
     let report = s.run_hooks_report::<Quote>(&10, RunSpec::new().first_value()).await;
     assert_eq!(report.first::<u32>(), Some(&50), "forced by the wrapper");
-    assert_eq!(*seen.lock().unwrap(), ["cheap=10"], "a first-result run stops at the first value");
+    assert_eq!(seen.entries(), ["cheap=10"], "a first-result run stops at the first value");
     let report = s.run_hooks_report::<Quote>(&100, RunSpec::new()).await;
     assert_eq!(report.values::<u32>(), [("cheap", &100), ("dear", &200)], "left alone when not below the floor");
 }

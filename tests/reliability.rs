@@ -3,7 +3,7 @@
 //! user code runs. Each test tries to break one guarantee of DESIGN.md.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use hooks_runtime::prelude::*;
@@ -17,10 +17,11 @@ enum Kind {
     Hang,
 }
 
-type Log = Arc<Mutex<Vec<String>>>;
+/// What the hooks did, in order (the runtime's own test recorder).
+type Log = hooks_runtime::testing::Recorder;
 
 fn taken(log: &Log) -> Vec<String> {
-    std::mem::take(&mut *log.lock().unwrap())
+    log.take()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -40,7 +41,7 @@ struct Puller {
 impl Puller {
     #[on_pull_message(Kind::Job)]
     fn job(&mut self, n: &u32) {
-        self.log.lock().unwrap().push(format!("{} {n}", self.name));
+        self.log.record(format!("{} {n}", self.name));
     }
 }
 
@@ -110,17 +111,17 @@ impl FailsToStart {
 
     #[on_message(Kind::Event)]
     fn event(&mut self, _: &Message) {
-        self.log.lock().unwrap().push("event".into());
+        self.log.record("event");
     }
 
     #[on_command(Kind::Cmd)]
     fn cmd(&mut self, _: &Message) {
-        self.log.lock().unwrap().push("cmd".into());
+        self.log.record("cmd");
     }
 
     #[on_stop]
     fn stop(&mut self) {
-        self.log.lock().unwrap().push("on_stop".into());
+        self.log.record("on_stop");
     }
 }
 
@@ -197,7 +198,7 @@ impl Stuck {
 
     #[on_stop]
     fn stop(&mut self) {
-        self.log.lock().unwrap().push("on_stop".into());
+        self.log.record("on_stop");
     }
 }
 
@@ -307,7 +308,9 @@ impl Selfish {
         let with = me.with(|_| ()).await.err().map(|e| e.to_string());
         let call = me.command(Message::signal(Kind::Cmd)).await.err().map(|e| e.to_string());
         me.wait_stopped().await;
-        self.log.lock().unwrap().extend([stop, with, call].into_iter().map(|e| e.unwrap_or_default()));
+        for e in [stop, with, call] {
+            self.log.record(e.unwrap_or_default());
+        }
     }
 }
 
@@ -322,7 +325,7 @@ async fn calls_on_its_own_handle_from_a_hook_are_refused_at_once() {
         .await
         .expect("no deadlock")
         .unwrap();
-    let log = h.with(|c| c.log.lock().unwrap().clone()).await.unwrap();
+    let log = h.with(|c| c.log.entries()).await.unwrap();
     assert!(log[0].contains("from one of its own hooks") && log[0].contains("request_stop"), "{}", log[0]);
     assert!(log[1].contains("from one of its own hooks"), "{}", log[1]);
     assert!(log[2].contains("cannot call itself"), "{}", log[2]);
@@ -404,7 +407,7 @@ impl PanickyParams {
 
     #[on_stop]
     fn stop(&mut self, reason: &StopReason) {
-        self.log.lock().unwrap().push(format!("on_stop {}", matches!(reason, StopReason::Failed(_))));
+        self.log.record(format!("on_stop {}", matches!(reason, StopReason::Failed(_))));
     }
 }
 

@@ -59,6 +59,8 @@
 //!   `run_hooks_with::<H>(&arg)`, `run_hooks_reversed`), attached at run time (`attach_hook`),
 //!   listed (`hooks::<H>()`, `hook_infos()`, `describe()`); a service ends with
 //!   `runtime.shutdown_on_signal(budget)`. The guide is in the repository's `docs/`.
+//! - Testing: [`testing::Recorder`] records what hooks and the bus did, in order, with order
+//!   assertions; [`testing::advance`] moves a paused clock through background ticks.
 //! - Runtime bases: [`Service`] (lifecycle and background tasks), [`MessageBusClient`],
 //!   [`CommandHandler`], [`RequestClient`], [`ReplyClient`], [`PullClient`].
 //! - Features: `config` (off by default) builds callbacks by name from a TOML or JSON
@@ -80,6 +82,7 @@ mod lifecycle;
 pub mod prelude;
 mod runtime;
 mod task;
+pub mod testing;
 
 pub use base::{CommandHandler, MessageBusClient, PullClient, ReplyClient, RequestClient, Service};
 pub use bus::{
