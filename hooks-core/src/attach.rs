@@ -1,11 +1,7 @@
 //! Hooks attached to one instance at run time, by name: [`HookSpec`] says how (priority, context
 //! tags, enabled, error handler, params), [`AttachedHooks`] keeps them with their statistics.
 //!
-//! Rules (issue "named hooks"):
-//! - a name is unique per component and hook type: attaching an existing name replaces that hook
-//!   **in place** (it keeps its place among hooks of equal priority) and **takes the new priority**;
-//! - a disabled hook stays listed and is reported as disabled, never run;
-//! - a hook attached while a run is in progress does not join that run (runs take a snapshot).
+//! The rules it applies are documented in [`crate::rules::named_hooks`].
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;

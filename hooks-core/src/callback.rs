@@ -2,23 +2,7 @@
 //! `on_epoch_end`, `on_exception`, …), implemented by user structs and registered on the
 //! component that emits the events (its *host*), directly or by name from a configuration.
 //!
-//! A callback is not a second dispatcher: registering one attaches one named hook per event to the
-//! host (the glue is [`CallbackHost::attach_callback`], one line per event), so callbacks are
-//! ordered, reported, timed, disabled and removed like every other hook, and the host runs them
-//! with `run_hooks_report::<OnEpochEnd>(..)`.
-//!
-//! Rules:
-//! - Order: user callbacks (`add_callback`, `add_callbacks_from_config`) before built-in ones
-//!   (`add_builtin_callback`), each group in registration order; static hooks of the host with
-//!   priority 0 run before user callbacks.
-//! - A callback's hooks are named after its id (its name unless the configuration gives an `id`):
-//!   a failure is reported as `Host::<id> (<Event>)`; adding an id again replaces that callback.
-//! - A callback that returns `Control::Stop` ends the event's run (later callbacks are reported as
-//!   not reached) and the host sees it in the report (`RunReport::stopped`): an early stop.
-//! - Callbacks share state through the host they are given (`&mut Host`).
-//! - By name (the `config` feature): `#[callback(name = "early_stopping")]` on
-//!   `impl TrainerCallback for EarlyStopping` registers a constructor that builds the struct from
-//!   its settings with serde; a `CallbackConfig` (TOML or JSON) lists names with settings.
+//! The rules it applies are documented in [`crate::rules::callbacks`].
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};

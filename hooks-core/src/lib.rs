@@ -24,6 +24,7 @@ mod order;
 mod params;
 mod registry;
 mod report;
+pub mod rules;
 mod run;
 mod running;
 mod shim;

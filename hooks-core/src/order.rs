@@ -1,22 +1,7 @@
-//! THE ordering rule (DESIGN.md "Order"), in one place:
+//! THE ordering rule (DESIGN.md "Order"), in one place: this module applies rules 3 to 6; rules
+//! 1 and 2 are the walk order (`seq`) of `Table::build`.
 //!
-//! 1. bases first, depth-first, in field order; then the type's own hooks;
-//! 2. within a type, definition order;
-//! 3. `priority = N` (default 0, lower first) moves a hook across levels; ties keep 1 and 2;
-//! 4. hooks attached at run time come after static ones of equal priority, in attach order;
-//! 5. a reversed run (`on_stop`, `run_hooks_reversed`) is the exact reverse;
-//! 6. `before = "name"` / `after = "name"` constraints of run-time hooks move them just as far as
-//!    needed (a stable topological sort: otherwise rules 1 to 4 hold); contradicting constraints
-//!    are refused when the hook is attached, with the cycle named. A constraint naming a hook that
-//!    does not exist (yet) has no effect.
-//!
-//! Rules 1 and 2 are the walk order (`seq`) of [`Table::build`](crate::registry::Table::build);
-//! this module applies 3 to 6.
-//!
-//! Cost of rule 6 (issue #11 item 9: attaching 2,000 constrained hooks took 10 s, each attach
-//! sorting everything again by linear name scans): a run sorts once per change of the attached
-//! hooks, in O((n + constraints) log n), and keeps the order in the snapshot; an attach checks for
-//! a cycle by walking from the new hook only, over hooks indexed by name.
+//! The rules are documented in [`crate::rules::ordering`].
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

@@ -1,32 +1,7 @@
 //! Stage hooks: three events around a method, [`Before`] (sees the arguments), [`After`] (sees the
 //! return value and the arguments) and [`OnError`] (sees the error and the arguments).
 //!
-//! A stage is declared once with [`stage!`](crate::stage), like a hook type, and any component
-//! that provides it (`#[provides_hooks(Forward)]`, itself or through a base) marks one method with
-//! `#[stage(Forward)]`. The three events are ordinary hook types: observers are attached with
-//! `attach_hook::<Before<Forward>>(..)`, declared statically with `#[hook(After<Forward>)]`,
-//! registered over a tree with `register_recursive`, and they are ordered, filtered, reported and
-//! timed by the same run loop as every other hook.
-//!
-//! Rules:
-//! - Order: BEFORE observers, then the method, then AFTER observers (`Ok`) or ERROR observers (`Err`).
-//! - Observers see copies of the arguments ([`ToOwned`]), and the value or error itself (moved in
-//!   and back out, never copied). The copies are made only when one of the three events has an
-//!   observer: with none, a stage costs the look-up of its three events in the type's table and in
-//!   the hook types the instance has attached hooks of (docs/performance.md, "Stages").
-//! - A BEFORE observer vetoes the call by returning [`Control::Stop`](crate::Control): the method
-//!   does not run and returns `Err(E::from(Vetoed))`; later BEFORE observers are not called. An
-//!   infallible stage (declared without `Result`) cannot be vetoed: the stop is logged, later
-//!   BEFORE observers are not called, and the method runs. A vetoed call has no AFTER or ERROR
-//!   event (the method did not run).
-//! - An observer's error or panic never changes the method's result: it is logged (`tracing`
-//!   `warn`, naming component, observer and event) and passed to the observer's `on_error`
-//!   handler; the other observers still run.
-//! - Observers of a stage are plain functions; an `async` observer that does not finish at once is
-//!   dropped and reported as that observer's failure (as above: the other observers still run).
-//! - A stage fires on the component whose impl defines the method: for a stage method defined in a
-//!   base (`#[hooks(base)]` field), observers are attached to the base (`self.node.attach_hook(..)`),
-//!   since the base's method cannot see the component that embeds it.
+//! The rules it applies are documented in [`crate::rules::stages`].
 
 use std::borrow::Cow;
 use std::convert::Infallible;

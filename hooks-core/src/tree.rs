@@ -1,33 +1,7 @@
 //! Component trees: components that own child components, and hooks registered over a whole tree
 //! with a [`Selector`] ([`Tree::register_recursive`]).
 //!
-//! A component names its children with field attributes: `#[hooks(child)]` on a field holding one
-//! component, `#[hooks(children)]` on a collection of them (`Vec<T>`, `Option<T>`, `[T; N]`,
-//! [`Children<T>`], and `Box<dyn Node>` as the element for mixed types). `#[hooks(name)]` on a
-//! string field gives the instance its name in the tree (else its type's name). A node's path
-//! ([`TreePath`]) is its ancestors' names and its own, joined with `/`: `pipeline/planner` (the
-//! first name is the node the registration was made on).
-//!
-//! Rules:
-//! - A recursive registration attaches one named hook to every node of the tree (the node it is
-//!   called on included) that the selector picks **and** that provides the hook type; other nodes
-//!   are walked through but not touched. A selector by type whose type does not provide the hook
-//!   type is refused at once.
-//! - The hooks attached are ordinary attached hooks (same name on every node): listed by
-//!   `hook_infos`, disabled, removed, ordered and reported like any other. Registering the same
-//!   name again replaces it on every node; [`Tree::remove_recursive`] removes it.
-//! - **Children added later**: a [`Children<T>`] collection remembers the registrations made
-//!   through it, and [`Children::push`] / [`Children::insert`] attach them to the new child and its
-//!   own subtree. Children stored in other fields (`Vec`, `Option`, arrays, single children) are
-//!   walked at registration time only; after replacing such a child, register again (it is
-//!   idempotent: same name, replaced in place).
-//! - [`Landing`], returned by every registration, says where the hook landed and where not and why;
-//!   [`Tree::hook_tree`] lists every node's hooks.
-//! - **Any depth:** every walk over a tree (registering, removing, listing, a late child's subtree)
-//!   keeps the nodes still to visit in a `Vec`, not on the call stack, so a chain 100,000 deep
-//!   works on a 2 MiB thread stack (tokio's worker default). A path shares its parent's
-//!   ([`TreePath`]), so landings, listings and the hooks attached take memory linear in the node
-//!   count, and a path's text is only made when it is formatted.
+//! The rules it applies are documented in [`crate::rules::trees`].
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;

@@ -91,6 +91,7 @@ pub use bus::{
 };
 pub use context::Context;
 pub use error::{LifecycleError, Recovered};
+pub use hooks_core::rules;
 #[cfg(feature = "config")]
 pub use hooks_core::{build_callback, callback_names, CallbackConfig, CallbackEntry, ConfigError};
 pub use hooks_core::{
