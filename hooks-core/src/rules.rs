@@ -17,7 +17,7 @@
 ///    does not exist (yet) has no effect.
 ///
 /// Rules 1 and 2 are the walk order (`seq`) of `Table::build`;
-/// this module applies 3 to 6.
+/// `order.rs` applies 3 to 6.
 ///
 /// Cost of rule 6 (issue #11 item 9: attaching 2,000 constrained hooks took 10 s, each attach
 /// sorting everything again by linear name scans): a run sorts once per change of the attached
