@@ -124,7 +124,7 @@ fn the_svg_has_a_row_per_component_a_bar_per_hook_run_and_an_arrow_per_message()
     let arrows = doc.descendants().filter(|n| class(n, "message")).count();
     assert_eq!(arrows, 1);
     let hook_types: Vec<_> =
-        doc.descendants().filter_map(|n| class(&n, "run").then(|| n.attribute("data-hook-type"))).flatten().collect();
+        doc.descendants().filter(|n| class(n, "run")).filter_map(|n| n.attribute("data-hook-type")).collect();
     assert_eq!(hook_types.iter().filter(|t| **t == "OnStart").count(), 2);
     assert_eq!(hook_types.iter().filter(|t| **t == "OnMessage").count(), 1);
 }

@@ -604,7 +604,7 @@ impl Recording {
                 lx + 16.0,
                 escape(hook_type)
             );
-            lx += 16.0 + 7.0 * hook_type.chars().count() as f64 + 18.0;
+            lx += 16.0 + 7.5 * hook_type.chars().count() as f64 + 22.0;
         }
         let _ = writeln!(
             svg,
@@ -613,7 +613,7 @@ impl Recording {
             ly + 2.0,
             lx + 6.0
         );
-        lx += 6.0 + 7.0 * 10.0 + 18.0;
+        lx += 6.0 + 7.5 * 10.0 + 22.0;
         let _ = writeln!(
             svg,
             r##"<line x1="{lx:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#333" marker-end="url(#arrow)"/><text x="{:.1}" y="{ly:.1}">message</text>"##,
@@ -631,7 +631,8 @@ impl Recording {
     /// hook type, an instant event (`i`) per transition, and a flow (`s` then `f`) per message.
     pub fn to_chrome_trace(&self) -> String {
         use serde_json::json;
-        let us = |t: Duration| t.as_secs_f64() * 1e6;
+        // From whole nanoseconds: no binary noise (`56.666`, not `56.666000000000004`).
+        let us = |t: Duration| t.as_nanos() as f64 / 1000.0;
         // Thread 0 is the process itself in trace viewers.
         let tid = |row: usize| row + 1;
         let mut events =
