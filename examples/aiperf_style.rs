@@ -2,12 +2,15 @@
 //! command messages over the in-process bus, with background heartbeats, custom progress hooks
 //! (`hook_type!`) and a clean stop in reverse start order. Ends by itself in about a second.
 //!
-//! Run with `cargo run --example aiperf_style`.
+//! Run with `cargo run --example aiperf_style`; add `-- --timeline run.svg` to draw the run (and
+//! write `run.json`, a Chrome trace) with `hooks_runtime::Timeline`.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use hooks_runtime::prelude::*;
+use hooks_runtime::Timeline;
 
 /// The message types of this system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -180,13 +183,16 @@ impl Controller {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    // `RUST_LOG=debug` shows each hook run with its component, duration and failures.
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .init();
+    // `RUST_LOG=debug` shows each hook run with its component, duration and failures;
+    // `--timeline run.svg` draws them.
+    let timeline_path = timeline_path()?;
+    let timeline = timeline_path.as_ref().map(|_| Timeline::new());
+    init_tracing(timeline.as_ref());
     const WORKERS: u32 = 4;
     let runtime = Runtime::new();
+    if let Some(timeline) = &timeline {
+        timeline.observe(&runtime);
+    }
     runtime.observe(|event| {
         if let hooks_runtime::MessageEvent::Sent { to, kind, .. } = event {
             if kind.downcast_ref::<Command>().is_some() {
@@ -214,5 +220,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     }
     runtime.stop_all().await?;
     say("main", "every component stopped, in reverse start order".to_owned());
+    if let (Some(timeline), Some(path)) = (&timeline, &timeline_path) {
+        write_timeline(timeline, path)?;
+    }
+    Ok(())
+}
+
+/// `--timeline FILE.svg`: where to draw the run (the Chrome trace goes beside it, `FILE.json`).
+fn timeline_path() -> Result<Option<PathBuf>, &'static str> {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--timeline" {
+            return args.next().map(PathBuf::from).map(Some).ok_or("--timeline needs a file name, e.g. run.svg");
+        }
+    }
+    Ok(None)
+}
+
+/// Logs as `RUST_LOG` says; with a timeline, also records into it (its layer has its own filter).
+fn init_tracing(timeline: Option<&Timeline>) {
+    use tracing_subscriber::fmt::format::FmtSpan;
+    use tracing_subscriber::prelude::*;
+    let log = tracing_subscriber::fmt::layer()
+        .with_span_events(FmtSpan::CLOSE)
+        .with_filter(tracing_subscriber::EnvFilter::from_default_env());
+    tracing_subscriber::registry().with(log).with(timeline.map(Timeline::layer)).init();
+}
+
+/// Writes the picture to `path` and the Chrome trace beside it.
+fn write_timeline(timeline: &Timeline, path: &Path) -> std::io::Result<()> {
+    let trace = path.with_extension("json");
+    timeline.write_svg(path)?;
+    timeline.write_chrome_trace(&trace)?;
+    println!("timeline: {} (open {} in https://ui.perfetto.dev)", path.display(), trace.display());
     Ok(())
 }

@@ -1,11 +1,14 @@
 //! A small service declared with attributes and run by the runtime: init, start, a background task,
 //! a custom progress hook, a state-change logger, then a clean stop. Ends by itself in about 2 s.
 //!
-//! Run with `cargo run --example quickstart`.
+//! Run with `cargo run --example quickstart`; add `-- --timeline run.svg` to draw the run (and
+//! write `run.json`, a Chrome trace) with `hooks_runtime::Timeline`.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use hooks_runtime::prelude::*;
+use hooks_runtime::Timeline;
 
 hook_type!(
     /// Fired with the number of documents indexed so far.
@@ -113,12 +116,12 @@ fn list<H: HookType>(indexer: &Indexer, note: &str) {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), LifecycleError> {
-    // `RUST_LOG=debug` shows each hook run with its component, duration and failures.
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .init();
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // `RUST_LOG=debug` shows each hook run with its component, duration and failures;
+    // `--timeline run.svg` draws them.
+    let timeline_path = timeline_path()?;
+    let timeline = timeline_path.as_ref().map(|_| Timeline::new());
+    init_tracing(timeline.as_ref());
     let indexer = Indexer { fast: true, ..Indexer::default() };
     println!("Indexer's hooks, in the order they run:");
     list::<OnInit>(&indexer, "");
@@ -130,6 +133,9 @@ async fn main() -> Result<(), LifecycleError> {
     println!();
 
     let runtime = Runtime::new();
+    if let Some(timeline) = &timeline {
+        timeline.observe(&runtime);
+    }
     let handle = runtime.spawn(indexer);
     say("main", "start");
     handle.start().await?;
@@ -137,5 +143,38 @@ async fn main() -> Result<(), LifecycleError> {
     handle.wait_stopped().await;
     let indexer = handle.stop().await?;
     say("main", &format!("handed back: {} indexed, connection open: {}", indexer.done, indexer.connection.open));
+    if let (Some(timeline), Some(path)) = (&timeline, &timeline_path) {
+        write_timeline(timeline, path)?;
+    }
+    Ok(())
+}
+
+/// `--timeline FILE.svg`: where to draw the run (the Chrome trace goes beside it, `FILE.json`).
+fn timeline_path() -> Result<Option<PathBuf>, &'static str> {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--timeline" {
+            return args.next().map(PathBuf::from).map(Some).ok_or("--timeline needs a file name, e.g. run.svg");
+        }
+    }
+    Ok(None)
+}
+
+/// Logs as `RUST_LOG` says; with a timeline, also records into it (its layer has its own filter).
+fn init_tracing(timeline: Option<&Timeline>) {
+    use tracing_subscriber::fmt::format::FmtSpan;
+    use tracing_subscriber::prelude::*;
+    let log = tracing_subscriber::fmt::layer()
+        .with_span_events(FmtSpan::CLOSE)
+        .with_filter(tracing_subscriber::EnvFilter::from_default_env());
+    tracing_subscriber::registry().with(log).with(timeline.map(Timeline::layer)).init();
+}
+
+/// Writes the picture to `path` and the Chrome trace beside it.
+fn write_timeline(timeline: &Timeline, path: &Path) -> std::io::Result<()> {
+    let trace = path.with_extension("json");
+    timeline.write_svg(path)?;
+    timeline.write_chrome_trace(&trace)?;
+    println!("timeline: {} (open {} in https://ui.perfetto.dev)", path.display(), trace.display());
     Ok(())
 }

@@ -24,3 +24,7 @@ struct NamedHooksDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/stages.md")]
 struct StagesDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/timeline.md")]
+struct TimelineDoctests;

@@ -68,6 +68,9 @@
 //!   `callback_names`, `ConfigError` and `#[callback(name = "..")]` (a compile error that names
 //!   the feature without it). It adds serde, serde_json and toml to the build;
 //!   [`Callbacks::add_callback`] and [`Callbacks::add_builtin_callback`] need nothing.
+//! - Feature `timeline` (off by default): [`Timeline`] records hook runs, transitions and messages
+//!   per component from the runtime's `tracing` spans and message events, and writes an SVG
+//!   picture and a Chrome/Perfetto trace. It adds tracing-subscriber and serde_json to the build.
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
@@ -83,6 +86,8 @@ pub mod prelude;
 mod runtime;
 mod task;
 pub mod testing;
+#[cfg(feature = "timeline")]
+pub mod timeline;
 
 pub use base::{CommandHandler, MessageBusClient, PullClient, ReplyClient, RequestClient, Service};
 pub use bus::{
@@ -109,6 +114,8 @@ pub use hooks_macros::{
     on_state_change, on_stop, Hooks,
 };
 pub use runtime::{Handle, Runtime};
+#[cfg(feature = "timeline")]
+pub use timeline::Timeline;
 
 /// What the macros' generated code names. Not a public API: it changes without notice.
 #[doc(hidden)]
