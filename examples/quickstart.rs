@@ -4,11 +4,14 @@
 //! Run with `cargo run --example quickstart`; add `-- --timeline run.svg` to draw the run (and
 //! write `run.json`, a Chrome trace) with `hooks_runtime::Timeline`.
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use hooks_runtime::prelude::*;
 use hooks_runtime::Timeline;
+
+#[path = "support/timeline_cli.rs"]
+mod timeline_cli;
+use timeline_cli::{init_tracing, timeline_path, write_timeline};
 
 hook_type!(
     /// Fired with the number of documents indexed so far.
@@ -146,35 +149,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     if let (Some(timeline), Some(path)) = (&timeline, &timeline_path) {
         write_timeline(timeline, path)?;
     }
-    Ok(())
-}
-
-/// `--timeline FILE.svg`: where to draw the run (the Chrome trace goes beside it, `FILE.json`).
-fn timeline_path() -> Result<Option<PathBuf>, &'static str> {
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--timeline" {
-            return args.next().map(PathBuf::from).map(Some).ok_or("--timeline needs a file name, e.g. run.svg");
-        }
-    }
-    Ok(None)
-}
-
-/// Logs as `RUST_LOG` says; with a timeline, also records into it (its layer has its own filter).
-fn init_tracing(timeline: Option<&Timeline>) {
-    use tracing_subscriber::fmt::format::FmtSpan;
-    use tracing_subscriber::prelude::*;
-    let log = tracing_subscriber::fmt::layer()
-        .with_span_events(FmtSpan::CLOSE)
-        .with_filter(tracing_subscriber::EnvFilter::from_default_env());
-    tracing_subscriber::registry().with(log).with(timeline.map(Timeline::layer)).init();
-}
-
-/// Writes the picture to `path` and the Chrome trace beside it.
-fn write_timeline(timeline: &Timeline, path: &Path) -> std::io::Result<()> {
-    let trace = path.with_extension("json");
-    timeline.write_svg(path)?;
-    timeline.write_chrome_trace(&trace)?;
-    println!("timeline: {} (open {} in https://ui.perfetto.dev)", path.display(), trace.display());
     Ok(())
 }
