@@ -57,6 +57,9 @@ impl RunOptions {
 trait Record {
     /// Time every hook.
     const TIMED: bool;
+    /// Keeps failures only (`run_hooks`): a run with nothing attached, disabled or wrapped may
+    /// take the fast path.
+    const FAILURES_ONLY: bool = false;
     /// Poll each async hook once, never wait (stage observers): one that is not done then is
     /// dropped and recorded as its own failure, and the run goes on with the next hook.
     const AT_ONCE: bool = false;
@@ -102,6 +105,7 @@ impl<T: Record> RecordAround for T {
 /// `run_hooks`: failures only.
 impl Record for MultiError {
     const TIMED: bool = false;
+    const FAILURES_ONLY: bool = true;
     fn ran<R>(&mut self, _: &Scheduled<'_, R>, outcome: Outcome, _: Option<HookValue>, _: Duration) {
         if let Outcome::Failed(error) = outcome {
             self.push(error);
@@ -250,6 +254,15 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
             }
         }
     }
+    if Rec::FAILURES_ONLY
+        && attached.is_empty()
+        && disabled.is_empty()
+        && arounds.is_empty()
+        && !stats_enabled
+        && options.budget.is_none()
+    {
+        return run_statics::<R, H, Rec>(this, statics, arg, options, rec).await;
+    }
     let deadline = options.budget.map(|budget| Instant::now() + budget);
     // Attached hooks keep their own statistics: with stats on, and in every report.
     let stats_on = stats_enabled || (Rec::TIMED && !attached.is_empty());
@@ -327,6 +340,42 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
         }
         let result = wrapped.result;
         rec.replace(result);
+    }
+}
+
+/// The fast path of [`run`] (issue 13): a `run_hooks` over static hooks only, none disabled, no
+/// statistics, no around-hooks, no budget. The same order, policies, panics and timeouts, without
+/// the per-hook bookkeeping of the general loop (merge with attached hooks, filters, timing).
+async fn run_statics<R: Hooks, H: HookType, Rec: Record>(
+    this: &mut R,
+    statics: &[crate::registry::StaticHook<R>],
+    arg: &H::Arg,
+    options: RunOptions,
+    rec: &mut Rec,
+) {
+    let mut order = statics.iter();
+    loop {
+        let next = if options.reversed { order.next_back() } else { order.next() };
+        let Some(h) = next else { return };
+        let hook = Scheduled::Static(h);
+        let result = match call_traced::<H, R>(this, &hook, arg) {
+            Ok(Step::Done(Ok(HookValue::Unit))) => continue,
+            Ok(Step::Done(Ok(value))) => Ok(value),
+            Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
+            Ok(Step::Pending(future)) => settle::<H, R>(&hook, future, options.timeout_cap).await,
+            Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
+        };
+        match result {
+            Ok(HookValue::Control(Control::Stop(_))) => return,
+            Ok(_) => {}
+            Err(failure) => {
+                let error = attribute::<H, R>(&hook, options.timeout_cap, failure);
+                rec.ran(&hook, Outcome::Failed(error), None, Duration::ZERO);
+                if H::POLICY == ErrorPolicy::FailFast {
+                    return;
+                }
+            }
+        }
     }
 }
 
