@@ -475,7 +475,7 @@ async fn a_params_closure_or_key_that_panics_fails_the_start_with_a_rollback() {
     h.stop().await.unwrap();
 }
 
-#[derive(Hooks, Default)]
+#[derive(Hooks, Default, Debug)]
 struct Counter {
     #[hooks(base)]
     service: Service,
@@ -580,4 +580,67 @@ async fn shutdown_when_stops_everything_in_reverse_within_the_budget_and_reports
     assert_eq!(taken(&log), ["on_stop"], "the other one stopped");
     assert_eq!((first.state(), hung.state()), (LifecycleState::Stopped, LifecycleState::Stopped));
     assert!(call.await.unwrap().is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// A plain closure that blocks cannot be preempted, but the budget still bounds the stop as the
+// caller sees it (a multi_thread runtime: the blocked worker is not the caller's), naming what
+// the component was running. The closures block until the test releases them.
+
+/// Once the blocking closure has started, stops `h` with a small budget.
+async fn stop_once_blocked(h: &Handle<Counter>, started: std::sync::mpsc::Receiver<()>) -> LifecycleError {
+    tokio::task::spawn_blocking(move || started.recv()).await.unwrap().expect("the closure runs");
+    // A real budget (a blocked thread cannot be driven by a paused clock); nothing asserts on time.
+    h.stop_with_timeout(Duration::from_millis(50)).await.unwrap_err()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_bounds_a_stop_behind_a_blocking_with_closure_or_observer() {
+    // A `with` closure that blocks.
+    let runtime = Runtime::new();
+    let h = runtime.spawn(Counter::default());
+    h.start().await.unwrap();
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let handle = h.clone();
+    tokio::spawn(async move {
+        let _ = handle
+            .with(move |_| {
+                let _ = started_tx.send(());
+                let _ = release_rx.recv();
+            })
+            .await;
+    });
+    let err = stop_once_blocked(&h, started_rx).await;
+    match err.errors() {
+        [HookError::TimedOut { method, .. }] => assert_eq!(method, "a `Handle::with` closure"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(h.state(), LifecycleState::Stopped);
+    let _ = release_tx.send(());
+
+    // An observer that blocks while the component receives a message.
+    let runtime = Runtime::new();
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let gate = std::sync::Mutex::new(Some((started_tx, release_rx)));
+    runtime.observe(move |event| {
+        if matches!(event, hooks_runtime::MessageEvent::Received { .. }) {
+            let blocked = gate.lock().unwrap().take();
+            if let Some((started, release)) = blocked {
+                let _ = started.send(());
+                let _ = release.recv();
+            }
+        }
+    });
+    let h = runtime.spawn(Counter::default());
+    h.start().await.unwrap();
+    let handle = h.clone();
+    tokio::spawn(async move { handle.publish(Message::signal(Kind::Event)).await });
+    let err = stop_once_blocked(&h, started_rx).await;
+    match err.errors() {
+        [HookError::TimedOut { method, .. }] => assert_eq!(method, "a `Runtime::observe` callback"),
+        other => panic!("{other:?}"),
+    }
+    let _ = release_tx.send(());
 }

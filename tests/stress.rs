@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hooks_runtime::prelude::*;
-use hooks_runtime::{CallError, Rejection};
+use hooks_runtime::{CallError, Rejection, SendError};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
@@ -72,64 +72,44 @@ struct Totals {
 const SENDERS: u64 = 8;
 const SENDS: u64 = 12;
 
+/// A send's outcome, checking that a refused one handed back the message with `id`.
+fn handed_back(sent: Result<(), SendError>, id: u64) -> Result<(), ()> {
+    sent.map_err(|err| assert_eq!(err.message.payload::<u64>(), Some(&id), "handed back"))
+}
+
 /// One sender: up to `SENDS` sends of every kind, round robin, until one is refused.
 async fn sender(runtime: Runtime, handle: Handle<Sink>, first_id: u64, tally: Arc<Mutex<Tally>>) {
     for n in 0..SENDS {
         let id = first_id + n;
-        let mut mine = Tally::default();
-        let refused = match (first_id / SENDS + n) % 4 {
-            0 => match handle.publish(Message::new(Kind::Event, id)).await {
-                Ok(()) => {
-                    mine.accepted.push(id);
-                    false
-                }
-                Err(err) => {
-                    assert_eq!(err.message.payload::<u64>(), Some(&id), "handed back");
-                    mine.returned.push(id);
-                    true
-                }
-            },
+        // Whether the send was accepted (`Ok`) or refused, the message handed back checked.
+        let sent = match (first_id / SENDS + n) % 4 {
+            0 => handed_back(handle.publish(Message::new(Kind::Event, id)).await, id),
             1 => match handle.command(Message::new(Kind::Cmd, id)).await {
                 Ok(response) => {
                     assert_eq!(response.get::<u64>(), Some(&id), "its own response");
-                    mine.accepted.push(id);
-                    false
+                    Ok(())
                 }
                 Err(CallError::Rejected(err)) => {
-                    assert_eq!(err.message.payload::<u64>(), Some(&id), "a call hands its message back");
                     assert_eq!(err.reason, Rejection::Stopped);
-                    mine.returned.push(id);
-                    true
+                    handed_back(Err(err), id)
                 }
                 Err(other) => panic!("a command to a stopping component: {other}"),
             },
-            2 => match runtime.push(Message::new(Kind::Job, id)).await {
-                Ok(()) => {
-                    mine.accepted.push(id);
-                    false
-                }
-                Err(err) => {
-                    assert_eq!(err.message.payload::<u64>(), Some(&id), "handed back");
-                    mine.returned.push(id);
-                    true
-                }
-            },
+            2 => handed_back(runtime.push(Message::new(Kind::Job, id)).await, id),
             _ => match runtime.publish(Message::new(Kind::Event, id)).await {
-                1 => {
-                    mine.accepted.push(id);
-                    false
-                }
-                0 => {
-                    mine.returned.push(id);
-                    true
-                }
+                1 => Ok(()),
+                0 => Err(()),
                 n => panic!("one subscriber, {n} accepted"),
             },
         };
+        let refused = sent.is_err();
         {
             let mut tally = tally.lock().unwrap();
-            tally.accepted.extend(mine.accepted);
-            tally.returned.extend(mine.returned);
+            if refused {
+                tally.returned.push(id)
+            } else {
+                tally.accepted.push(id)
+            }
         }
         if refused {
             return;

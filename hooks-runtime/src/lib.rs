@@ -81,6 +81,7 @@ mod base;
 pub mod bus;
 mod context;
 mod error;
+pub mod features;
 mod lifecycle;
 pub mod prelude;
 mod runtime;

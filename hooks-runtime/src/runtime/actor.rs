@@ -53,10 +53,11 @@ pub(crate) enum Activity {
     OnPullMessage,
     BackgroundTask,
     With,
+    Observer,
 }
 
 impl Activity {
-    const ALL: [Activity; 11] = [
+    const ALL: [Activity; 12] = [
         Activity::Waiting,
         Activity::OnInit,
         Activity::OnStart,
@@ -68,6 +69,7 @@ impl Activity {
         Activity::OnPullMessage,
         Activity::BackgroundTask,
         Activity::With,
+        Activity::Observer,
     ];
 
     /// (what it runs, the hook type).
@@ -84,6 +86,7 @@ impl Activity {
             Activity::OnPullMessage => ("an `on_pull_message` handler", "OnPullMessage"),
             Activity::BackgroundTask => ("a background task", "BackgroundTask"),
             Activity::With => ("a `Handle::with` closure", "-"),
+            Activity::Observer => ("a `Runtime::observe` callback", "-"),
         }
     }
 }
@@ -461,6 +464,10 @@ impl<T: Hooks> Actor<T> {
     }
 
     fn received(&self, message: &Message) {
+        if self.bus.is_observed() {
+            // Observers are user code on this task: a stop budget that runs out names them.
+            self.watch.set(Activity::Observer);
+        }
         self.bus.notify(|| MessageEvent::Received {
             by: self.name.clone(),
             kind: message.key().clone(),

@@ -1,0 +1,31 @@
+//! The crate's cargo features, all off by default, so a build pays only for what it uses.
+//!
+//! - `config`: callbacks built by name from a TOML or JSON configuration (`CallbackConfig`,
+//!   `Callbacks::add_callbacks_from_config`, `build_callback`, `callback_names`, `ConfigError`)
+//!   and `#[callback(name = "..")]`, which registers a callback for that. Adds serde, serde_json
+//!   and toml.
+//! - `timeline`: `Timeline`, a tracing layer that draws what ran when (SVG and Chrome trace).
+//!   Adds tracing-subscriber and serde_json.
+//!
+//! Without `config`, `#[callback(name = "..")]` is one compile error that names the feature (a
+//! registration nothing could build would break as soon as another crate of the build turned the
+//! feature on):
+//!
+#![cfg_attr(not(feature = "config"), doc = "```compile_fail")]
+#![cfg_attr(feature = "config", doc = "```")]
+//! use hooks_runtime::{callback, CallbackResult};
+//!
+//! pub trait Listener: Send {
+//!     fn on_event(&mut self) -> CallbackResult {
+//!         Ok(hooks_runtime::Control::Continue)
+//!     }
+//! }
+//!
+//! #[derive(serde::Deserialize, Default)]
+//! struct Printer;
+//!
+//! // error (without `config`): `#[callback(name = "..")]` registers a callback to build from
+//! // configuration, which needs the `config` feature; enable it: ..
+//! #[callback(name = "printer")]
+//! impl Listener for Printer {}
+//! ```
