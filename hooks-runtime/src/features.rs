@@ -28,4 +28,7 @@
 //! // configuration, which needs the `config` feature; enable it: ..
 //! #[callback(name = "printer")]
 //! impl Listener for Printer {}
+//!
+//! let mut printer = Printer;
+//! printer.on_event().unwrap();
 //! ```
