@@ -17,13 +17,14 @@ use crate::order::Slot;
 use crate::params::{IntoParams, ParamValue};
 use crate::shim::Step;
 
-/// The erased call of a hook attached to a component `R`.
-pub(crate) type AttachedFn<R> = Box<dyn for<'a> Fn(&'a mut R, &'a dyn Any) -> Step<'a> + Send + Sync>;
+/// The erased call of a hook attached to a component: the receiver is the component (erased; the
+/// closure downcasts it to the type it was attached to), the argument the hook type's.
+pub(crate) type AttachedFn = Box<dyn for<'a> Fn(&'a mut dyn Any, &'a dyn Any) -> Step<'a> + Send + Sync>;
 
-/// The first half of an around-hook: called before the hooks it wraps.
-pub(crate) type AroundBefore<R> = Box<dyn Fn(&mut R, &dyn Any) + Send + Sync>;
+/// The first half of an around-hook: called before the hooks it wraps (the component erased).
+pub(crate) type AroundBefore = Box<dyn Fn(&mut dyn Any, &dyn Any) + Send + Sync>;
 /// The second half: sees the wrapped hooks' combined result and values, and may replace them.
-pub(crate) type AroundAfter<R> = Box<dyn Fn(&mut R, &dyn Any, &mut Wrapped<'_>) + Send + Sync>;
+pub(crate) type AroundAfter = Box<dyn Fn(&mut dyn Any, &dyn Any, &mut Wrapped<'_>) + Send + Sync>;
 
 /// What an around-hook's second half sees of the run it wraps (`HooksMixin::attach_wrapper`):
 /// the combined result, and in a report run (`run_hooks_report`: first-result runs, collected
@@ -80,10 +81,8 @@ pub(crate) struct AroundHook {
     pub(crate) root: TypeId,
     pub(crate) hook_type: TypeId,
     pub(crate) name: Cow<'static, str>,
-    /// An `AroundBefore<R>`.
-    pub(crate) before: Box<dyn Any + Send + Sync>,
-    /// An `AroundAfter<R>`.
-    pub(crate) after: Box<dyn Any + Send + Sync>,
+    pub(crate) before: AroundBefore,
+    pub(crate) after: AroundAfter,
 }
 
 /// Called with a hook's error after it failed (the error is still reported).
@@ -277,8 +276,8 @@ pub(crate) struct AttachedHook {
     pub(crate) after: Vec<Cow<'static, str>>,
     pub(crate) is_async: bool,
     pub(crate) stats: Arc<HookStats>,
-    /// An `AttachedFn<R>` for `R` = the type behind `root`.
-    pub(crate) call: Arc<dyn Any + Send + Sync>,
+    /// The call, for an instance of the type behind `root`.
+    pub(crate) call: Arc<AttachedFn>,
 }
 
 impl AttachedHook {

@@ -35,7 +35,7 @@ pub trait Hooks: Sized + Send + 'static {
 
     /// This type's cached hook table.
     #[doc(hidden)]
-    fn __hooks_table() -> &'static Table<Self>;
+    fn __hooks_table() -> &'static Table;
 
     /// Visits each `#[hooks(base)]` field, in field order.
     #[doc(hidden)]
@@ -476,13 +476,13 @@ pub trait HooksMixin: Hooks {
         let Some(store) = self.__hooks_attached_mut() else {
             return Err(HookError::NoAttachStorage { owner, method: name, hook_type });
         };
-        let before: crate::attach::AroundBefore<Self> = Box::new(move |this: &mut Self, arg: &dyn Any| {
-            if let Some(arg) = arg.downcast_ref() {
+        let before: crate::attach::AroundBefore = Box::new(move |this: &mut dyn Any, arg: &dyn Any| {
+            if let (Some(this), Some(arg)) = (this.downcast_mut(), arg.downcast_ref()) {
                 before(this, arg);
             }
         });
-        let after: crate::attach::AroundAfter<Self> = Box::new(move |this: &mut Self, arg: &dyn Any, run| {
-            if let Some(arg) = arg.downcast_ref() {
+        let after: crate::attach::AroundAfter = Box::new(move |this: &mut dyn Any, arg: &dyn Any, run| {
+            if let (Some(this), Some(arg)) = (this.downcast_mut(), arg.downcast_ref()) {
                 after(this, arg, run);
             }
         });
@@ -490,8 +490,8 @@ pub trait HooksMixin: Hooks {
             root: TypeId::of::<Self>(),
             hook_type: TypeId::of::<H>(),
             name,
-            before: Box::new(before),
-            after: Box::new(after),
+            before,
+            after,
         });
         Ok(())
     }
@@ -583,13 +583,15 @@ pub trait HooksMixin: Hooks {
             + 'static,
         Out: IntoHookResult + 'static,
     {
-        let call: AttachedFn<Self> = Box::new(move |this: &mut Self, arg: &dyn Any| match arg.downcast_ref() {
-            Some(arg) => {
-                let future = f(this, arg);
-                let future: HookFuture<'_> = Box::pin(async move { future.await.into_hook_result() });
-                Step::Pending(future)
+        let call: AttachedFn = Box::new(move |this: &mut dyn Any, arg: &dyn Any| {
+            match (this.downcast_mut::<Self>(), arg.downcast_ref()) {
+                (Some(this), Some(arg)) => {
+                    let future = f(this, arg);
+                    let future: HookFuture<'_> = Box::pin(async move { future.await.into_hook_result() });
+                    Step::Pending(future)
+                }
+                _ => Step::mismatch(Self::NAME, "receiver or argument"),
             }
-            None => Step::mismatch(Self::NAME, "argument"),
         });
         attach::<Self, H>(self, HookSpec::new(name).params(params), call, true)
     }
@@ -621,10 +623,11 @@ fn attach_sync<R: Hooks, H: HookType>(
     spec: HookSpec,
     f: impl Fn(&mut R, &H::Arg) -> HookResult + Send + Sync + 'static,
 ) -> Result<(), HookError> {
-    let call: AttachedFn<R> = Box::new(move |this: &mut R, arg: &dyn Any| match arg.downcast_ref() {
-        Some(arg) => Step::Done(f(this, arg)),
-        None => Step::mismatch(R::NAME, "argument"),
-    });
+    let call: AttachedFn =
+        Box::new(move |this: &mut dyn Any, arg: &dyn Any| match (this.downcast_mut::<R>(), arg.downcast_ref()) {
+            (Some(this), Some(arg)) => Step::Done(f(this, arg)),
+            _ => Step::mismatch(R::NAME, "receiver or argument"),
+        });
     let name = spec.name.clone();
     attach::<R, H>(this, spec, call, false)?;
     if H::HISTORY > 0 {
@@ -636,25 +639,43 @@ fn attach_sync<R: Hooks, H: HookType>(
 fn attach<R: Hooks, H: HookType>(
     this: &mut R,
     spec: HookSpec,
-    call: AttachedFn<R>,
+    call: AttachedFn,
     is_async: bool,
 ) -> Result<(), HookError> {
     attach_erased(this, HookId::of::<H>(), spec, call, is_async)
 }
 
-/// A hook type, erased: what attaching needs to know of it.
+/// A hook type, erased: what attaching and running need to know of it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HookId {
     pub(crate) id: TypeId,
     pub(crate) name: &'static str,
     pub(crate) key: &'static str,
     pub(crate) params: crate::hook::ParamKind,
+    pub(crate) policy: crate::hook::ErrorPolicy,
+    /// [`HookType::HISTORY`].
+    pub(crate) history: usize,
+    /// [`HookType::remember`], the argument erased.
+    pub(crate) remember: fn(&dyn Any) -> Option<crate::hook::Remembered>,
 }
 
 impl HookId {
+    #[inline]
     pub(crate) fn of<H: HookType>() -> Self {
-        HookId { id: TypeId::of::<H>(), name: H::NAME, key: H::KEY, params: H::PARAMS }
+        HookId {
+            id: TypeId::of::<H>(),
+            name: H::NAME,
+            key: H::KEY,
+            params: H::PARAMS,
+            policy: H::POLICY,
+            history: H::HISTORY,
+            remember: remember::<H>,
+        }
     }
+}
+
+fn remember<H: HookType>(arg: &dyn Any) -> Option<crate::hook::Remembered> {
+    arg.downcast_ref::<H::Arg>().and_then(H::remember)
 }
 
 /// Attaches (or replaces, by name) a hook of the hook type `hook` to `this`.
@@ -662,7 +683,7 @@ pub(crate) fn attach_erased<R: Hooks>(
     this: &mut R,
     hook: HookId,
     spec: HookSpec,
-    call: AttachedFn<R>,
+    call: AttachedFn,
     is_async: bool,
 ) -> Result<(), HookError> {
     let (owner, hook_type) = (R::NAME, hook.name);
@@ -719,7 +740,7 @@ fn replay<R: Hooks, H: HookType>(this: &mut R, name: &str) {
     let Some(store) = this.__hooks_attached() else { return };
     let past = store.history((root, ty));
     let Some(hook) = store.named(root, ty, name).map(|(_, hook)| hook.clone()) else { return };
-    let Some(call) = hook.call.downcast_ref::<AttachedFn<R>>() else { return };
+    let call = &hook.call;
     for arg in past {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match call(this, &*arg) {
             Step::Done(result) => result.map(drop),
@@ -761,7 +782,7 @@ fn set_enabled<R: Hooks, H: HookType>(this: &mut R, name: &str, on: bool) -> Res
     Ok(())
 }
 
-fn static_info<R: Hooks>(root: &R, hook: &crate::registry::StaticHook<R>) -> HookInfo {
+fn static_info<R: Hooks>(root: &R, hook: &crate::registry::StaticHook) -> HookInfo {
     let reg = hook.reg;
     let (mut enabled, mut calls, mut total_time) = (true, 0, Duration::ZERO);
     if let Some(store) = root.__hooks_attached() {

@@ -110,9 +110,9 @@ macro_rules! __doc_component {
             const PROVIDED: $crate::Provided =
                 $crate::Provided { own: &[$(<$provided as $crate::HookType>::KEY),*], bases: &[] };
             type Storage = $crate::__private::storage::Kept;
-            fn __hooks_table() -> &'static $crate::__private::Table<Self> {
-                static TABLE: ::std::sync::OnceLock<$crate::__private::Table<$name>> = ::std::sync::OnceLock::new();
-                TABLE.get_or_init($crate::__private::Table::build)
+            fn __hooks_table() -> &'static $crate::__private::Table {
+                static TABLE: ::std::sync::OnceLock<$crate::__private::Table> = ::std::sync::OnceLock::new();
+                TABLE.get_or_init($crate::__private::Table::build::<Self>)
             }
             fn __hooks_bases<R: $crate::Hooks>(_: &mut $crate::__private::Walker<'_, R, Self>) {}
             fn __hooks_attached(&self) -> ::core::option::Option<&$crate::AttachedHooks> {

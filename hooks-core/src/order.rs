@@ -29,38 +29,38 @@ pub(crate) fn attached_order(hooks: &mut [Arc<AttachedHook>]) {
     hooks.sort_unstable_by_key(|h| (h.priority, h.seq));
 }
 
-pub(crate) fn static_order<R>(hooks: &mut [StaticHook<R>]) {
+pub(crate) fn static_order(hooks: &mut [StaticHook]) {
     hooks.sort_by_key(|h| (h.reg.priority, h.seq));
 }
 
 /// One hook of a run: static (from the table) or attached.
-pub(crate) enum Scheduled<'s, R> {
-    Static(&'s StaticHook<R>),
+pub(crate) enum Scheduled<'s> {
+    Static(&'s StaticHook),
     Attached(&'s AttachedHook),
 }
 
 /// The run order of static hooks and attached ones (both already ordered): a merge by
 /// priority in which static hooks win ties (rule 4), walked backwards when `reversed` (rule 5).
-pub(crate) fn run_order<'s, R>(
-    statics: &'s [StaticHook<R>],
+pub(crate) fn run_order<'s>(
+    statics: &'s [StaticHook],
     attached: &'s [Arc<AttachedHook>],
     reversed: bool,
-) -> RunOrder<'s, R> {
+) -> RunOrder<'s> {
     // `attached` comes sorted by priority, then attach order (`AttachedHooks::snapshot`).
     RunOrder { statics, s: (0, statics.len()), a: (0, attached.len()), attached, reversed }
 }
 
 /// The lazy priority merge of [`run_order`]: `s` and `a` are the ranges still to yield.
-pub(crate) struct RunOrder<'s, R> {
-    statics: &'s [StaticHook<R>],
+pub(crate) struct RunOrder<'s> {
+    statics: &'s [StaticHook],
     attached: &'s [Arc<AttachedHook>],
     s: (usize, usize),
     a: (usize, usize),
     reversed: bool,
 }
 
-impl<'s, R> Iterator for RunOrder<'s, R> {
-    type Item = Scheduled<'s, R>;
+impl<'s> Iterator for RunOrder<'s> {
+    type Item = Scheduled<'s>;
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
@@ -94,15 +94,15 @@ impl<'s, R> Iterator for RunOrder<'s, R> {
     }
 }
 
-impl<R> Clone for Scheduled<'_, R> {
+impl Clone for Scheduled<'_> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<R> Copy for Scheduled<'_, R> {}
+impl Copy for Scheduled<'_> {}
 
-impl<R> Scheduled<'_, R> {
+impl Scheduled<'_> {
     /// The name constraints refer to: the method, or the attached name.
     pub(crate) fn name(&self) -> &str {
         match self {
@@ -120,18 +120,18 @@ pub(crate) enum Slot {
 }
 
 /// The hooks of a run in order: the priority merge, or a fixed list when constraints apply.
-pub(crate) enum Schedule<'s, R> {
-    Merged(RunOrder<'s, R>),
+pub(crate) enum Schedule<'s> {
+    Merged(RunOrder<'s>),
     Fixed {
         slots: std::slice::Iter<'s, Slot>,
-        statics: &'s [StaticHook<R>],
+        statics: &'s [StaticHook],
         attached: &'s [Arc<AttachedHook>],
         reversed: bool,
     },
 }
 
-impl<'s, R> Iterator for Schedule<'s, R> {
-    type Item = Scheduled<'s, R>;
+impl<'s> Iterator for Schedule<'s> {
+    type Item = Scheduled<'s>;
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match self {
@@ -149,7 +149,7 @@ impl<'s, R> Iterator for Schedule<'s, R> {
 
 /// The run order (rules 3 to 6). Without constraints, the merge is walked lazily; with them, the
 /// order is computed on the snapshot's first run and kept with it.
-pub(crate) fn schedule<'s, R>(statics: &'s [StaticHook<R>], attached: &'s Snapshot, reversed: bool) -> Schedule<'s, R> {
+pub(crate) fn schedule<'s>(statics: &'s [StaticHook], attached: &'s Snapshot, reversed: bool) -> Schedule<'s> {
     match attached.fixed_order(|| fixed_order(statics, attached)) {
         None => Schedule::Merged(run_order(statics, attached, reversed)),
         Some(slots) => Schedule::Fixed { slots: slots.iter(), statics, attached, reversed },
@@ -157,11 +157,11 @@ pub(crate) fn schedule<'s, R>(statics: &'s [StaticHook<R>], attached: &'s Snapsh
 }
 
 /// The forward run order when constraints apply; `None` for the merge order.
-fn fixed_order<R>(statics: &[StaticHook<R>], attached: &[Arc<AttachedHook>]) -> Option<Box<[Slot]>> {
+fn fixed_order(statics: &[StaticHook], attached: &[Arc<AttachedHook>]) -> Option<Box<[Slot]>> {
     if attached.iter().all(|h| h.before.is_empty() && h.after.is_empty()) {
         return None;
     }
-    let merged: Vec<Scheduled<'_, R>> = run_order(statics, attached, false).collect();
+    let merged: Vec<Scheduled<'_>> = run_order(statics, attached, false).collect();
     // Checked when each hook was attached; should a cycle still be found, the merge order holds.
     let order = constrained(&merged).ok()?;
     let (mut s, mut a) = (0, 0);
@@ -185,7 +185,7 @@ fn fixed_order<R>(statics: &[StaticHook<R>], attached: &[Arc<AttachedHook>]) -> 
 /// little as possible: at each step the earliest hook whose predecessors all ran. A constraint
 /// names the first hook of that name in merge order. Gives positions in `hooks`; `Err` names the
 /// hooks of a cycle (and those after it), in merge order.
-pub(crate) fn constrained<R>(hooks: &[Scheduled<'_, R>]) -> Result<Vec<usize>, Vec<String>> {
+pub(crate) fn constrained(hooks: &[Scheduled<'_>]) -> Result<Vec<usize>, Vec<String>> {
     let n = hooks.len();
     let mut index: FxHashMap<&str, usize> = FxHashMap::default();
     for (i, hook) in hooks.iter().enumerate() {
@@ -233,8 +233,8 @@ pub(crate) fn constrained<R>(hooks: &[Scheduled<'_, R>]) -> Result<Vec<usize>, V
 /// from it over the hooks that must run after it decides, without sorting everything. A hook
 /// without constraints is not refused (as before): should it close a cycle, the hook type is
 /// marked, runs fall back to priority order, and its later checks sort everything.
-pub(crate) fn check_attached<R>(
-    statics: &[StaticHook<R>],
+pub(crate) fn check_attached(
+    statics: &[StaticHook],
     store: &mut AttachedHooks,
     (root, hook_type): (std::any::TypeId, std::any::TypeId),
     name: &str,
@@ -261,8 +261,8 @@ pub(crate) fn check_attached<R>(
 }
 
 /// Sorts every hook of one type of `root`: `Err` names the hooks of a cycle.
-fn full_check<R>(
-    statics: &[StaticHook<R>],
+fn full_check(
+    statics: &[StaticHook],
     store: &AttachedHooks,
     (root, hook_type): (std::any::TypeId, std::any::TypeId),
 ) -> Result<(), Vec<String>> {
@@ -273,8 +273,8 @@ fn full_check<R>(
 
 /// The constraint graph of one hook type of `root`, read from the store's indexes: an edge a → b
 /// when a must run before b.
-struct Graph<'a, R> {
-    statics: &'a [StaticHook<R>],
+struct Graph<'a> {
+    statics: &'a [StaticHook],
     store: &'a AttachedHooks,
     root: std::any::TypeId,
     hook_type: std::any::TypeId,
@@ -287,7 +287,7 @@ enum Node {
     Attached(usize),
 }
 
-impl<R> Graph<'_, R> {
+impl Graph<'_> {
     /// The hook a constraint naming `name` refers to: the first of that name in merge order.
     fn resolve(&self, name: &str) -> Option<Node> {
         // Static hooks are few (methods); attached ones are looked up by name.

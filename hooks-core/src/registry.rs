@@ -150,62 +150,75 @@ const fn str_eq(a: &str, b: &str) -> bool {
     true
 }
 
-type ProjRef<R> = Arc<dyn (Fn(&R) -> &dyn Any) + Send + Sync>;
-type ProjMut<R> = Arc<dyn (Fn(&mut R) -> &mut dyn Any) + Send + Sync>;
+/// A projection from the root component (erased) to one of its bases; `None` when the root is
+/// not of the type the table was built for (which the tables rule out).
+type ProjRef = Arc<dyn (Fn(&dyn Any) -> Option<&dyn Any>) + Send + Sync>;
+type ProjMut = Arc<dyn (Fn(&mut dyn Any) -> Option<&mut dyn Any>) + Send + Sync>;
 
-/// How a hook of component `R` reaches the instance that defines it.
-pub(crate) enum Target<R> {
-    /// `R` itself.
+/// How a hook of a component reaches the instance that defines it.
+pub(crate) enum Target {
+    /// The component itself.
     Own,
     /// A base, reached through field projections.
-    Base { get: ProjRef<R>, get_mut: ProjMut<R> },
+    Base { get: ProjRef, get_mut: ProjMut },
 }
 
-/// One hook in a component's table.
-pub(crate) struct StaticHook<R> {
+/// One hook in a component's table. Not generic: the run loop that walks it is compiled once, in
+/// this crate, whatever the component.
+pub(crate) struct StaticHook {
     pub(crate) reg: &'static Registration,
     /// Position in the walk: bases depth-first in field order, then own hooks in definition order.
     pub(crate) seq: u32,
-    pub(crate) target: Target<R>,
+    pub(crate) target: Target,
 }
 
-impl<R: 'static> StaticHook<R> {
-    /// The instance that owns the hook, erased, for the shim or the params resolver.
+impl StaticHook {
+    /// The instance that owns the hook, erased, for the shim; `None` only for a root of another
+    /// type than the table's.
     #[inline]
-    pub(crate) fn owner_mut<'a>(&self, root: &'a mut R) -> &'a mut dyn Any {
+    pub(crate) fn owner_mut<'a>(&self, root: &'a mut dyn Any) -> Option<&'a mut dyn Any> {
         match &self.target {
-            Target::Own => root,
+            Target::Own => Some(root),
             Target::Base { get_mut, .. } => get_mut(root),
         }
     }
 
-    pub(crate) fn owner_ref<'a>(&self, root: &'a R) -> &'a dyn Any {
+    pub(crate) fn owner_ref<'a>(&self, root: &'a dyn Any) -> Option<&'a dyn Any> {
         match &self.target {
-            Target::Own => root,
+            Target::Own => Some(root),
             Target::Base { get, .. } => get(root),
         }
     }
 
-    pub(crate) fn params(&self, root: &R) -> Vec<ParamValue> {
-        self.reg.params.map_or_else(Vec::new, |resolve| resolve(self.owner_ref(root)))
+    pub(crate) fn params(&self, root: &dyn Any) -> Vec<ParamValue> {
+        match (self.reg.params, self.owner_ref(root)) {
+            (Some(resolve), Some(owner)) => resolve(owner),
+            _ => Vec::new(),
+        }
     }
 }
 
-/// A component type's hooks, per hook type, each list in run order. Built once per type.
+/// A component type's hooks, per hook type, each list in run order. Built once per type, kept in
+/// a `static` that `#[derive(Hooks)]` generates.
 #[doc(hidden)]
-pub struct Table<R> {
-    by_type: Vec<(TypeId, Vec<StaticHook<R>>)>,
+pub struct Table {
+    by_type: Vec<(TypeId, Vec<StaticHook>)>,
 }
 
-impl<R: Hooks> Table<R> {
+impl Table {
     /// Walks `R`'s bases and own registrations and orders them.
-    pub fn build() -> Self {
+    pub fn build<R: Hooks>() -> Self {
         let mut all = Vec::new();
         let mut walker =
             Walker::<R, R> { out: &mut all, get: Arc::new(|r: &R| r), get_mut: Arc::new(|r: &mut R| r), root: true };
         R::__hooks_bases(&mut walker);
         walker.own();
-        let mut by_type: Vec<(TypeId, Vec<StaticHook<R>>)> = Vec::new();
+        Table::group(all)
+    }
+
+    /// The walk's hooks, grouped by hook type and ordered (not generic: compiled once).
+    fn group(all: Vec<StaticHook>) -> Self {
+        let mut by_type: Vec<(TypeId, Vec<StaticHook>)> = Vec::new();
         for hook in all {
             let ty = (hook.reg.hook_type)();
             match by_type.iter_mut().find(|(t, _)| *t == ty) {
@@ -218,12 +231,10 @@ impl<R: Hooks> Table<R> {
         }
         Table { by_type }
     }
-}
 
-impl<R> Table<R> {
     /// The hooks of type `H`, in run order.
     #[inline]
-    pub(crate) fn of(&self, hook_type: TypeId) -> &[StaticHook<R>] {
+    pub(crate) fn of(&self, hook_type: TypeId) -> &[StaticHook] {
         for (ty, list) in &self.by_type {
             if *ty == hook_type {
                 return list;
@@ -233,7 +244,7 @@ impl<R> Table<R> {
     }
 
     /// Every hook, grouped by hook type (in order of first appearance), each group in run order.
-    pub(crate) fn all(&self) -> impl Iterator<Item = &StaticHook<R>> {
+    pub(crate) fn all(&self) -> impl Iterator<Item = &StaticHook> {
         self.by_type.iter().flat_map(|(_, list)| list)
     }
 }
@@ -241,7 +252,7 @@ impl<R> Table<R> {
 /// Walks the bases of a component `R`, currently at `T`. Used by `#[derive(Hooks)]` code only.
 #[doc(hidden)]
 pub struct Walker<'w, R, T: ?Sized> {
-    out: &'w mut Vec<StaticHook<R>>,
+    out: &'w mut Vec<StaticHook>,
     get: Arc<dyn Fn(&R) -> &T + Send + Sync>,
     get_mut: Arc<dyn Fn(&mut R) -> &mut T + Send + Sync>,
     root: bool,
@@ -268,8 +279,8 @@ impl<R: Hooks, T: 'static> Walker<'_, R, T> {
             } else {
                 let (get, get_mut) = (self.get.clone(), self.get_mut.clone());
                 Target::Base {
-                    get: Arc::new(move |r: &R| get(r) as &dyn Any),
-                    get_mut: Arc::new(move |r: &mut R| get_mut(r) as &mut dyn Any),
+                    get: Arc::new(move |r: &dyn Any| r.downcast_ref::<R>().map(|r| get(r) as &dyn Any)),
+                    get_mut: Arc::new(move |r: &mut dyn Any| r.downcast_mut::<R>().map(|r| get_mut(r) as &mut dyn Any)),
                 }
             };
             let seq = self.out.len() as u32;

@@ -3,7 +3,11 @@
 //!
 //! One loop serves both `run_hooks` (which records failures only) and `run_hooks_report` (which
 //! records every hook); it is generic over what it records, so the plain run pays for nothing it
-//! does not use. On the hot path a plain `fn` hook that succeeds costs its shim call and a few
+//! does not use. It is not generic over the component or the hook type (issue 13): the component
+//! is a `&mut dyn Component`, the hook type a [`HookId`], the argument a `&dyn Any`, so the loop,
+//! its policies, reports, statistics, timeouts, panics and tracing are compiled once, here; a
+//! user's crate instantiates only the thin entries (`run_hooks::<R, H>` and the like), which
+//! erase their arguments and call the loop. On the hot path a plain `fn` hook that succeeds costs its shim call and a few
 //! branches; an `async fn` hook's future is awaited as is unless it has a timeout or `debug`
 //! spans are on.
 
@@ -20,14 +24,56 @@ use tokio::time::Instant;
 use futures_util::FutureExt;
 use tracing::Instrument;
 
-use crate::attach::{AroundAfter, AroundBefore, AroundHook, AttachedFn, HookStats, Snapshot, Wrapped};
-use crate::component::Hooks;
+use crate::attach::{AroundHook, AttachedHooks, HookStats, Snapshot, Wrapped};
+use crate::component::{HookId, Hooks};
 use crate::error::{panic_message, BoxError, HookError, MultiError};
 use crate::hook::{ErrorPolicy, HookType};
 use crate::order::{schedule, Scheduled};
 use crate::params::Key;
+use crate::registry::{StaticHook, Table};
 use crate::report::{HookRun, Outcome, RunReport, RunSpec};
 use crate::shim::{Control, HookFuture, HookResult, HookValue, Step};
+
+/// A component as the run loop sees it: erased, so that the loop is compiled once for every
+/// component type. Implemented for every [`Hooks`] type (a handful of one-line methods each).
+pub(crate) trait Component: Send {
+    /// The component's type.
+    fn root(&self) -> TypeId;
+    /// Its name, as written.
+    fn name(&self) -> &'static str;
+    /// Its static hooks.
+    fn table(&self) -> &'static Table;
+    /// Its storage of attached hooks, if it has one.
+    fn store(&mut self) -> Option<&mut AttachedHooks>;
+    /// Itself, for shims and attached hooks (which downcast).
+    fn any_mut(&mut self) -> &mut (dyn Any + Send);
+    /// Itself, for params resolvers.
+    fn any_ref(&self) -> &dyn Any;
+}
+
+impl<T: Hooks> Component for T {
+    fn root(&self) -> TypeId {
+        TypeId::of::<T>()
+    }
+    fn name(&self) -> &'static str {
+        T::NAME
+    }
+    fn table(&self) -> &'static Table {
+        T::__hooks_table()
+    }
+    fn store(&mut self) -> Option<&mut AttachedHooks> {
+        self.__hooks_attached_mut()
+    }
+    fn any_mut(&mut self) -> &mut (dyn Any + Send) {
+        self
+    }
+    fn any_ref(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A hook's argument, erased (`Sync`, so that a run's future is `Send`).
+type Arg<'a> = &'a (dyn Any + Sync);
 
 /// How a run goes beyond its hook type's defaults.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,8 +122,8 @@ trait Record {
         None
     }
     /// A hook not run (disabled, filtered, not reached): nothing to keep by default.
-    fn skipped<R>(&mut self, _hook: &Scheduled<'_, R>, _outcome: Outcome) {}
-    fn ran<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome, value: Option<HookValue>, took: Duration);
+    fn skipped(&mut self, _hook: &Scheduled<'_>, _outcome: Outcome) {}
+    fn ran(&mut self, hook: &Scheduled<'_>, outcome: Outcome, value: Option<HookValue>, took: Duration);
     /// The combined result so far (what around-hooks see).
     fn result(&self) -> Result<(), MultiError>;
     /// The result as around-hooks replaced it.
@@ -90,12 +136,12 @@ trait Record {
 
 trait RecordAround {
     /// A panic in an around-hook's first half, reported as that hook's failure.
-    fn ran_around<H: HookType>(&mut self, owner: &'static str, around: &AroundHook, message: String);
+    fn ran_around(&mut self, owner: &'static str, hook_type: &'static str, around: &AroundHook, message: String);
 }
 
 impl<T: Record> RecordAround for T {
-    fn ran_around<H: HookType>(&mut self, owner: &'static str, around: &AroundHook, message: String) {
-        let error = HookError::Panicked { owner, method: around.name.clone(), hook_type: H::NAME, message };
+    fn ran_around(&mut self, owner: &'static str, hook_type: &'static str, around: &AroundHook, message: String) {
+        let error = HookError::Panicked { owner, method: around.name.clone(), hook_type, message };
         let mut result = self.result().err().unwrap_or_default();
         result.push(error);
         self.replace(Err(result));
@@ -106,7 +152,7 @@ impl<T: Record> RecordAround for T {
 impl Record for MultiError {
     const TIMED: bool = false;
     const FAILURES_ONLY: bool = true;
-    fn ran<R>(&mut self, _: &Scheduled<'_, R>, outcome: Outcome, _: Option<HookValue>, _: Duration) {
+    fn ran(&mut self, _: &Scheduled<'_>, outcome: Outcome, _: Option<HookValue>, _: Duration) {
         if let Outcome::Failed(error) = outcome {
             self.push(error);
         }
@@ -136,10 +182,10 @@ impl<const T: bool> Record for Reporting<'_, T> {
     fn event(&self) -> Option<&Key> {
         self.spec.event.as_ref()
     }
-    fn skipped<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome) {
+    fn skipped(&mut self, hook: &Scheduled<'_>, outcome: Outcome) {
         self.ran(hook, outcome, None, Duration::ZERO);
     }
-    fn ran<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome, value: Option<HookValue>, took: Duration) {
+    fn ran(&mut self, hook: &Scheduled<'_>, outcome: Outcome, value: Option<HookValue>, took: Duration) {
         let (owner, name) = names(hook);
         let value = match value {
             Some(HookValue::Value(v)) => Some(v),
@@ -169,7 +215,7 @@ pub(crate) struct Staged {
 impl Record for Staged {
     const TIMED: bool = false;
     const AT_ONCE: bool = true;
-    fn ran<R>(&mut self, hook: &Scheduled<'_, R>, outcome: Outcome, _: Option<HookValue>, _: Duration) {
+    fn ran(&mut self, hook: &Scheduled<'_>, outcome: Outcome, _: Option<HookValue>, _: Duration) {
         match outcome {
             Outcome::Failed(error) => self.errors.push(error),
             Outcome::Stopped(reason) => self.stopped = Some((names(hook).1, reason)),
@@ -185,49 +231,73 @@ impl Record for Staged {
 }
 
 /// Runs the hooks of type `H` on `this` for a stage: failures and a veto.
-pub(crate) async fn run_staged<R: Hooks, H: HookType>(this: &mut R, arg: &H::Arg) -> Staged {
+pub(crate) fn run_staged<'a, R: Hooks, H: HookType>(
+    this: &'a mut R,
+    arg: &'a H::Arg,
+) -> impl Future<Output = Staged> + Send + 'a {
+    run_staged_erased(this, HookId::of::<H>(), arg)
+}
+
+async fn run_staged_erased(this: &mut dyn Component, hook: HookId, arg: Arg<'_>) -> Staged {
     let mut staged = Staged::default();
-    run::<R, H, _>(this, arg, RunOptions::default(), &mut staged).await;
+    run(this, hook, arg, RunOptions::default(), &mut staged).await;
     staged
 }
 
 /// Runs every hook of type `H` on `this` with `arg`; returns every failure.
-pub(crate) async fn run_hooks<R: Hooks, H: HookType>(
-    this: &mut R,
-    arg: &H::Arg,
+pub(crate) fn run_hooks<'a, R: Hooks, H: HookType>(
+    this: &'a mut R,
+    arg: &'a H::Arg,
+    options: RunOptions,
+) -> impl Future<Output = Result<(), MultiError>> + Send + 'a {
+    run_hooks_erased(this, HookId::of::<H>(), arg, options)
+}
+
+async fn run_hooks_erased(
+    this: &mut dyn Component,
+    hook: HookId,
+    arg: Arg<'_>,
     options: RunOptions,
 ) -> Result<(), MultiError> {
     let mut errors = MultiError::default();
-    run::<R, H, _>(this, arg, options, &mut errors).await;
+    run(this, hook, arg, options, &mut errors).await;
     errors.into_result()
 }
 
 /// Runs every hook of type `H` on `this` with `arg` as `spec` says; reports every hook.
-pub(crate) async fn run_hooks_report<R: Hooks, H: HookType>(this: &mut R, arg: &H::Arg, spec: &RunSpec) -> RunReport {
+pub(crate) fn run_hooks_report<'a, R: Hooks, H: HookType>(
+    this: &'a mut R,
+    arg: &'a H::Arg,
+    spec: &'a RunSpec,
+) -> impl Future<Output = RunReport> + Send + 'a {
+    run_hooks_report_erased(this, HookId::of::<H>(), arg, spec)
+}
+
+async fn run_hooks_report_erased(this: &mut dyn Component, hook: HookId, arg: Arg<'_>, spec: &RunSpec) -> RunReport {
     let options = RunOptions { reversed: spec.reversed, timeout_cap: spec.timeout_cap, budget: None };
     if spec.untimed {
-        let mut reporting = Reporting::<false> { spec, report: RunReport::new(H::NAME) };
-        run::<R, H, _>(this, arg, options, &mut reporting).await;
+        let mut reporting = Reporting::<false> { spec, report: RunReport::new(hook.name) };
+        run(this, hook, arg, options, &mut reporting).await;
         return reporting.report;
     }
-    let mut reporting = Reporting::<true> { spec, report: RunReport::new(H::NAME) };
-    run::<R, H, _>(this, arg, options, &mut reporting).await;
+    let mut reporting = Reporting::<true> { spec, report: RunReport::new(hook.name) };
+    run(this, hook, arg, options, &mut reporting).await;
     reporting.report
 }
 
 /// The loop: in order (static and attached hooks as one list), skipping disabled and filtered
-/// hooks, applying `H`'s error policy and `Control::Stop`.
-async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, options: RunOptions, rec: &mut Rec) {
-    let (root, hook_type) = (TypeId::of::<R>(), TypeId::of::<H>());
-    let statics = R::__hooks_table().of(hook_type);
+/// hooks, applying the hook type's error policy and `Control::Stop`.
+async fn run<Rec: Record>(this: &mut dyn Component, hook: HookId, arg: Arg<'_>, options: RunOptions, rec: &mut Rec) {
+    let (root, hook_type, owner) = (this.root(), hook.id, this.name());
+    let statics = this.table().of(hook_type);
     // One look-up of the component's store: everything the run needs from it, taken now (a run
     // works on a snapshot).
-    let (attached, disabled, static_stats, stats_enabled, arounds) = match this.__hooks_attached_mut() {
+    let (attached, disabled, static_stats, stats_enabled, arounds) = match this.store() {
         None => (Snapshot::default(), Vec::new(), Vec::new(), false, Vec::new()),
         Some(store) => {
-            if H::HISTORY > 0 {
-                if let Some(copy) = H::remember(arg) {
-                    store.remember((root, hook_type), copy, H::HISTORY);
+            if hook.history > 0 {
+                if let Some(copy) = (hook.remember)(arg) {
+                    store.remember((root, hook_type), copy, hook.history);
                 }
             }
             let stats = if store.stats_on() {
@@ -248,10 +318,8 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
         }
     };
     for around in &arounds {
-        if let Some(before) = around.before.downcast_ref::<AroundBefore<R>>() {
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| before(this, arg))) {
-                rec.ran_around::<H>(R::NAME, around, panic_message(&*payload));
-            }
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| (around.before)(this.any_mut(), arg))) {
+            rec.ran_around(owner, hook.name, around, panic_message(&*payload));
         }
     }
     if Rec::FAILURES_ONLY
@@ -261,38 +329,39 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
         && !stats_enabled
         && options.budget.is_none()
     {
-        return run_statics::<R, H, Rec>(this, statics, arg, options, rec).await;
+        return run_statics(this.any_mut(), statics, hook, arg, options, rec).await;
     }
     let deadline = options.budget.map(|budget| Instant::now() + budget);
     // Attached hooks keep their own statistics: with stats on, and in every report.
     let stats_on = stats_enabled || (Rec::TIMED && !attached.is_empty());
+    let traced = tracing::level_enabled!(tracing::Level::DEBUG);
     let mut stopped = false;
-    for hook in schedule(statics, &attached, options.reversed) {
+    for scheduled in schedule(statics, &attached, options.reversed) {
         if let Some(event) = rec.event() {
-            let params = match &hook {
-                Scheduled::Static(h) => h.params(this),
-                Scheduled::Attached(h) => h.params_of(&*this).unwrap_or_default(),
+            let params = match &scheduled {
+                Scheduled::Static(h) => h.params(this.any_ref()),
+                Scheduled::Attached(h) => h.params_of(this.any_ref()).unwrap_or_default(),
             };
             if !params.iter().any(|p| p.as_key() == Some(event)) {
                 continue;
             }
         }
         if stopped {
-            rec.skipped(&hook, Outcome::NotReached);
+            rec.skipped(&scheduled, Outcome::NotReached);
             continue;
         }
-        if let Some(skip) = skip(&hook, &disabled, rec.context()) {
-            rec.skipped(&hook, skip);
+        if let Some(skip) = skip(&scheduled, &disabled, rec.context()) {
+            rec.skipped(&scheduled, skip);
             continue;
         }
         let start = (Rec::TIMED || stats_on).then(Instant::now);
         let mut cap = options.timeout_cap;
-        let result = match call_traced::<H, R>(this, &hook, arg) {
+        let result = match call_traced(this.any_mut(), &scheduled, hook, arg, traced) {
             Ok(Step::Done(Ok(HookValue::Unit))) if !Rec::TIMED && !stats_on => continue,
             Ok(Step::Done(Ok(value))) => Ok(value),
             Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
             Ok(Step::Pending(future)) if Rec::AT_ONCE => at_once(future),
-            Ok(Step::Pending(future)) => match settle::<H, R>(&hook, future, {
+            Ok(Step::Pending(future)) => match settle(&scheduled, hook, future, {
                 cap = options.cap_now(deadline);
                 cap
             })
@@ -304,37 +373,35 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
             Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
         };
         let took = start.map(|s| s.elapsed()).unwrap_or_default();
-        if let Some(stats) = stats_of(&hook, statics, &static_stats).filter(|_| stats_on) {
+        if let Some(stats) = stats_of(&scheduled, statics, &static_stats).filter(|_| stats_on) {
             stats.record(took);
         }
         match result {
             Ok(HookValue::Control(Control::Stop(reason))) => {
                 stopped = true;
-                rec.ran(&hook, Outcome::Stopped(reason), None, took);
+                rec.ran(&scheduled, Outcome::Stopped(reason), None, took);
             }
             Ok(value) => {
                 stopped = rec.first_value() && matches!(value, HookValue::Value(_));
-                rec.ran(&hook, Outcome::Ok, Some(value), took);
+                rec.ran(&scheduled, Outcome::Ok, Some(value), took);
             }
             Err(failure) => {
-                let error = attribute::<H, R>(&hook, cap, failure);
-                call_error_handler(&hook, &error);
-                stopped = H::POLICY == ErrorPolicy::FailFast;
-                rec.ran(&hook, Outcome::Failed(error), None, took);
+                let error = attribute(&scheduled, hook, cap, failure);
+                call_error_handler(&scheduled, &error);
+                stopped = hook.policy == ErrorPolicy::FailFast;
+                rec.ran(&scheduled, Outcome::Failed(error), None, took);
             }
         }
     }
     // Innermost first: each around-hook sees the result (and values) the ones inside it made.
     for around in arounds.iter().rev() {
-        let Some(after) = around.after.downcast_ref::<AroundAfter<R>>() else { continue };
         let inner = rec.result();
-        let mut wrapped =
-            Wrapped { result: inner, report: rec.report_mut(), owner: R::NAME, name: around.name.clone() };
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| after(this, arg, &mut wrapped))) {
+        let mut wrapped = Wrapped { result: inner, report: rec.report_mut(), owner, name: around.name.clone() };
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| (around.after)(this.any_mut(), arg, &mut wrapped))) {
             wrapped.result = Err(MultiError::from(HookError::Panicked {
-                owner: R::NAME,
+                owner,
                 method: around.name.clone(),
-                hook_type: H::NAME,
+                hook_type: hook.name,
                 message: panic_message(&*payload),
             }));
         }
@@ -346,10 +413,91 @@ async fn run<R: Hooks, H: HookType, Rec: Record>(this: &mut R, arg: &H::Arg, opt
 /// The fast path of [`run`] (issue 13): a `run_hooks` over static hooks only, none disabled, no
 /// statistics, no around-hooks, no budget. The same order, policies, panics and timeouts, without
 /// the per-hook bookkeeping of the general loop (merge with attached hooks, filters, timing).
-async fn run_statics<R: Hooks, H: HookType, Rec: Record>(
-    this: &mut R,
-    statics: &[crate::registry::StaticHook<R>],
-    arg: &H::Arg,
+///
+/// Plain `fn` hooks are called in a tight loop inside one `catch_unwind` (a panic ends that
+/// stretch; the next hook starts a new one), with the `debug` level read once per run.
+async fn run_statics<Rec: Record>(
+    this: &mut (dyn Any + Send),
+    statics: &[StaticHook],
+    hook: HookId,
+    arg: Arg<'_>,
+    options: RunOptions,
+    rec: &mut Rec,
+) {
+    if tracing::level_enabled!(tracing::Level::DEBUG) {
+        return run_statics_traced(this, statics, hook, arg, options, rec).await;
+    }
+    let mut order = statics.iter();
+    loop {
+        // The plain-fn stretch: hooks that return `()` (or `Ok(())`) at once are only called;
+        // the first async hook, or the first with something to look at, ends it.
+        let mut at = None;
+        let stretch = catch_unwind(AssertUnwindSafe(|| loop {
+            let next = if options.reversed { order.next_back() } else { order.next() };
+            let Some(h) = next else { return Stretch::End };
+            at = Some(h);
+            if h.reg.is_async {
+                return Stretch::Async(h);
+            }
+            let Some(target) = h.owner_mut(&mut *this) else {
+                return Stretch::Done(h, Err(mismatch(h.reg.owner_name, "a receiver of another type")));
+            };
+            match (h.reg.call)(target, arg) {
+                Step::Done(Ok(HookValue::Unit)) => {}
+                Step::Done(result) => return Stretch::Done(h, result),
+                Step::Pending(_) => {
+                    return Stretch::Done(h, Err(mismatch(h.reg.owner_name, "a future from a plain fn")))
+                }
+            }
+        }));
+        let (h, result) = match stretch {
+            Ok(Stretch::End) => return,
+            Ok(Stretch::Done(h, Ok(value))) => (h, Ok(value)),
+            Ok(Stretch::Done(h, Err(error))) => (h, Err(Failure::Error(error))),
+            Ok(Stretch::Async(h)) => {
+                let scheduled = Scheduled::Static(h);
+                let result = match call(&mut *this, &scheduled, arg) {
+                    Ok(Step::Done(Ok(value))) => Ok(value),
+                    Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
+                    Ok(Step::Pending(future)) => settle(&scheduled, hook, future, options.timeout_cap).await,
+                    Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
+                };
+                (h, result)
+            }
+            Err(payload) => match at {
+                Some(h) => (h, Err(Failure::Panic(panic_message(&*payload)))),
+                None => return,
+            },
+        };
+        if outcome(&Scheduled::Static(h), hook, options, result, rec) {
+            return;
+        }
+    }
+}
+
+/// How a stretch of the fast path ended.
+enum Stretch<'s> {
+    /// Every hook ran.
+    End,
+    /// At an async hook, not called yet.
+    Async(&'s StaticHook),
+    /// At a plain `fn` hook that returned a value, a control or an error.
+    Done(&'s StaticHook, HookResult),
+}
+
+/// The error of a shim that does not fit its registration (ruled out by the tables).
+#[cold]
+fn mismatch(owner: &'static str, what: &'static str) -> BoxError {
+    format!("internal: a `{owner}` hook's shim does not fit its registration ({what})").into()
+}
+
+/// [`run_statics`] with `debug` on: each hook in its span.
+#[cold]
+async fn run_statics_traced<Rec: Record>(
+    this: &mut (dyn Any + Send),
+    statics: &[StaticHook],
+    hook: HookId,
+    arg: Arg<'_>,
     options: RunOptions,
     rec: &mut Rec,
 ) {
@@ -357,31 +505,43 @@ async fn run_statics<R: Hooks, H: HookType, Rec: Record>(
     loop {
         let next = if options.reversed { order.next_back() } else { order.next() };
         let Some(h) = next else { return };
-        let hook = Scheduled::Static(h);
-        let result = match call_traced::<H, R>(this, &hook, arg) {
+        let scheduled = Scheduled::Static(h);
+        let result = match call_traced(&mut *this, &scheduled, hook, arg, true) {
             Ok(Step::Done(Ok(HookValue::Unit))) => continue,
             Ok(Step::Done(Ok(value))) => Ok(value),
             Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
-            Ok(Step::Pending(future)) => settle::<H, R>(&hook, future, options.timeout_cap).await,
+            Ok(Step::Pending(future)) => settle(&scheduled, hook, future, options.timeout_cap).await,
             Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
         };
-        match result {
-            Ok(HookValue::Control(Control::Stop(_))) => return,
-            Ok(_) => {}
-            Err(failure) => {
-                let error = attribute::<H, R>(&hook, options.timeout_cap, failure);
-                rec.ran(&hook, Outcome::Failed(error), None, Duration::ZERO);
-                if H::POLICY == ErrorPolicy::FailFast {
-                    return;
-                }
-            }
+        if outcome(&scheduled, hook, options, result, rec) {
+            return;
+        }
+    }
+}
+
+/// What the fast path does with one hook's result: `true` when the run ends here (a
+/// `Control::Stop`, or a failure of a fail-fast type).
+fn outcome<Rec: Record>(
+    scheduled: &Scheduled<'_>,
+    hook: HookId,
+    options: RunOptions,
+    result: Result<HookValue, Failure>,
+    rec: &mut Rec,
+) -> bool {
+    match result {
+        Ok(HookValue::Control(Control::Stop(_))) => true,
+        Ok(_) => false,
+        Err(failure) => {
+            let error = attribute(scheduled, hook, options.timeout_cap, failure);
+            rec.ran(scheduled, Outcome::Failed(error), None, Duration::ZERO);
+            hook.policy == ErrorPolicy::FailFast
         }
     }
 }
 
 /// Why a hook is not run: disabled, or tagged with other contexts than the run's.
 #[inline]
-fn skip<R>(hook: &Scheduled<'_, R>, disabled: &[Cow<'static, str>], context: Option<&str>) -> Option<Outcome> {
+fn skip(hook: &Scheduled<'_>, disabled: &[Cow<'static, str>], context: Option<&str>) -> Option<Outcome> {
     match hook {
         Scheduled::Static(h) => {
             (!disabled.is_empty() && disabled.iter().any(|m| m == h.reg.method)).then_some(Outcome::Disabled)
@@ -395,18 +555,17 @@ fn skip<R>(hook: &Scheduled<'_, R>, disabled: &[Cow<'static, str>], context: Opt
 }
 
 /// The statistics a hook's time goes to, if stats are on for it.
-fn stats_of<'s, R>(
-    hook: &'s Scheduled<'_, R>,
-    statics: &[crate::registry::StaticHook<R>],
+fn stats_of<'s>(
+    hook: &'s Scheduled<'_>,
+    statics: &[StaticHook],
     static_stats: &'s [Arc<HookStats>],
 ) -> Option<&'s Arc<HookStats>> {
     match hook {
         Scheduled::Attached(h) => Some(&h.stats),
         Scheduled::Static(h) if !static_stats.is_empty() => {
             // `h` points into `statics`: its index, from the addresses (no search).
-            let offset =
-                (*h as *const crate::registry::StaticHook<R> as usize).checked_sub(statics.as_ptr() as usize)?;
-            static_stats.get(offset / std::mem::size_of::<crate::registry::StaticHook<R>>().max(1))
+            let offset = (*h as *const StaticHook as usize).checked_sub(statics.as_ptr() as usize)?;
+            static_stats.get(offset / std::mem::size_of::<StaticHook>().max(1))
         }
         Scheduled::Static(_) => None,
     }
@@ -414,61 +573,72 @@ fn stats_of<'s, R>(
 
 /// Runs the hook of type `H` at `position` in run order (as listed by `hooks::<H>()`); a disabled
 /// hook is skipped (`Ok`). A `Control` it returns has no run to stop.
-pub(crate) async fn run_hook_at<R: Hooks, H: HookType>(
-    this: &mut R,
+pub(crate) fn run_hook_at<'a, R: Hooks, H: HookType>(
+    this: &'a mut R,
     position: usize,
-    arg: &H::Arg,
+    arg: &'a H::Arg,
+    timeout_cap: Option<Duration>,
+) -> impl Future<Output = Option<Result<(), HookError>>> + Send + 'a {
+    run_hook_at_erased(this, HookId::of::<H>(), position, arg, timeout_cap)
+}
+
+async fn run_hook_at_erased(
+    this: &mut dyn Component,
+    hook: HookId,
+    position: usize,
+    arg: Arg<'_>,
     timeout_cap: Option<Duration>,
 ) -> Option<Result<(), HookError>> {
-    let (root, hook_type) = (TypeId::of::<R>(), TypeId::of::<H>());
-    let statics = R::__hooks_table().of(hook_type);
+    let (root, hook_type) = (this.root(), hook.id);
+    let statics = this.table().of(hook_type);
     // No snapshot to share out when nothing is attached (the common case).
     let (attached, disabled, stats_on) = this
-        .__hooks_attached_mut()
+        .store()
         .map(|a| {
             let attached = (!a.is_empty()).then(|| a.snapshot_cached(root, hook_type));
             (attached, a.disabled_static(root, hook_type), a.stats_on())
         })
         .unwrap_or_default();
-    let hook = match &attached {
+    let scheduled = match &attached {
         // Nothing attached: the static hook at `position`, without the merge.
         None => Scheduled::Static(statics.get(position)?),
         Some(attached) => schedule(statics, attached, false).nth(position)?,
     };
-    if skip(&hook, &disabled, None).is_some() {
+    if skip(&scheduled, &disabled, None).is_some() {
         return Some(Ok(()));
     }
     // Statistics as a run keeps them (`enable_stats`): messages and ticks count too.
     let stats = if stats_on {
-        match &hook {
-            Scheduled::Static(h) => this
-                .__hooks_attached_mut()
-                .and_then(|store| store.static_stats((root, hook_type, h.reg.owner_name, h.reg.method))),
+        match &scheduled {
+            Scheduled::Static(h) => {
+                this.store().and_then(|store| store.static_stats((root, hook_type, h.reg.owner_name, h.reg.method)))
+            }
             Scheduled::Attached(h) => Some(h.stats.clone()),
         }
     } else {
         None
     };
     let start = stats.as_ref().map(|_| Instant::now());
-    let result = match call_traced::<H, R>(this, &hook, arg) {
+    let traced = tracing::level_enabled!(tracing::Level::DEBUG);
+    let result = match call_traced(this.any_mut(), &scheduled, hook, arg, traced) {
         Ok(Step::Done(Ok(_))) => Ok(HookValue::Unit),
         Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
-        Ok(Step::Pending(future)) => settle::<H, R>(&hook, future, timeout_cap).await,
+        Ok(Step::Pending(future)) => settle(&scheduled, hook, future, timeout_cap).await,
         Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
     };
     if let (Some(stats), Some(start)) = (stats, start) {
         stats.record(start.elapsed());
     }
     Some(result.map(drop).map_err(|failure| {
-        let error = attribute::<H, R>(&hook, timeout_cap, failure);
-        call_error_handler(&hook, &error);
+        let error = attribute(&scheduled, hook, timeout_cap, failure);
+        call_error_handler(&scheduled, &error);
         error
     }))
 }
 
 /// An attached hook's `on_error` handler, if it has one, told of `error`; the handler is user code
 /// too: its panic is reported, never raised.
-fn call_error_handler<R>(hook: &Scheduled<'_, R>, error: &HookError) {
+fn call_error_handler(hook: &Scheduled<'_>, error: &HookError) {
     if let Scheduled::Attached(h) = hook {
         if let Some(handler) = &h.on_error {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(|| handler(error))) {
@@ -478,52 +648,57 @@ fn call_error_handler<R>(hook: &Scheduled<'_, R>, error: &HookError) {
     }
 }
 
-/// [`call`], in a `hook` span (owner, method, hook type) for a plain `fn` hook when `debug` is on:
-/// an async hook gets its span where it is awaited ([`drive`]). Off, it costs one level check.
+/// [`call`], in a `hook` span (owner, method, hook type) for a plain `fn` hook when `traced`
+/// (`debug` is on: read once per run): an async hook gets its span where it is awaited ([`drive`]).
 #[inline]
-fn call_traced<'a, H: HookType, R: Hooks>(
-    this: &'a mut R,
-    hook: &Scheduled<'a, R>,
-    arg: &'a dyn Any,
+fn call_traced<'a>(
+    this: &'a mut dyn Any,
+    scheduled: &Scheduled<'a>,
+    hook: HookId,
+    arg: Arg<'a>,
+    traced: bool,
 ) -> std::thread::Result<Step<'a>> {
-    let is_async = match hook {
+    let is_async = match scheduled {
         Scheduled::Static(h) => h.reg.is_async,
         Scheduled::Attached(h) => h.is_async,
     };
-    if !is_async && tracing::level_enabled!(tracing::Level::DEBUG) {
-        return call_in_span::<H, R>(this, hook, arg);
+    if traced && !is_async {
+        return call_in_span(this, scheduled, hook, arg);
     }
-    call(this, hook, arg)
+    call(this, scheduled, arg)
 }
 
 #[cold]
-fn call_in_span<'a, H: HookType, R: Hooks>(
-    this: &'a mut R,
-    hook: &Scheduled<'a, R>,
-    arg: &'a dyn Any,
+fn call_in_span<'a>(
+    this: &'a mut dyn Any,
+    scheduled: &Scheduled<'a>,
+    hook: HookId,
+    arg: Arg<'a>,
 ) -> std::thread::Result<Step<'a>> {
-    let (owner, method) = names(hook);
-    let span = tracing::debug_span!("hook", owner, method = &*method, hook_type = H::NAME);
+    let (owner, method) = names(scheduled);
+    let span = tracing::debug_span!("hook", owner, method = &*method, hook_type = hook.name);
     let _entered = span.enter();
     let started = Instant::now();
-    let step = call(this, hook, arg);
+    let step = call(this, scheduled, arg);
     tracing::trace!(took = ?started.elapsed(), "hook returned");
     step
 }
 
 /// Calls a hook's shim, catching a panic raised before its first `.await` (or in a plain `fn`).
 #[inline]
-fn call<'a, R: Hooks>(this: &'a mut R, hook: &Scheduled<'a, R>, arg: &'a dyn Any) -> std::thread::Result<Step<'a>> {
-    match *hook {
+fn call<'a>(this: &'a mut dyn Any, scheduled: &Scheduled<'a>, arg: Arg<'a>) -> std::thread::Result<Step<'a>> {
+    match *scheduled {
         Scheduled::Static(h) => {
             let shim = h.reg.call;
-            let target = h.owner_mut(this);
-            caught(move || shim(target, arg))
+            match h.owner_mut(this) {
+                Some(target) => caught(move || shim(target, arg)),
+                None => Ok(Step::mismatch(h.reg.owner_name, "receiver")),
+            }
         }
-        Scheduled::Attached(h) => match h.call.downcast_ref::<AttachedFn<R>>() {
-            Some(f) => caught(move || f(this, arg)),
-            None => Ok(Step::mismatch(h.owner, "receiver")),
-        },
+        Scheduled::Attached(h) => {
+            let f = &*h.call;
+            caught(move || f(this, arg))
+        }
     }
 }
 
@@ -557,15 +732,16 @@ fn at_once(future: HookFuture<'_>) -> Result<HookValue, Failure> {
 /// Awaits an async hook's future, catching its panics. Without a timeout and with `debug` spans
 /// off (the common case in production) it is awaited as is; otherwise [`drive`] adds both.
 #[inline]
-async fn settle<H: HookType, R>(
-    hook: &Scheduled<'_, R>,
-    future: impl Future<Output = HookResult> + Send,
+async fn settle(
+    scheduled: &Scheduled<'_>,
+    hook: HookId,
+    future: HookFuture<'_>,
     timeout_cap: Option<Duration>,
 ) -> Result<HookValue, Failure> {
-    if timeout_of(hook, timeout_cap).is_some() || tracing::level_enabled!(tracing::Level::DEBUG) {
+    if timeout_of(scheduled, timeout_cap).is_some() || tracing::level_enabled!(tracing::Level::DEBUG) {
         // Boxed: the timer and span make `drive`'s future large, and inlined it would make every
-        // hook's `settle` as large, for the rare path.
-        return Box::pin(drive::<H, R>(hook, future, timeout_cap)).await;
+        // caller's future as large, for the rare path.
+        return Box::pin(drive(scheduled, hook, future, timeout_cap)).await;
     }
     let mut future = std::pin::pin!(AssertUnwindSafe(future).catch_unwind());
     // Polled once as is: a hook that completes at once (the common case) is never named as
@@ -574,7 +750,7 @@ async fn settle<H: HookType, R>(
     let caught = match first {
         std::task::Poll::Ready(caught) => caught,
         std::task::Poll::Pending => {
-            let _named = crate::running::enter(|| running_hook::<H, R>(hook));
+            let _named = crate::running::enter(|| running_hook(scheduled, hook));
             future.await
         }
     };
@@ -587,23 +763,24 @@ async fn settle<H: HookType, R>(
 
 /// `hook` as a component's task names it while it waits.
 #[cold]
-fn running_hook<H: HookType, R>(hook: &Scheduled<'_, R>) -> crate::running::RunningHook {
-    let (owner, method) = names(hook);
-    crate::running::RunningHook { owner, method, hook_type: H::NAME }
+fn running_hook(scheduled: &Scheduled<'_>, hook: HookId) -> crate::running::RunningHook {
+    let (owner, method) = names(scheduled);
+    crate::running::RunningHook { owner, method, hook_type: hook.name }
 }
 
 /// Drives an async hook's future: catches its panics, applies its timeout, runs it in its span.
-async fn drive<H: HookType, R>(
-    hook: &Scheduled<'_, R>,
-    future: impl Future<Output = HookResult> + Send,
+async fn drive(
+    scheduled: &Scheduled<'_>,
+    hook: HookId,
+    future: HookFuture<'_>,
     timeout_cap: Option<Duration>,
 ) -> Result<HookValue, Failure> {
-    let (owner, method) = names(hook);
-    let span = tracing::debug_span!("hook", owner, method = &*method, hook_type = H::NAME);
-    let _named = crate::running::enter(|| running_hook::<H, R>(hook));
+    let (owner, method) = names(scheduled);
+    let span = tracing::debug_span!("hook", owner, method = &*method, hook_type = hook.name);
+    let _named = crate::running::enter(|| running_hook(scheduled, hook));
     let future = AssertUnwindSafe(future).catch_unwind();
     // A timeout needs tokio's timer; outside a tokio runtime the hook runs without one.
-    let timeout = timeout_of(hook, timeout_cap).filter(|_| tokio::runtime::Handle::try_current().is_ok());
+    let timeout = timeout_of(scheduled, timeout_cap).filter(|_| tokio::runtime::Handle::try_current().is_ok());
     let caught = match timeout {
         Some(budget) => match tokio::time::timeout(budget, future.instrument(span)).await {
             Ok(caught) => caught,
@@ -620,7 +797,7 @@ async fn drive<H: HookType, R>(
 }
 
 /// The hook's owner type and method (or attached name).
-fn names<R>(hook: &Scheduled<'_, R>) -> (&'static str, Cow<'static, str>) {
+fn names(hook: &Scheduled<'_>) -> (&'static str, Cow<'static, str>) {
     match hook {
         Scheduled::Static(h) => (h.reg.owner_name, Cow::Borrowed(h.reg.method)),
         Scheduled::Attached(h) => (h.owner, h.name.clone()),
@@ -628,7 +805,7 @@ fn names<R>(hook: &Scheduled<'_, R>) -> (&'static str, Cow<'static, str>) {
 }
 
 /// The smaller of the hook's own timeout and the run's cap.
-fn timeout_of<R>(hook: &Scheduled<'_, R>, cap: Option<Duration>) -> Option<Duration> {
+fn timeout_of(hook: &Scheduled<'_>, cap: Option<Duration>) -> Option<Duration> {
     let own = match hook {
         Scheduled::Static(h) => h.reg.timeout,
         Scheduled::Attached(_) => None,
@@ -640,14 +817,14 @@ fn timeout_of<R>(hook: &Scheduled<'_, R>, cap: Option<Duration>) -> Option<Durat
 }
 
 #[cold]
-fn attribute<H: HookType, R>(hook: &Scheduled<'_, R>, cap: Option<Duration>, failure: Failure) -> HookError {
-    let (owner, method) = names(hook);
-    let hook_type = H::NAME;
+fn attribute(scheduled: &Scheduled<'_>, hook: HookId, cap: Option<Duration>, failure: Failure) -> HookError {
+    let (owner, method) = names(scheduled);
+    let hook_type = hook.name;
     let error = match failure {
         Failure::Error(source) => HookError::Failed { owner, method, hook_type, source: source.into() },
         Failure::Panic(message) => HookError::Panicked { owner, method, hook_type, message },
         Failure::TimedOut => {
-            HookError::TimedOut { owner, method, hook_type, timeout: timeout_of(hook, cap).unwrap_or_default() }
+            HookError::TimedOut { owner, method, hook_type, timeout: timeout_of(scheduled, cap).unwrap_or_default() }
         }
     };
     // Not logged here: the error goes back to whoever ran the hooks, who decides (the runtime

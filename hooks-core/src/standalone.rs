@@ -119,9 +119,9 @@ impl Hooks for HookRegistry {
     const PROVIDED: Provided = Provided { own: &[Provided::ANY], bases: &[] };
     type Storage = crate::component::storage::Kept;
 
-    fn __hooks_table() -> &'static Table<Self> {
-        static TABLE: OnceLock<Table<HookRegistry>> = OnceLock::new();
-        TABLE.get_or_init(Table::build)
+    fn __hooks_table() -> &'static Table {
+        static TABLE: OnceLock<Table> = OnceLock::new();
+        TABLE.get_or_init(Table::build::<Self>)
     }
 
     fn __hooks_bases<R: Hooks>(_: &mut Walker<'_, R, Self>) {}

@@ -102,9 +102,9 @@ impl<T: Hooks> Node for T {
         }
         // The hook keeps its node's path: a share of the walk's, not a copy of the text.
         let (observer, path) = (rule.observer.clone(), path.clone());
-        let call: AttachedFn<T> = Box::new(move |this: &mut T, arg: &dyn Any| {
-            let node = NodeRef { node: &*this, path: &path };
-            Step::Done(observer(&node, arg))
+        let call: AttachedFn = Box::new(move |this: &mut dyn Any, arg: &dyn Any| match this.downcast_mut::<T>() {
+            Some(this) => Step::Done(observer(&NodeRef { node: &*this, path: &path }, arg)),
+            None => Step::mismatch(T::NAME, "receiver"),
         });
         match attach_erased(self, rule.hook, rule.spec.clone(), call, false) {
             Ok(()) => landed(Placement::Attached),

@@ -27,9 +27,9 @@ pub(crate) fn derive(input: &syn::DeriveInput, root: &TokenStream, error: syn::E
                 const PROVIDED: #root::Provided = #root::Provided { own: &[], bases: &[] };
                 // Says it keeps run-time hooks, so that no second error comes from attaching.
                 type Storage = #root::storage::Kept;
-                fn __hooks_table() -> &'static #root::Table<Self> {
-                    static TABLE: #root::OnceLock<#root::Table<#ident>> = #root::OnceLock::new();
-                    TABLE.get_or_init(#root::Table::build)
+                fn __hooks_table() -> &'static #root::Table {
+                    static TABLE: #root::OnceLock<#root::Table> = #root::OnceLock::new();
+                    TABLE.get_or_init(#root::Table::build::<Self>)
                 }
                 fn __hooks_bases<R: #root::Hooks>(_: &mut #root::Walker<'_, R, Self>) {}
                 fn __hooks_attached(&self) -> ::core::option::Option<&#root::AttachedHooks> {

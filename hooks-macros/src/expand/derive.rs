@@ -29,9 +29,9 @@ pub(crate) fn expand(input: &Component, root: &TokenStream) -> TokenStream {
                 };
                 type Storage = #storage;
 
-                fn __hooks_table() -> &'static #root::Table<Self> {
-                    static TABLE: #root::OnceLock<#root::Table<#ident>> = #root::OnceLock::new();
-                    TABLE.get_or_init(#root::Table::build)
+                fn __hooks_table() -> &'static #root::Table {
+                    static TABLE: #root::OnceLock<#root::Table> = #root::OnceLock::new();
+                    TABLE.get_or_init(#root::Table::build::<Self>)
                 }
 
                 fn __hooks_bases<R: #root::Hooks>(walker: &mut #root::Walker<'_, R, Self>) {
