@@ -462,6 +462,16 @@ impl AttachedHooks {
         self.groups.iter().any(|&((r, t), _)| t == hook_type && r == root)
     }
 
+    /// Whether a run of `hook_type` on `root` has anything to do with this store: attached,
+    /// disabled or around-hooks of that type, or statistics (else it takes the fast path).
+    #[inline]
+    pub(crate) fn touches(&self, root: TypeId, hook_type: TypeId) -> bool {
+        self.static_stats.is_some()
+            || self.has(root, hook_type)
+            || self.disabled.iter().any(|(r, t, _)| *t == hook_type && *r == root)
+            || self.arounds.iter().any(|a| a.hook_type == hook_type && a.root == root)
+    }
+
     fn group(&self, root: TypeId, hook_type: TypeId) -> Option<&Group> {
         self.groups.iter().find(|(key, _)| *key == (root, hook_type)).map(|(_, group)| &**group)
     }

@@ -1,7 +1,8 @@
 //! Registrations and the per-type tables built from them.
 //!
-//! `#[hooks]` expands every hook method into one [`Registration`], submitted with
-//! `inventory::submit!`. `inventory` collects them at program start, in no particular order.
+//! `#[hooks]` expands every hook method into one [`Registration`], and submits those of one impl
+//! block together ([`Registrations`], one `inventory::submit!` per block). `inventory` collects
+//! them at program start, in no particular order.
 //! The first time a component type runs or lists its hooks, [`Table::build`] walks its bases
 //! (depth-first, field order), takes each owner's registrations in definition order and sorts them
 //! per hook type with [`order::static_order`](crate::order); the table is cached for the type's
@@ -68,7 +69,86 @@ pub struct Registration {
     pub call: Shim,
 }
 
-inventory::collect!(Registration);
+impl Registration {
+    /// The registration of `method`, a hook of type `H` defined by `owner` at `line`/`column` of
+    /// the owner's file, `index`-th in its impl block, called through `call`: priority 0, no
+    /// timeout, plain `fn`, no params (the setters below change these).
+    pub const fn new<H: HookType>(
+        owner: &Owner,
+        method: &'static str,
+        (line, column, index): (u32, u32, u32),
+        call: Shim,
+    ) -> Self {
+        Registration {
+            owner: owner.id,
+            owner_name: owner.name,
+            hook_type: TypeId::of::<H>,
+            hook_name: H::NAME,
+            method,
+            location: Location { file: owner.file, line, column },
+            index,
+            priority: 0,
+            timeout: None,
+            is_async: false,
+            dynamic_params: false,
+            params: None,
+            call,
+        }
+    }
+
+    /// `priority = N`.
+    pub const fn priority(mut self, priority: i32) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// `timeout = ".."`, in nanoseconds.
+    pub const fn timeout(mut self, nanos: u64) -> Self {
+        self.timeout = Some(Duration::from_nanos(nanos));
+        self
+    }
+
+    /// An `async fn` hook.
+    pub const fn asynchronous(mut self) -> Self {
+        self.is_async = true;
+        self
+    }
+
+    /// The params resolver; `dynamic` when the params depend on the instance.
+    pub const fn params(mut self, resolve: ParamsFn, dynamic: bool) -> Self {
+        self.params = Some(resolve);
+        self.dynamic_params = dynamic;
+        self
+    }
+}
+
+/// What the hooks of one `#[hooks]` impl block share: the type and its file.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Owner {
+    /// The type whose impl defines the hooks.
+    pub id: fn() -> TypeId,
+    /// Its name as written.
+    pub name: &'static str,
+    /// The source file, as `file!()` gives it.
+    pub file: &'static str,
+}
+
+impl Owner {
+    /// The owner `T`, written `name`, in `file`.
+    pub const fn of<T: 'static>(name: &'static str, file: &'static str) -> Self {
+        Owner { id: TypeId::of::<T>, name, file }
+    }
+}
+
+/// The registrations of one `#[hooks]` impl block (of the methods without `#[cfg]`; each
+/// `#[cfg]`-gated method has its own): one `inventory` entry, and one constructor run at program
+/// start, per block rather than per method.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Registrations(pub &'static [Registration]);
+
+inventory::collect!(Registrations);
 
 /// Every registration of every linked crate, grouped by owner, each group in definition order.
 /// Walks the inventory once per process.
@@ -76,7 +156,7 @@ fn by_owner() -> &'static HashMap<TypeId, Vec<&'static Registration>> {
     static INDEX: OnceLock<HashMap<TypeId, Vec<&'static Registration>>> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut index: HashMap<TypeId, Vec<&'static Registration>> = HashMap::new();
-        for reg in inventory::iter::<Registration> {
+        for reg in registrations() {
             index.entry((reg.owner)()).or_default().push(reg);
         }
         for regs in index.values_mut() {
@@ -93,7 +173,7 @@ pub fn registrations_of<T: 'static>() -> &'static [&'static Registration] {
 
 /// Every collected registration (for tests that count what a crate registered).
 pub fn registrations() -> impl Iterator<Item = &'static Registration> {
-    inventory::iter::<Registration>.into_iter()
+    inventory::iter::<Registrations>.into_iter().flat_map(|group| group.0)
 }
 
 /// The hook types a component provides: its own `#[provides_hooks(..)]` and, recursively, those of
@@ -293,7 +373,7 @@ impl<R: Hooks, T: 'static> Walker<'_, R, T> {
 mod tests {
     use std::any::{Any, TypeId};
 
-    use super::{registrations_of, Location, Registration};
+    use super::{registrations_of, Location, Registration, Registrations};
     use crate::shim::Step;
     use crate::{HookType, HooksMixin, OnInit};
 
@@ -337,9 +417,8 @@ mod tests {
     }
 
     // Submitted out of definition order on purpose: the table sorts by location, then priority.
-    inventory::submit! { reg("second", 20, 0, double) }
-    inventory::submit! { reg("first", 10, 0, bump) }
-    inventory::submit! { reg("urgent", 30, -1, bump) }
+    inventory::submit! { Registrations(&[reg("second", 20, 0, double)]) }
+    inventory::submit! { Registrations(&[reg("first", 10, 0, bump), reg("urgent", 30, -1, bump)]) }
 
     #[test]
     fn this_crates_registrations_are_collected() {

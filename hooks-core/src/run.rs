@@ -103,9 +103,6 @@ impl RunOptions {
 trait Record {
     /// Time every hook.
     const TIMED: bool;
-    /// Keeps failures only (`run_hooks`): a run with nothing attached, disabled or wrapped may
-    /// take the fast path.
-    const FAILURES_ONLY: bool = false;
     /// Poll each async hook once, never wait (stage observers): one that is not done then is
     /// dropped and recorded as its own failure, and the run goes on with the next hook.
     const AT_ONCE: bool = false;
@@ -151,7 +148,6 @@ impl<T: Record> RecordAround for T {
 /// `run_hooks`: failures only.
 impl Record for MultiError {
     const TIMED: bool = false;
-    const FAILURES_ONLY: bool = true;
     fn ran(&mut self, _: &Scheduled<'_>, outcome: Outcome, _: Option<HookValue>, _: Duration) {
         if let Outcome::Failed(error) = outcome {
             self.push(error);
@@ -240,7 +236,7 @@ pub(crate) fn run_staged<'a, R: Hooks, H: HookType>(
 
 async fn run_staged_erased(this: &mut dyn Component, hook: HookId, arg: Arg<'_>) -> Staged {
     let mut staged = Staged::default();
-    run(this, hook, arg, RunOptions::default(), &mut staged).await;
+    run(this, &hook, arg, RunOptions::default(), &mut staged).await;
     staged
 }
 
@@ -260,7 +256,17 @@ async fn run_hooks_erased(
     options: RunOptions,
 ) -> Result<(), MultiError> {
     let mut errors = MultiError::default();
-    run(this, hook, arg, options, &mut errors).await;
+    // The fast path: static hooks only, nothing attached, disabled or wrapped, no statistics,
+    // history or budget.
+    let (root, statics) = (this.root(), this.table().of(hook.id));
+    let plain =
+        hook.history == 0 && options.budget.is_none() && this.store().is_none_or(|store| !store.touches(root, hook.id));
+    if plain {
+        run_statics(this.any_mut(), statics, &hook, arg, options, &mut errors).await;
+    } else {
+        // Boxed: the general loop's states would make every run's future larger.
+        Box::pin(run(this, &hook, arg, options, &mut errors)).await;
+    }
     errors.into_result()
 }
 
@@ -277,17 +283,17 @@ async fn run_hooks_report_erased(this: &mut dyn Component, hook: HookId, arg: Ar
     let options = RunOptions { reversed: spec.reversed, timeout_cap: spec.timeout_cap, budget: None };
     if spec.untimed {
         let mut reporting = Reporting::<false> { spec, report: RunReport::new(hook.name) };
-        run(this, hook, arg, options, &mut reporting).await;
+        run(this, &hook, arg, options, &mut reporting).await;
         return reporting.report;
     }
     let mut reporting = Reporting::<true> { spec, report: RunReport::new(hook.name) };
-    run(this, hook, arg, options, &mut reporting).await;
+    run(this, &hook, arg, options, &mut reporting).await;
     reporting.report
 }
 
 /// The loop: in order (static and attached hooks as one list), skipping disabled and filtered
 /// hooks, applying the hook type's error policy and `Control::Stop`.
-async fn run<Rec: Record>(this: &mut dyn Component, hook: HookId, arg: Arg<'_>, options: RunOptions, rec: &mut Rec) {
+async fn run<Rec: Record>(this: &mut dyn Component, hook: &HookId, arg: Arg<'_>, options: RunOptions, rec: &mut Rec) {
     let (root, hook_type, owner) = (this.root(), hook.id, this.name());
     let statics = this.table().of(hook_type);
     // One look-up of the component's store: everything the run needs from it, taken now (a run
@@ -321,15 +327,6 @@ async fn run<Rec: Record>(this: &mut dyn Component, hook: HookId, arg: Arg<'_>, 
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| (around.before)(this.any_mut(), arg))) {
             rec.ran_around(owner, hook.name, around, panic_message(&*payload));
         }
-    }
-    if Rec::FAILURES_ONLY
-        && attached.is_empty()
-        && disabled.is_empty()
-        && arounds.is_empty()
-        && !stats_enabled
-        && options.budget.is_none()
-    {
-        return run_statics(this.any_mut(), statics, hook, arg, options, rec).await;
     }
     let deadline = options.budget.map(|budget| Instant::now() + budget);
     // Attached hooks keep their own statistics: with stats on, and in every report.
@@ -410,8 +407,8 @@ async fn run<Rec: Record>(this: &mut dyn Component, hook: HookId, arg: Arg<'_>, 
     }
 }
 
-/// The fast path of [`run`] (issue 13): a `run_hooks` over static hooks only, none disabled, no
-/// statistics, no around-hooks, no budget. The same order, policies, panics and timeouts, without
+/// The fast path of `run_hooks` (issue 13): static hooks only, none disabled, no statistics, no
+/// around-hooks, no history, no budget. The same order, policies, panics and timeouts, without
 /// the per-hook bookkeeping of the general loop (merge with attached hooks, filters, timing).
 ///
 /// Plain `fn` hooks are called in a tight loop inside one `catch_unwind` (a panic ends that
@@ -419,13 +416,14 @@ async fn run<Rec: Record>(this: &mut dyn Component, hook: HookId, arg: Arg<'_>, 
 async fn run_statics<Rec: Record>(
     this: &mut (dyn Any + Send),
     statics: &[StaticHook],
-    hook: HookId,
+    hook: &HookId,
     arg: Arg<'_>,
     options: RunOptions,
     rec: &mut Rec,
 ) {
     if tracing::level_enabled!(tracing::Level::DEBUG) {
-        return run_statics_traced(this, statics, hook, arg, options, rec).await;
+        // Boxed: inlined, its states would make every run's future larger, for the rare path.
+        return Box::pin(run_statics_traced(this, statics, hook, arg, options, rec)).await;
     }
     let mut order = statics.iter();
     loop {
@@ -496,7 +494,7 @@ fn mismatch(owner: &'static str, what: &'static str) -> BoxError {
 async fn run_statics_traced<Rec: Record>(
     this: &mut (dyn Any + Send),
     statics: &[StaticHook],
-    hook: HookId,
+    hook: &HookId,
     arg: Arg<'_>,
     options: RunOptions,
     rec: &mut Rec,
@@ -523,7 +521,7 @@ async fn run_statics_traced<Rec: Record>(
 /// `Control::Stop`, or a failure of a fail-fast type).
 fn outcome<Rec: Record>(
     scheduled: &Scheduled<'_>,
-    hook: HookId,
+    hook: &HookId,
     options: RunOptions,
     result: Result<HookValue, Failure>,
     rec: &mut Rec,
@@ -620,17 +618,17 @@ async fn run_hook_at_erased(
     };
     let start = stats.as_ref().map(|_| Instant::now());
     let traced = tracing::level_enabled!(tracing::Level::DEBUG);
-    let result = match call_traced(this.any_mut(), &scheduled, hook, arg, traced) {
+    let result = match call_traced(this.any_mut(), &scheduled, &hook, arg, traced) {
         Ok(Step::Done(Ok(_))) => Ok(HookValue::Unit),
         Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
-        Ok(Step::Pending(future)) => settle(&scheduled, hook, future, timeout_cap).await,
+        Ok(Step::Pending(future)) => settle(&scheduled, &hook, future, timeout_cap).await,
         Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
     };
     if let (Some(stats), Some(start)) = (stats, start) {
         stats.record(start.elapsed());
     }
     Some(result.map(drop).map_err(|failure| {
-        let error = attribute(&scheduled, hook, timeout_cap, failure);
+        let error = attribute(&scheduled, &hook, timeout_cap, failure);
         call_error_handler(&scheduled, &error);
         error
     }))
@@ -654,7 +652,7 @@ fn call_error_handler(hook: &Scheduled<'_>, error: &HookError) {
 fn call_traced<'a>(
     this: &'a mut dyn Any,
     scheduled: &Scheduled<'a>,
-    hook: HookId,
+    hook: &HookId,
     arg: Arg<'a>,
     traced: bool,
 ) -> std::thread::Result<Step<'a>> {
@@ -672,7 +670,7 @@ fn call_traced<'a>(
 fn call_in_span<'a>(
     this: &'a mut dyn Any,
     scheduled: &Scheduled<'a>,
-    hook: HookId,
+    hook: &HookId,
     arg: Arg<'a>,
 ) -> std::thread::Result<Step<'a>> {
     let (owner, method) = names(scheduled);
@@ -734,7 +732,7 @@ fn at_once(future: HookFuture<'_>) -> Result<HookValue, Failure> {
 #[inline]
 async fn settle(
     scheduled: &Scheduled<'_>,
-    hook: HookId,
+    hook: &HookId,
     future: HookFuture<'_>,
     timeout_cap: Option<Duration>,
 ) -> Result<HookValue, Failure> {
@@ -763,7 +761,7 @@ async fn settle(
 
 /// `hook` as a component's task names it while it waits.
 #[cold]
-fn running_hook(scheduled: &Scheduled<'_>, hook: HookId) -> crate::running::RunningHook {
+fn running_hook(scheduled: &Scheduled<'_>, hook: &HookId) -> crate::running::RunningHook {
     let (owner, method) = names(scheduled);
     crate::running::RunningHook { owner, method, hook_type: hook.name }
 }
@@ -771,7 +769,7 @@ fn running_hook(scheduled: &Scheduled<'_>, hook: HookId) -> crate::running::Runn
 /// Drives an async hook's future: catches its panics, applies its timeout, runs it in its span.
 async fn drive(
     scheduled: &Scheduled<'_>,
-    hook: HookId,
+    hook: &HookId,
     future: HookFuture<'_>,
     timeout_cap: Option<Duration>,
 ) -> Result<HookValue, Failure> {
@@ -817,7 +815,7 @@ fn timeout_of(hook: &Scheduled<'_>, cap: Option<Duration>) -> Option<Duration> {
 }
 
 #[cold]
-fn attribute(scheduled: &Scheduled<'_>, hook: HookId, cap: Option<Duration>, failure: Failure) -> HookError {
+fn attribute(scheduled: &Scheduled<'_>, hook: &HookId, cap: Option<Duration>, failure: Failure) -> HookError {
     let (owner, method) = names(scheduled);
     let hook_type = hook.name;
     let error = match failure {

@@ -140,3 +140,18 @@ impl<T: Any + Send + Sync, E: Into<BoxError>> IntoHookResult for Result<T, E> {
         self.map(HookValue::of).map_err(Into::into)
     }
 }
+
+/// A generated shim's receiver, downcast; `None` when it is not a `T` (ruled out by the tables).
+#[doc(hidden)]
+#[inline]
+pub fn shim_this<T: Any>(this: &mut dyn Any) -> Option<&mut T> {
+    this.downcast_mut()
+}
+
+/// A generated shim's receiver and argument, downcast; `None` when they are not a `T` and an
+/// `A` (ruled out by the tables).
+#[doc(hidden)]
+#[inline]
+pub fn shim_args<'a, T: Any, A: Any>(this: &'a mut dyn Any, arg: &'a dyn Any) -> Option<(&'a mut T, &'a A)> {
+    Some((this.downcast_mut()?, arg.downcast_ref()?))
+}

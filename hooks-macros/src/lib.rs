@@ -20,6 +20,9 @@ mod kw;
 mod sig;
 mod valid;
 
+#[cfg(test)]
+mod size;
+
 use proc_macro::TokenStream;
 
 /// Makes a struct a hooks component: implements `Hooks` (and so `HooksMixin`: `run_hooks`,

@@ -126,14 +126,20 @@ pub mod __private {
     #[cfg(feature = "config")]
     pub use hooks_core::__private::{build_from_settings, CallbackFactory, Settings};
     pub use hooks_core::__private::{
-        callback_registration, inventory, stage, storage, ChildVisitor, ProvidedKey, Registration, Shim, Table, Walker,
+        callback_registration, inventory, shim_args, shim_this, stage, storage, ChildVisitor, Owner, ProvidedKey,
+        Registration, Registrations, Shim, Table, Walker,
     };
     pub use hooks_core::{
         AttachedHooks, BackgroundTask, ChildNodes, HookType, Hooks, IntoHookResult, IntoInterval, Location, Node,
         OnInit, OnStart, OnStateChange, OnStop, ParamValue, Provided, Stage, Step, TaskSpec,
     };
-    pub use std::any::TypeId;
+    pub use std::any::{Any, TypeId};
     pub use std::boxed::Box;
+    pub use std::option::Option::{None, Some};
+    pub use std::result::Result::{Err, Ok};
+    pub use std::{column, line};
+    /// What a params resolver returns.
+    pub type Params = Vec<ParamValue>;
     pub use std::sync::OnceLock;
     pub use std::time::Duration;
     pub use std::vec;

@@ -1,5 +1,6 @@
-//! `#[hooks] impl T { .. }` → the impl as written, a hidden impl of shims, and one registration per
-//! hook method. Every decision is already in the model.
+//! `#[hooks] impl T { .. }` → the impl as written, a hidden impl of shims, and one registration
+//! group per impl block (one `inventory` entry, holding a registration per hook method). Every
+//! decision is already in the model.
 //!
 //! Input:
 //! ```ignore
@@ -9,11 +10,17 @@
 //! ```ignore
 //! impl Worker { async fn track(&mut self, msg: &Message) { .. } }
 //! #[doc(hidden)] impl Worker {
-//!     fn __hooks_on_message_track<'h>(this: &'h mut dyn Any, arg: &'h dyn Any) -> Step<'h> { .. }
+//!     fn __hooks_call_track<'h>(this: &'h mut dyn Any, arg: &'h dyn Any) -> Step<'h> { .. }
 //!     fn __hooks_params_track(this: &dyn Any) -> Vec<ParamValue> { .. }
 //! }
-//! const _: () = { assert!(<Worker as Hooks>::PROVIDED.contains(OnMessage::KEY), ".."); submit! { Registration { .. } } };
+//! const _: () = {
+//!     const __OWNER: Owner = Owner::of::<Worker>("Worker", file!());
+//!     const _: () = assert!(<Worker as Hooks>::PROVIDED.contains(OnMessage::KEY), "..");
+//!     submit! { Registrations(&[Registration::new::<OnMessage>(&__OWNER, "track", (line, column, 0), ..)]) }
+//! };
 //! ```
+//!
+//! What one hook attribute costs a user's build is counted by `size.rs` (at most 30 lines).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -23,33 +30,66 @@ use crate::attr::{HookKind, Interval, ParamArg};
 
 pub(crate) fn expand(item: &syn::ItemImpl, model: &HooksImpl, root: &TokenStream) -> TokenStream {
     let self_ty = &model.self_ty;
-    let shims = model.methods.iter().map(|m| shim(model, m, root));
-    let registrations = model.methods.iter().map(|m| registration(model, m, root));
+    let owner = &model.self_name;
+    // Inside the registration block, the crate root is `__h` (a `use`): shorter code to compile.
+    let short = quote!(__h);
+    let params = model.methods.iter().filter_map(|m| params_fn(m, root));
+    let shims = model.methods.iter().map(|m| shim(model, m, &short));
+    let checks = model.methods.iter().map(|m| provided_check(model, m, &short));
+    // One group for the methods without `#[cfg]`, one per gated method (an array element cannot
+    // carry a `#[cfg]`).
+    let (plain, gated): (Vec<&HookMethod>, Vec<&HookMethod>) = model.methods.iter().partition(|m| m.cfgs.is_empty());
+    let group = (!plain.is_empty()).then(|| {
+        let entries = plain.iter().map(|m| registration(model, m, &short));
+        quote!(__h::inventory::submit! { __h::Registrations(&[#(#entries),*]) })
+    });
+    let gated = gated.iter().map(|m| {
+        let (cfgs, entry) = (&m.cfgs, registration(model, m, &short));
+        quote!(#(#cfgs)* __h::inventory::submit! { __h::Registrations(&[#entry]) })
+    });
+    let registrations = (!model.methods.is_empty()).then(|| {
+        quote! {
+            #[allow(non_snake_case, clippy::needless_lifetimes, clippy::unused_async)]
+            const _: () = {
+                use #root as __h;
+                const __OWNER: __h::Owner = __h::Owner::of::<#self_ty>(#owner, ::core::file!());
+                #(#checks)*
+                #(#shims)*
+                #group
+                #(#gated)*
+            };
+        }
+    });
+    let params: Vec<TokenStream> = params.collect();
+    let params = (!params.is_empty()).then(|| {
+        quote! {
+            #[doc(hidden)]
+            #[allow(non_snake_case)]
+            impl #self_ty {
+                #(#params)*
+            }
+        }
+    });
     quote! {
         #item
-
-        #[doc(hidden)]
-        #[allow(non_snake_case, clippy::needless_lifetimes, clippy::unused_async)]
-        impl #self_ty {
-            #(#shims)*
-        }
-
-        #(#registrations)*
+        #params
+        #registrations
     }
 }
 
 fn shim_ident(method: &HookMethod) -> syn::Ident {
-    format_ident!("__hooks_{}_{}", method.attr.kind.attr_name(), method.ident)
+    // A free function of the registration block: no name of the type's to avoid.
+    format_ident!("__call_{}", method.ident)
 }
 
 fn params_ident(method: &HookMethod) -> syn::Ident {
     format_ident!("__hooks_params_{}", method.ident)
 }
 
-/// The call shim, and the params resolver when the attribute has params.
+/// The call shim: a free function in the registration block, `root` being the short crate path.
 fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStream {
     let HookMethod { ident, attr, sig, cfgs, .. } = method;
-    let name = &model.self_name;
+    let (name, self_ty) = (&model.self_name, &model.self_ty);
     let shim = shim_ident(method);
     let hook_ty = attr.hook_type(root);
     // Each argument is passed with its parameter's location, so that a parameter of the wrong
@@ -57,21 +97,22 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
     let args = match (&attr.kind, sig.args.as_slice()) {
         (_, []) => quote!(),
         (HookKind::StateChange, [old, new]) => {
-            let old = quote_spanned!(user_located(*old)=> __hooks_arg.old);
-            let new = quote_spanned!(user_located(*new)=> __hooks_arg.new);
+            let old = quote_spanned!(user_located(*old)=> arg.old);
+            let new = quote_spanned!(user_located(*new)=> arg.new);
             quote!(#old, #new)
         }
-        (kind, [arg, ..]) if kind.is_message() => quote_spanned!(user_located(*arg)=> __hooks_input),
-        (_, [arg, ..]) => quote_spanned!(user_located(*arg)=> __hooks_arg),
+        (kind, [arg, ..]) if kind.is_message() => quote_spanned!(user_located(*arg)=> input),
+        (_, [arg, ..]) => quote_spanned!(user_located(*arg)=> arg),
     };
-    let downcast_arg = if sig.args.is_empty() {
-        quote!()
+    // The receiver, and the argument when the method takes one, downcast by one generic call.
+    let receive = if sig.args.is_empty() {
+        quote! {
+            let #root::Some(this) = #root::shim_this::<#self_ty>(this) else { return #root::Step::mismatch(#name, "receiver") };
+        }
     } else {
         quote! {
-            let ::core::option::Option::Some(__hooks_arg) =
-                <dyn ::core::any::Any>::downcast_ref::<<#hook_ty as #root::HookType>::Arg>(__hooks_arg)
-            else {
-                return #root::Step::mismatch(#name, "argument");
+            let #root::Some((this, arg)) = #root::shim_args::<#self_ty, <#hook_ty as #root::HookType>::Arg>(this, arg) else {
+                return #root::Step::mismatch(#name, "receiver or argument");
             };
         }
     };
@@ -79,21 +120,19 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
     // (`status: &Status`): a payload of another type is the hook's error, not a panic.
     let input = match sig.arg_types.first() {
         Some(ty) if attr.kind.is_message() => {
-            let message = if attr.kind.is_call() { quote!(&__hooks_arg.message) } else { quote!(__hooks_arg) };
+            let message = if attr.kind.is_call() { quote!(&arg.message) } else { quote!(arg) };
             match payload_type(ty) {
                 None => {
                     let at = user_located(syn::spanned::Spanned::span(ty));
                     let message = respan(message, at);
-                    quote_spanned!(at=> let __hooks_input = #message;)
+                    quote_spanned!(at=> let input = #message;)
                 }
                 Some(payload) => {
                     let at = user_located(syn::spanned::Spanned::span(payload));
                     quote_spanned! {at=>
-                        let __hooks_input = match #root::Message::payload_or_err::<#payload>(#message) {
-                            ::core::result::Result::Ok(__hooks_payload) => __hooks_payload,
-                            ::core::result::Result::Err(__hooks_error) => {
-                                return #root::Step::Done(::core::result::Result::Err(__hooks_error));
-                            }
+                        let input = match #root::Message::payload_or_err::<#payload>(#message) {
+                            #root::Ok(payload) => payload,
+                            #root::Err(error) => return #root::Step::Done(#root::Err(error)),
                         };
                     }
                 }
@@ -107,28 +146,27 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
         Some(ctx) => {
             let at = user_located(ctx.span);
             let method = ident.to_string();
-            let pass =
-                if ctx.mutable { quote_spanned!(at=> &mut __hooks_ctx) } else { quote_spanned!(at=> &__hooks_ctx) };
+            let pass = if ctx.mutable { quote_spanned!(at=> &mut ctx) } else { quote_spanned!(at=> &ctx) };
             let args = if args.is_empty() { pass } else { quote!(#args, #pass) };
             let fetch = quote! {
                 #[allow(unused_mut)]
-                let mut __hooks_ctx = match #root::Context::current() {
-                    ::core::option::Option::Some(__hooks_ctx) => __hooks_ctx,
-                    ::core::option::Option::None => return #root::Step::Done(#root::no_context(#name, #method)),
+                let mut ctx = match #root::Context::current() {
+                    #root::Some(ctx) => ctx,
+                    #root::None => return #root::Step::Done(#root::no_context(#name, #method)),
                 };
             };
             (fetch, args)
         }
     };
-    let call = quote!(__hooks_this.#ident(#args));
+    let call = quote!(this.#ident(#args));
     // The conversion carries the location of the user's `-> T`: an unsatisfied `IntoHookResult`
     // bound is then reported on `-> i32`, not on `#[hooks]`.
     let ret_span = user_located(sig.output_span);
-    let ret = quote_spanned!(ret_span=> __hooks_ret);
+    let ret = quote_spanned!(ret_span=> ret);
     // A command or request handler's value is the response; other hooks give `()` or an error.
     let convert = if attr.kind.is_call() {
         let respond = respan(quote!(#root::IntoResponse::respond_to), ret_span);
-        quote!(#respond(#ret, __hooks_arg))
+        quote!(#respond(#ret, arg))
     } else {
         let into_hook_result = respan(quote!(#root::IntoHookResult::into_hook_result), ret_span);
         quote!(#into_hook_result(#ret))
@@ -140,55 +178,50 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
         let pin = respan(quote!(#root::Box::pin), at);
         let future = quote_spanned! {at=>
             #pin(async move {
-                let __hooks_ret = #call.await;
+                let ret = #call.await;
                 #convert
             })
         };
         quote!(#root::Step::Pending(#future))
     } else {
-        quote! {{
-            let __hooks_ret = #call;
-            #root::Step::Done(#convert)
-        }}
-    };
-    let params = params_resolver(method, root).map(|body| {
-        let params = params_ident(method);
-        // Static params need no instance: `describe()` resolves them without one.
-        let this = if method.attr.has_dynamic_params() {
-            quote! {
-                let ::core::option::Option::Some(__hooks_this) = <dyn ::core::any::Any>::downcast_ref::<Self>(__hooks_this)
-                else {
-                    return #root::Vec::new();
-                };
-            }
-        } else {
-            quote!(let _ = __hooks_this;)
-        };
         quote! {
-            #(#cfgs)*
-            fn #params(__hooks_this: &dyn ::core::any::Any) -> #root::Vec<#root::ParamValue> {
-                #this
-                #body
-            }
+            let ret = #call;
+            #root::Step::Done(#convert)
         }
-    });
+    };
     quote! {
         #(#cfgs)*
-        fn #shim<'__hooks>(
-            __hooks_this: &'__hooks mut dyn ::core::any::Any,
-            __hooks_arg: &'__hooks dyn ::core::any::Any,
-        ) -> #root::Step<'__hooks> {
-            let ::core::option::Option::Some(__hooks_this) = <dyn ::core::any::Any>::downcast_mut::<Self>(__hooks_this)
-            else {
-                return #root::Step::mismatch(#name, "receiver");
-            };
-            #downcast_arg
+        fn #shim<'h>(this: &'h mut dyn #root::Any, arg: &'h dyn #root::Any) -> #root::Step<'h> {
+            #receive
             #input
             #context
             #body
         }
-        #params
     }
+}
+
+/// The params resolver of a hook method (a method of the type: its closures may name `Self`),
+/// when the attribute has params.
+fn params_fn(method: &HookMethod, root: &TokenStream) -> Option<TokenStream> {
+    let body = params_resolver(method, root)?;
+    let (params, cfgs) = (params_ident(method), &method.cfgs);
+    // Static params need no instance: `describe()` resolves them without one.
+    let this = if method.attr.has_dynamic_params() {
+        quote! {
+            let #root::Some(__hooks_this) = <dyn ::core::any::Any>::downcast_ref::<Self>(__hooks_this) else {
+                return #root::Vec::new();
+            };
+        }
+    } else {
+        quote!(let _ = __hooks_this;)
+    };
+    Some(quote! {
+        #(#cfgs)*
+        fn #params(__hooks_this: &dyn ::core::any::Any) -> #root::Params {
+            #this
+            #body
+        }
+    })
 }
 
 /// The payload type a message handler takes (`&Status` → `Status`), or `None` when it takes the
@@ -246,10 +279,21 @@ fn params_resolver(method: &HookMethod, root: &TokenStream) -> Option<TokenStrea
     }
     // Message types route messages: they are made keys (`Eq + Hash`), checked at compile time.
     let constructor = if attr.kind.is_message() { quote!(key) } else { quote!(new) };
+    let static_value = |value: &syn::Expr| {
+        let new = respan(quote!(#root::ParamValue::#constructor), user_located(syn::spanned::Spanned::span(value)));
+        quote!(#new(#value))
+    };
+    if attr.params_fn.is_none() && attr.params.iter().all(|p| matches!(p, ParamArg::Static(_))) {
+        let values = attr.params.iter().filter_map(|p| match p {
+            ParamArg::Static(value) => Some(static_value(value)),
+            ParamArg::Dynamic(_) => None,
+        });
+        return Some(quote!(#root::vec![#(#values),*]));
+    }
     let pushes = attr.params.iter().map(|p| match p {
         ParamArg::Static(value) => {
-            let new = respan(quote!(#root::ParamValue::#constructor), user_located(syn::spanned::Spanned::span(value)));
-            quote!(__hooks_params.push(#new(#value));)
+            let value = static_value(value);
+            quote!(__hooks_params.push(#value);)
         }
         ParamArg::Dynamic(f) => push_each(root, f, &constructor),
     });
@@ -275,71 +319,48 @@ fn push_each(root: &TokenStream, f: &syn::Expr, constructor: &TokenStream) -> To
     }
 }
 
-/// The compile-time "provided" check and the `inventory` registration.
-fn registration(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStream {
-    let HookMethod { ident, attr, sig, cfgs, attr_span, .. } = method;
-    let self_ty = &model.self_ty;
-    let owner = &model.self_name;
+/// The compile-time "provided" check of one hook method, spanned on its attribute.
+fn provided_check(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStream {
+    let HookMethod { ident, attr, cfgs, attr_span, .. } = method;
+    let (self_ty, owner) = (&model.self_ty, &model.self_name);
     let hook_ty = attr.hook_type(root);
     let hook_name = attr.hook_type_name();
-    let method_name = ident.to_string();
-    let shim = shim_ident(method);
     let base = match attr.kind.runtime_base() {
         Some((base, field)) => format!(" (the runtime base `{base}` provides it: `#[hooks(base)] {field}`)"),
         None => String::new(),
     };
     let message = format!(
-        "`{owner}` does not provide the hook type `{hook_name}` used by `#[{}]` on `{method_name}`; \
+        "`{owner}` does not provide the hook type `{hook_name}` used by `#[{}]` on `{ident}`; \
          add `#[provides_hooks({hook_name})]` to `{owner}` or embed a base that provides it with `#[hooks(base)]`{base}",
         attr.kind.attr_name()
     );
-    let check = quote_spanned! {*attr_span=>
+    quote_spanned! {*attr_span=>
+        #(#cfgs)*
         const _: () = ::core::assert!(
             <#self_ty as #root::Hooks>::PROVIDED.contains(<#hook_ty as #root::HookType>::KEY),
             #message
         );
-    };
-    let priority = match &attr.priority {
-        Some(p) => quote!(#p),
-        None => quote!(0),
-    };
-    let timeout = match attr.timeout {
-        Some((nanos, _)) => quote!(::core::option::Option::Some(#root::Duration::from_nanos(#nanos))),
-        None => quote!(::core::option::Option::None),
-    };
-    let params = if params_resolver(method, root).is_some() {
-        let p = params_ident(method);
-        quote!(::core::option::Option::Some(<#self_ty>::#p))
-    } else {
-        quote!(::core::option::Option::None)
-    };
-    let is_async = sig.is_async;
-    let index = method.index;
-    let dynamic_params = attr.has_dynamic_params();
-    let location = quote_spanned! {ident.span()=>
-        #root::Location { file: ::core::file!(), line: ::core::line!(), column: ::core::column!() }
-    };
+    }
+}
+
+/// One hook method's registration: what differs from the defaults of `Registration::new` only.
+fn registration(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStream {
+    let HookMethod { ident, attr, sig, .. } = method;
+    let self_ty = &model.self_ty;
+    let hook_ty = attr.hook_type(root);
+    let (method_name, shim) = (ident.to_string(), shim_ident(method));
+    let index = proc_macro2::Literal::u32_unsuffixed(method.index);
+    let position = quote_spanned!(ident.span()=> (#root::line!(), #root::column!(), #index));
+    // Through a typed constant: a priority that is not an `i32` is one error on the user's value.
+    let priority = attr.priority.as_ref().map(|p| quote!(.priority({ const P: i32 = #p; P })));
+    let timeout = attr.timeout.map(|(nanos, _)| quote!(.timeout(#nanos)));
+    let asynchronous = sig.is_async.then(|| quote!(.asynchronous()));
+    let params = params_resolver(method, root).is_some().then(|| {
+        let (p, dynamic) = (params_ident(method), attr.has_dynamic_params());
+        quote!(.params(<#self_ty>::#p, #dynamic))
+    });
     quote! {
-        #(#cfgs)*
-        const _: () = {
-            #check
-            #root::inventory::submit! {
-                #root::Registration {
-                    owner: #root::TypeId::of::<#self_ty>,
-                    owner_name: #owner,
-                    hook_type: #root::TypeId::of::<#hook_ty>,
-                    hook_name: <#hook_ty as #root::HookType>::NAME,
-                    method: #method_name,
-                    location: #location,
-                    index: #index,
-                    priority: #priority,
-                    timeout: #timeout,
-                    is_async: #is_async,
-                    dynamic_params: #dynamic_params,
-                    params: #params,
-                    call: <#self_ty>::#shim,
-                }
-            }
-        };
+        #root::Registration::new::<#hook_ty>(&__OWNER, #method_name, #position, #shim)
+            #priority #timeout #asynchronous #params
     }
 }
