@@ -68,7 +68,8 @@ timed_build() {
 
 # Removes the crate's own artifacts and incremental cache; dependencies stay built.
 clean_crate() {
-  cargo clean --offline --quiet --manifest-path "$ws/Cargo.toml" -p "$1" 2> /dev/null
+  cargo clean --offline --quiet --manifest-path "$ws/Cargo.toml" -p "$1" > "$logs/$1.clean.log" 2>&1 ||
+    { cat "$logs/$1.clean.log" >&2; die "cargo clean -p $1 failed"; }
   rm -rf "$CARGO_TARGET_DIR"/debug/incremental/"$1"-*
   [[ ! -e $CARGO_TARGET_DIR/debug/$1 ]] || die "cargo clean -p $1 left its binary"
 }
