@@ -8,6 +8,9 @@
 //!   the same struct and serves an `mpsc` channel (same capacity as the runtime's mailbox) of `Start`
 //!   (calls the same `init` then `open` methods directly, replies on a `oneshot`) and `Stop` (calls
 //!   `close`, hands the struct back on the `oneshot`); same spawn-all, start-all, stop-all order.
+//!   Baseline `task` (issue #13's row "spawn + start + stop of one component", goal <= 2x): one bare
+//!   tokio task per component, spawned with the struct, calling `init`, `open().await` and `close`
+//!   and returning the struct; all spawned, then each `JoinHandle` awaited in order.
 //! - `tick`: a `Ticker` with `#[background_task(interval = "1ms")]` counts its ticks and calls
 //!   `Context::current().unwrap().request_stop()` at the 10,000th; the run is spawn, `start()`,
 //!   `wait_stopped()`, `stop()`, divided by 10,000. Baseline `interval`: a spawned task looping on
@@ -20,8 +23,8 @@
 //! its own baseline. One criterion iteration is one whole run (`block_on`), so criterion's estimate
 //! divided by 10,000 is the time per component or per tick.
 //!
-//! After criterion, a table gives ns per component / per tick and the ratio to the baseline, all from
-//! this run: each timed batch of criterion's `iter_custom` is recorded, and the estimate is
+//! After criterion, a table gives ns per component / per tick and the ratios to the baselines, then the
+//! issue's goal against `task`, all from this run: each timed batch of criterion's `iter_custom` is recorded, and the estimate is
 //! criterion's own (the slope of time over iterations across the measurement samples).
 //!
 //! Run with `cargo bench --bench lifecycle`.
@@ -32,8 +35,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use hooks_runtime::prelude::*;
-use support::{current_thread, figure, multi_thread, ratio, Run};
+use support::{current_thread, figure, multi_thread, quotient, ratio, Run};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 /// Components started and stopped per run.
@@ -42,6 +46,8 @@ const COMPONENTS: u64 = 10_000;
 const TICKS: u64 = 10_000;
 /// The capacity of a component's mailbox in `hooks-runtime` (`runtime.rs`), used by the baseline too.
 const MAILBOX: usize = 64;
+/// The issue's goal: spawn + start + stop of a component costs at most this many bare tokio tasks.
+const GOAL: f64 = 2.0;
 
 // ---------------------------------------------------------------------------------------------
 // start + stop
@@ -126,6 +132,24 @@ async fn actor_start_stop() {
     }
 }
 
+/// The issue's baseline: one bare tokio task per component, doing the component's work.
+fn spawn_task(mut svc: Svc) -> JoinHandle<Svc> {
+    tokio::spawn(async move {
+        svc.init();
+        svc.open().await;
+        svc.close();
+        svc
+    })
+}
+
+/// Spawn all, then join each in order, on bare tokio tasks.
+async fn task_start_stop() {
+    let tasks: Vec<JoinHandle<Svc>> = (0..COMPONENTS).map(|_| spawn_task(Svc::default())).collect();
+    for task in tasks {
+        black_box(task.await.expect("no panic"));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Background-task ticks
 
@@ -184,6 +208,7 @@ const CURRENT_THREAD: &str = "current_thread";
 const MULTI_THREAD: &str = "multi_thread";
 const RUNTIME: &str = "runtime";
 const ACTOR: &str = "actor";
+const TASK: &str = "task";
 const INTERVAL: &str = "interval";
 
 type Results = support::Results<Run>;
@@ -195,22 +220,41 @@ fn print_table(results: &Results) {
     println!();
     println!(
         "lifecycle: ns per component (start_stop, x{COMPONENTS}) or per tick (tick, x{TICKS}, paused clock), \
-         criterion slope estimate; ratio = runtime / baseline, same run"
+         criterion slope estimate; ratio = variant / baseline (start_stop: actor and task, tick: interval), same run"
     );
-    println!("{:<11} {:<15} {:<9} {:>12} {:>10} {:>8}", "case", "tokio", "variant", "ns/unit", "ms/run", "ratio");
+    println!(
+        "{:<11} {:<15} {:<9} {:>12} {:>10} {:>12} {:>8}",
+        "case", "tokio", "variant", "ns/unit", "ms/run", "vs baseline", "vs task"
+    );
     results.each(|s| {
         let ns = s.ns_per_unit();
-        let baseline = results.ns_per_unit(&s.key, if s.key.case == TICK { INTERVAL } else { ACTOR });
+        let (baseline, task) = if s.key.case == TICK {
+            (results.ns_per_unit(&s.key, INTERVAL), None)
+        } else {
+            (results.ns_per_unit(&s.key, ACTOR), results.ns_per_unit(&s.key, TASK))
+        };
         println!(
-            "{:<11} {:<15} {:<9} {:>12} {:>10} {:>8}",
+            "{:<11} {:<15} {:<9} {:>12} {:>10} {:>12} {:>8}",
             s.key.case,
             s.key.flavor,
             s.key.variant,
             figure(ns, 1),
             figure(s.ns_per_iter().map(|ns| ns / 1e6), 2),
             ratio(ns, baseline),
+            ratio(ns, task),
         );
     });
+    println!();
+    for flavor in [CURRENT_THREAD, MULTI_THREAD] {
+        let key = Run { bench: BENCH, case: START_STOP, flavor, variant: RUNTIME, units: COMPONENTS };
+        if let Some(r) = quotient(results.ns_per_unit(&key, RUNTIME), results.ns_per_unit(&key, TASK)) {
+            let verdict = if r <= GOAL { "met" } else { "NOT met" };
+            println!(
+                "goal (issue #13: spawn + start + stop of one component <= {GOAL}x one bare tokio task, spawn + join), \
+                 {flavor}: {r:.2}x, {verdict}"
+            );
+        }
+    }
 }
 
 fn main() {
@@ -224,6 +268,9 @@ fn main() {
     results.bench_run(&mut criterion, BENCH, (START_STOP, CURRENT_THREAD, ACTOR, COMPONENTS), || {
         rt.block_on(actor_start_stop());
     });
+    results.bench_run(&mut criterion, BENCH, (START_STOP, CURRENT_THREAD, TASK, COMPONENTS), || {
+        rt.block_on(task_start_stop());
+    });
     drop(rt);
 
     let rt = multi_thread();
@@ -232,6 +279,9 @@ fn main() {
     });
     results.bench_run(&mut criterion, BENCH, (START_STOP, MULTI_THREAD, ACTOR, COMPONENTS), || {
         rt.block_on(actor_start_stop());
+    });
+    results.bench_run(&mut criterion, BENCH, (START_STOP, MULTI_THREAD, TASK, COMPONENTS), || {
+        rt.block_on(task_start_stop());
     });
     drop(rt);
 
