@@ -12,7 +12,7 @@ use crate::hook::HookType;
 use crate::params::{IntoParams, ParamValue};
 use crate::registry::{Location, Provided, Table, Walker};
 use crate::report::{RunReport, RunSpec};
-use crate::run::{run_hook_at, run_hooks, run_hooks_report, RunOptions};
+use crate::run::{run_hook_at, run_hooks, run_hooks_report, ArgOf, RunOptions};
 use crate::shim::{HookFuture, HookResult, IntoHookResult, Step};
 
 /// A type whose methods can be hooks. Implemented by `#[derive(Hooks)]`; the hidden items are the
@@ -39,7 +39,7 @@ pub trait Hooks: Sized + Send + 'static {
 
     /// Visits each `#[hooks(base)]` field, in field order.
     #[doc(hidden)]
-    fn __hooks_bases<R: Hooks>(walker: &mut Walker<'_, R, Self>);
+    fn __hooks_bases(walker: &mut Walker<'_, Self>);
 
     /// Where run-time hooks are kept, if anywhere.
     #[doc(hidden)]
@@ -168,7 +168,7 @@ pub trait HooksMixin: Hooks {
     where
         H::Arg: Default,
     {
-        async move { run_hooks::<Self, H>(self, &H::Arg::default(), RunOptions::default()).await }
+        run_hooks::<Self, H>(self, ArgOf::default_of::<H>(), RunOptions::default())
     }
 
     /// Runs every hook of type `H` with `arg`, in order.
@@ -176,7 +176,7 @@ pub trait HooksMixin: Hooks {
         &'a mut self,
         arg: &'a H::Arg,
     ) -> impl Future<Output = Result<(), MultiError>> + Send + 'a {
-        run_hooks::<Self, H>(self, arg, RunOptions::default())
+        run_hooks::<Self, H>(self, ArgOf::Borrowed(arg), RunOptions::default())
     }
 
     /// Runs every hook of type `H` in the exact reverse order.
@@ -184,9 +184,7 @@ pub trait HooksMixin: Hooks {
     where
         H::Arg: Default,
     {
-        async move {
-            run_hooks::<Self, H>(self, &H::Arg::default(), RunOptions { reversed: true, ..RunOptions::default() }).await
-        }
+        run_hooks::<Self, H>(self, ArgOf::default_of::<H>(), RunOptions { reversed: true, ..RunOptions::default() })
     }
 
     /// Runs every hook of type `H` with `arg`, in the exact reverse order.
@@ -194,7 +192,7 @@ pub trait HooksMixin: Hooks {
         &'a mut self,
         arg: &'a H::Arg,
     ) -> impl Future<Output = Result<(), MultiError>> + Send + 'a {
-        run_hooks::<Self, H>(self, arg, RunOptions { reversed: true, ..RunOptions::default() })
+        run_hooks::<Self, H>(self, ArgOf::Borrowed(arg), RunOptions { reversed: true, ..RunOptions::default() })
     }
 
     /// Runs every hook of type `H` with `arg` as `options` say (order, a cap on each hook's time).
@@ -203,7 +201,7 @@ pub trait HooksMixin: Hooks {
         arg: &'a H::Arg,
         options: RunOptions,
     ) -> impl Future<Output = Result<(), MultiError>> + Send + 'a {
-        run_hooks::<Self, H>(self, arg, options)
+        run_hooks::<Self, H>(self, ArgOf::Borrowed(arg), options)
     }
 
     /// Runs only the hook of type `H` at `position` in run order (the order of [`hooks`](Self::hooks));
@@ -548,7 +546,7 @@ pub trait HooksMixin: Hooks {
         arg: &'a H::Arg,
         spec: RunSpec,
     ) -> impl Future<Output = RunReport> + Send + 'a {
-        async move { run_hooks_report::<Self, H>(self, arg, &spec).await }
+        run_hooks_report::<Self, H>(self, arg, spec)
     }
 
     /// Attaches an async hook: `f` returns a boxed future borrowing the instance and the argument.

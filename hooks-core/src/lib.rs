@@ -112,9 +112,9 @@ macro_rules! __doc_component {
             type Storage = $crate::__private::storage::Kept;
             fn __hooks_table() -> &'static $crate::__private::Table {
                 static TABLE: ::std::sync::OnceLock<$crate::__private::Table> = ::std::sync::OnceLock::new();
-                TABLE.get_or_init($crate::__private::Table::build::<Self>)
+                $crate::__private::Table::cached(&TABLE, $crate::__private::Table::build::<Self>)
             }
-            fn __hooks_bases<R: $crate::Hooks>(_: &mut $crate::__private::Walker<'_, R, Self>) {}
+            fn __hooks_bases(_: &mut $crate::__private::Walker<'_, Self>) {}
             fn __hooks_attached(&self) -> ::core::option::Option<&$crate::AttachedHooks> {
                 ::core::option::Option::Some(&self.attached)
             }

@@ -289,11 +289,16 @@ impl Table {
     /// Walks `R`'s bases and own registrations and orders them.
     pub fn build<R: Hooks>() -> Self {
         let mut all = Vec::new();
-        let mut walker =
-            Walker::<R, R> { out: &mut all, get: Arc::new(|r: &R| r), get_mut: Arc::new(|r: &mut R| r), root: true };
+        let mut walker = Walker::<R>::root(&mut all);
         R::__hooks_bases(&mut walker);
         walker.own();
         Table::group(all)
+    }
+
+    /// The table in `cell`, built by `build` on first use (not generic: one copy of the
+    /// `OnceLock` machinery for every component type).
+    pub fn cached(cell: &'static OnceLock<Table>, build: fn() -> Table) -> &'static Table {
+        cell.get_or_init(build)
     }
 
     /// The walk's hooks, grouped by hook type and ordered (not generic: compiled once).
@@ -329,43 +334,64 @@ impl Table {
     }
 }
 
-/// Walks the bases of a component `R`, currently at `T`. Used by `#[derive(Hooks)]` code only.
+/// Walks the bases of a component, currently at `T`. Used by `#[derive(Hooks)]` code only.
+///
+/// Not generic over the root: the projection from the root to `T` is erased (a chain of
+/// downcasting steps), so a component with no bases costs no closure at all.
 #[doc(hidden)]
-pub struct Walker<'w, R, T: ?Sized> {
+pub struct Walker<'w, T: ?Sized> {
     out: &'w mut Vec<StaticHook>,
-    get: Arc<dyn Fn(&R) -> &T + Send + Sync>,
-    get_mut: Arc<dyn Fn(&mut R) -> &mut T + Send + Sync>,
-    root: bool,
+    /// From the root to `T`; `None` at the root itself.
+    path: Option<(ProjRef, ProjMut)>,
+    _at: std::marker::PhantomData<fn(&T)>,
 }
 
-impl<R: Hooks, T: 'static> Walker<'_, R, T> {
+impl<'w, T: 'static> Walker<'w, T> {
+    /// The walk of a root component.
+    fn root(out: &'w mut Vec<StaticHook>) -> Self {
+        Walker { out, path: None, _at: std::marker::PhantomData }
+    }
+
     /// Visits the base reached by `get`/`get_mut` from `T`: its own bases first, then its hooks.
     pub fn base<B: Hooks>(&mut self, get: fn(&T) -> &B, get_mut: fn(&mut T) -> &mut B) {
-        let (outer, outer_mut) = (self.get.clone(), self.get_mut.clone());
-        let mut walker = Walker::<R, B> {
-            out: &mut *self.out,
-            get: Arc::new(move |r: &R| get(outer(r))),
-            get_mut: Arc::new(move |r: &mut R| get_mut(outer_mut(r))),
-            root: false,
+        let step: ProjRef = Arc::new(move |t: &dyn Any| t.downcast_ref::<T>().map(|t| get(t) as &dyn Any));
+        let step_mut: ProjMut =
+            Arc::new(move |t: &mut dyn Any| t.downcast_mut::<T>().map(|t| get_mut(t) as &mut dyn Any));
+        let path = match &self.path {
+            None => (step, step_mut),
+            Some((outer, outer_mut)) => compose(outer.clone(), outer_mut.clone(), step, step_mut),
         };
+        let mut walker = Walker::<B> { out: &mut *self.out, path: Some(path), _at: std::marker::PhantomData };
         B::__hooks_bases(&mut walker);
         walker.own();
     }
 
     fn own(&mut self) {
-        for reg in registrations_of::<T>() {
-            let target = if self.root {
-                Target::Own
-            } else {
-                let (get, get_mut) = (self.get.clone(), self.get_mut.clone());
-                Target::Base {
-                    get: Arc::new(move |r: &dyn Any| r.downcast_ref::<R>().map(|r| get(r) as &dyn Any)),
-                    get_mut: Arc::new(move |r: &mut dyn Any| r.downcast_mut::<R>().map(|r| get_mut(r) as &mut dyn Any)),
-                }
-            };
-            let seq = self.out.len() as u32;
-            self.out.push(StaticHook { reg, seq, target });
-        }
+        push_own(self.out, registrations_of::<T>(), &self.path);
+    }
+}
+
+/// `outer` then `step` (not generic: compiled once).
+fn compose(outer: ProjRef, outer_mut: ProjMut, step: ProjRef, step_mut: ProjMut) -> (ProjRef, ProjMut) {
+    (
+        Arc::new(move |r: &dyn Any| outer(r).and_then(|t| step(t))),
+        Arc::new(move |r: &mut dyn Any| outer_mut(r).and_then(|t| step_mut(t))),
+    )
+}
+
+/// The hooks of one owner, reached by `path` from the root (not generic: compiled once).
+fn push_own(
+    out: &mut Vec<StaticHook>,
+    registrations: &'static [&'static Registration],
+    path: &Option<(ProjRef, ProjMut)>,
+) {
+    for &reg in registrations {
+        let target = match path {
+            None => Target::Own,
+            Some((get, get_mut)) => Target::Base { get: get.clone(), get_mut: get_mut.clone() },
+        };
+        let seq = out.len() as u32;
+        out.push(StaticHook { reg, seq, target });
     }
 }
 

@@ -75,6 +75,28 @@ impl<T: Hooks> Component for T {
 /// A hook's argument, erased (`Sync`, so that a run's future is `Send`).
 type Arg<'a> = &'a (dyn Any + Sync);
 
+/// A run's argument: borrowed from the caller, or the hook type's default, made by the run
+/// (`run_hooks::<H>()`: no generic future per component and hook type to hold it).
+#[derive(Clone, Copy)]
+pub(crate) enum ArgOf<'a> {
+    Borrowed(Arg<'a>),
+    /// Makes `H::Arg::default()` (a `()` argument is borrowed instead: it needs no box).
+    Default(fn() -> Box<dyn Any + Send + Sync>),
+}
+
+impl ArgOf<'static> {
+    /// The default argument of `H`.
+    pub(crate) fn default_of<H: HookType>() -> Self
+    where
+        H::Arg: Default,
+    {
+        if TypeId::of::<H::Arg>() == TypeId::of::<()>() {
+            return ArgOf::Borrowed(&());
+        }
+        ArgOf::Default(|| Box::new(H::Arg::default()))
+    }
+}
+
 /// How a run goes beyond its hook type's defaults.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunOptions {
@@ -243,7 +265,7 @@ async fn run_staged_erased(this: &mut dyn Component, hook: HookId, arg: Arg<'_>)
 /// Runs every hook of type `H` on `this` with `arg`; returns every failure.
 pub(crate) fn run_hooks<'a, R: Hooks, H: HookType>(
     this: &'a mut R,
-    arg: &'a H::Arg,
+    arg: ArgOf<'a>,
     options: RunOptions,
 ) -> impl Future<Output = Result<(), MultiError>> + Send + 'a {
     run_hooks_erased(this, HookId::of::<H>(), arg, options)
@@ -252,9 +274,17 @@ pub(crate) fn run_hooks<'a, R: Hooks, H: HookType>(
 async fn run_hooks_erased(
     this: &mut dyn Component,
     hook: HookId,
-    arg: Arg<'_>,
+    arg: ArgOf<'_>,
     options: RunOptions,
 ) -> Result<(), MultiError> {
+    let owned;
+    let arg: Arg<'_> = match arg {
+        ArgOf::Borrowed(arg) => arg,
+        ArgOf::Default(make) => {
+            owned = make();
+            &*owned
+        }
+    };
     let mut errors = MultiError::default();
     // The fast path: static hooks only, nothing attached, disabled or wrapped, no statistics,
     // history or budget.
@@ -274,12 +304,13 @@ async fn run_hooks_erased(
 pub(crate) fn run_hooks_report<'a, R: Hooks, H: HookType>(
     this: &'a mut R,
     arg: &'a H::Arg,
-    spec: &'a RunSpec,
+    spec: RunSpec,
 ) -> impl Future<Output = RunReport> + Send + 'a {
     run_hooks_report_erased(this, HookId::of::<H>(), arg, spec)
 }
 
-async fn run_hooks_report_erased(this: &mut dyn Component, hook: HookId, arg: Arg<'_>, spec: &RunSpec) -> RunReport {
+async fn run_hooks_report_erased(this: &mut dyn Component, hook: HookId, arg: Arg<'_>, spec: RunSpec) -> RunReport {
+    let spec = &spec;
     let options = RunOptions { reversed: spec.reversed, timeout_cap: spec.timeout_cap, budget: None };
     if spec.untimed {
         let mut reporting = Reporting::<false> { spec, report: RunReport::new(hook.name) };

@@ -121,10 +121,10 @@ impl Hooks for HookRegistry {
 
     fn __hooks_table() -> &'static Table {
         static TABLE: OnceLock<Table> = OnceLock::new();
-        TABLE.get_or_init(Table::build::<Self>)
+        Table::cached(&TABLE, Table::build::<Self>)
     }
 
-    fn __hooks_bases<R: Hooks>(_: &mut Walker<'_, R, Self>) {}
+    fn __hooks_bases(_: &mut Walker<'_, Self>) {}
 
     fn __hooks_attached(&self) -> Option<&AttachedHooks> {
         Some(&self.attached)

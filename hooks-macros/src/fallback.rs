@@ -29,9 +29,9 @@ pub(crate) fn derive(input: &syn::DeriveInput, root: &TokenStream, error: syn::E
                 type Storage = #root::storage::Kept;
                 fn __hooks_table() -> &'static #root::Table {
                     static TABLE: #root::OnceLock<#root::Table> = #root::OnceLock::new();
-                    TABLE.get_or_init(#root::Table::build::<Self>)
+                    #root::Table::cached(&TABLE, #root::Table::build::<Self>)
                 }
-                fn __hooks_bases<R: #root::Hooks>(_: &mut #root::Walker<'_, R, Self>) {}
+                fn __hooks_bases(_: &mut #root::Walker<'_, Self>) {}
                 fn __hooks_attached(&self) -> ::core::option::Option<&#root::AttachedHooks> {
                     ::core::option::Option::None
                 }

@@ -31,10 +31,10 @@ pub(crate) fn expand(input: &Component, root: &TokenStream) -> TokenStream {
 
                 fn __hooks_table() -> &'static #root::Table {
                     static TABLE: #root::OnceLock<#root::Table> = #root::OnceLock::new();
-                    TABLE.get_or_init(#root::Table::build::<Self>)
+                    #root::Table::cached(&TABLE, #root::Table::build::<Self>)
                 }
 
-                fn __hooks_bases<R: #root::Hooks>(walker: &mut #root::Walker<'_, R, Self>) {
+                fn __hooks_bases(walker: &mut #root::Walker<'_, Self>) {
                     // `<B as Hooks>` named first: a base that is not a component is then one error,
                     // the trait's own; rustc drops the same error from `base::<B>`'s bound.
                     #(
