@@ -196,8 +196,7 @@ impl HooksImpl {
                 );
             }
             let Some(kind) = hook_attribute_kind(&first) else { continue };
-            let attr_name = kind.attr_name();
-            let sig = HookSig::from_syn(cx, attr_name, &method.sig);
+            let sig = HookSig::from_syn(cx, kind.descriptor(), &method.sig);
             let Some(attr) = HookAttr::from_attr(cx, kind, &first) else { continue };
             let cfgs = method.attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned().collect();
             methods.push(HookMethod {

@@ -8,6 +8,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, Lit, Token};
 
 use crate::ctxt::Ctxt;
+use crate::descriptor::{Descriptor, ATTRIBUTES};
 use crate::duration;
 
 /// Which attribute a method carries.
@@ -26,89 +27,70 @@ pub(crate) enum HookKind {
 }
 
 impl HookKind {
+    /// The kinds, in the order of [`ATTRIBUTES`].
+    const ALL: [HookKind; 10] = [
+        HookKind::Init,
+        HookKind::Start,
+        HookKind::Stop,
+        HookKind::StateChange,
+        HookKind::Message,
+        HookKind::Command,
+        HookKind::Request,
+        HookKind::PullMessage,
+        HookKind::BackgroundTask,
+        HookKind::Custom(None),
+    ];
+
     pub(crate) fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "on_init" => HookKind::Init,
-            "on_start" => HookKind::Start,
-            "on_stop" => HookKind::Stop,
-            "on_state_change" => HookKind::StateChange,
-            "on_message" => HookKind::Message,
-            "on_command" => HookKind::Command,
-            "on_request" => HookKind::Request,
-            "on_pull_message" => HookKind::PullMessage,
-            "background_task" => HookKind::BackgroundTask,
-            "hook" => HookKind::Custom(None),
-            _ => return None,
-        })
+        let at = ATTRIBUTES.iter().position(|d| d.name == name)?;
+        Self::ALL.into_iter().nth(at)
+    }
+
+    /// Everything about this kind's attribute.
+    pub(crate) fn descriptor(&self) -> &'static Descriptor {
+        let at = match self {
+            HookKind::Init => 0,
+            HookKind::Start => 1,
+            HookKind::Stop => 2,
+            HookKind::StateChange => 3,
+            HookKind::Message => 4,
+            HookKind::Command => 5,
+            HookKind::Request => 6,
+            HookKind::PullMessage => 7,
+            HookKind::BackgroundTask => 8,
+            HookKind::Custom(_) => 9,
+        };
+        &ATTRIBUTES[at]
     }
 
     /// The attribute's name, for messages.
     pub(crate) fn attr_name(&self) -> &'static str {
-        match self {
-            HookKind::Init => "on_init",
-            HookKind::Start => "on_start",
-            HookKind::Stop => "on_stop",
-            HookKind::StateChange => "on_state_change",
-            HookKind::Message => "on_message",
-            HookKind::Command => "on_command",
-            HookKind::Request => "on_request",
-            HookKind::PullMessage => "on_pull_message",
-            HookKind::BackgroundTask => "background_task",
-            HookKind::Custom(_) => "hook",
-        }
+        self.descriptor().name
     }
 
     /// The marker type's name under `__private` for built-in kinds.
     pub(crate) fn marker_name(&self) -> Option<&'static str> {
-        Some(match self {
-            HookKind::Init => "OnInit",
-            HookKind::Start => "OnStart",
-            HookKind::Stop => "OnStop",
-            HookKind::StateChange => "OnStateChange",
-            HookKind::Message => "OnMessage",
-            HookKind::Command => "OnCommand",
-            HookKind::Request => "OnRequest",
-            HookKind::PullMessage => "OnPullMessage",
-            HookKind::BackgroundTask => "BackgroundTask",
-            HookKind::Custom(_) => return None,
-        })
+        self.descriptor().marker
     }
 
     /// The runtime base that provides the kind's hook type, and a field to embed it, for the
     /// "does not provide" message.
     pub(crate) fn runtime_base(&self) -> Option<(&'static str, &'static str)> {
-        Some(match self {
-            HookKind::Init | HookKind::Start | HookKind::Stop | HookKind::StateChange | HookKind::BackgroundTask => {
-                ("Service", "service: Service")
-            }
-            HookKind::Message => ("MessageBusClient", "bus: MessageBusClient"),
-            HookKind::Command => ("CommandHandler", "commands: CommandHandler"),
-            HookKind::Request => ("RequestClient", "requests: RequestClient"),
-            HookKind::PullMessage => ("PullClient", "pulls: PullClient"),
-            HookKind::Custom(_) => return None,
-        })
+        self.descriptor().base
     }
 
     /// Message-like kinds: they route by their params, so they need at least one.
     pub(crate) fn is_message(&self) -> bool {
-        matches!(self, HookKind::Message | HookKind::Command | HookKind::Request | HookKind::PullMessage)
+        self.descriptor().routes
     }
 
     /// Command-like kinds: the handler's value is the response.
     pub(crate) fn is_call(&self) -> bool {
-        matches!(self, HookKind::Command | HookKind::Request)
+        self.descriptor().answers
     }
 
     fn takes_params(&self) -> bool {
-        self.is_message() || matches!(self, HookKind::Custom(_))
-    }
-
-    fn keys(&self) -> &'static [&'static str] {
-        match self {
-            HookKind::BackgroundTask => &["interval", "immediate", "stop_on_error", "priority", "timeout"],
-            k if k.takes_params() => &["params", "priority", "timeout"],
-            _ => &["priority", "timeout"],
-        }
+        self.descriptor().params
     }
 }
 
@@ -235,7 +217,7 @@ impl HookAttr {
         let mut interval = Slot::new(cx, "interval");
         let mut immediate = Slot::new(cx, "immediate");
         let mut stop_on_error = Slot::new(cx, "stop_on_error");
-        let keys = kind.keys();
+        let keys: Vec<&str> = kind.descriptor().all_keys().collect();
         let mut args = args.into_iter().peekable();
 
         // #[hook(HookType, ..)]: the hook type comes first.

@@ -1,5 +1,5 @@
 //! The helper attribute and option names of `#[derive(Hooks)]` and `#[hooks(..)]`, once.
-//! (The method attributes and their keys are named in `attr.rs`, beside their parsing.)
+//! (The method attributes and their keys are described in `descriptor.rs`.)
 
 /// `#[provides_hooks(..)]` on a struct.
 pub(crate) const PROVIDES_HOOKS: &str = "provides_hooks";

@@ -13,6 +13,7 @@
 mod ast;
 mod attr;
 mod ctxt;
+mod descriptor;
 mod duration;
 mod expand;
 mod fallback;

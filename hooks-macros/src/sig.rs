@@ -5,6 +5,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ReturnType, Signature};
 
 use crate::ctxt::Ctxt;
+use crate::descriptor::Descriptor;
 
 /// What the expansion needs to know of a method's signature.
 pub(crate) struct HookSig {
@@ -38,7 +39,8 @@ fn context_arg(ty: &syn::Type) -> Option<Context> {
 impl HookSig {
     /// Reads `sig`, recording a receiver that is not `&self`/`&mut self`, generics, `unsafe`,
     /// variadics.
-    pub(crate) fn from_syn(cx: &Ctxt, attr_name: &str, sig: &Signature) -> HookSig {
+    pub(crate) fn from_syn(cx: &Ctxt, attribute: &Descriptor, sig: &Signature) -> HookSig {
+        let attr_name = attribute.name;
         match sig.inputs.first() {
             Some(FnArg::Receiver(r)) if matches!(r.kind, syn::ReceiverKind::Reference(..)) => {}
             Some(FnArg::Receiver(r)) => cx.error_spanned_by(
@@ -81,7 +83,7 @@ impl HookSig {
         // A hook's argument is lent by the run (`&H::Arg`); `on_state_change` spreads its `Copy`
         // states instead. Said here, on the type, rather than rustc's "consider cloning".
         // Only for a hook's one argument: a wrong number of arguments is its own error.
-        let takes_one = !matches!(attr_name, "on_state_change" | "on_init" | "on_start" | "background_task");
+        let takes_one = attribute.arity.contains(&1);
         if let ([ty], true) = (&arg_types[..], takes_one) {
             if !matches!(ty, syn::Type::Reference(_)) {
                 let shown = quote::ToTokens::to_token_stream(ty).to_string();

@@ -1,7 +1,6 @@
 //! Checks that need the whole model: the impl's shape and each handler's arity for its hook type.
 
 use crate::ast::HooksImpl;
-use crate::attr::HookKind;
 use crate::ctxt::Ctxt;
 
 /// The impl block itself: no trait impls, no generics (registrations are static, one per type).
@@ -25,31 +24,18 @@ pub(crate) fn check_impl(cx: &Ctxt, item: &syn::ItemImpl) {
 pub(crate) fn check_methods(cx: &Ctxt, model: &HooksImpl) {
     for method in &model.methods {
         let attr = &method.attr;
-        let name = attr.kind.attr_name();
+        let attribute = attr.kind.descriptor();
         let n = method.sig.args.len();
-        let (ok, expected) = match attr.kind {
-            HookKind::Init | HookKind::Start | HookKind::BackgroundTask => {
-                (n == 0, "take no arguments besides `&self` or `&mut self`")
-            }
-            HookKind::Stop => (n <= 1, "take `&mut self` and optionally `reason: &StopReason`"),
-            HookKind::StateChange => {
-                (n == 0 || n == 2, "take `&mut self` and optionally `old: LifecycleState, new: LifecycleState`")
-            }
-            HookKind::Message | HookKind::Command | HookKind::Request | HookKind::PullMessage => {
-                (n == 1, "take `&mut self` and the message, e.g. `msg: &Message`")
-            }
-            HookKind::Custom(_) => (n <= 1, "take `&mut self` and optionally the hook type's argument by reference"),
-        };
-        if !ok {
+        if !attribute.accepts(n) {
             // The first argument too many, else (too few) the last one given, else the name.
             let span = method
                 .sig
                 .args
-                .get(expected_max(&attr.kind))
+                .get(attribute.most())
                 .or(method.sig.args.last())
                 .copied()
                 .unwrap_or(method.ident.span());
-            cx.syn_error(syn::Error::new(span, format!("`#[{name}]` methods {expected}")));
+            cx.syn_error(syn::Error::new(span, format!("`#[{}]` methods {}", attribute.name, attribute.takes)));
         }
         if let Some((_, span)) = attr.timeout {
             if !method.sig.is_async {
@@ -59,19 +45,5 @@ pub(crate) fn check_methods(cx: &Ctxt, model: &HooksImpl) {
                 ));
             }
         }
-    }
-}
-
-/// The index of the first argument too many (where the arity error is spanned).
-fn expected_max(kind: &HookKind) -> usize {
-    match kind {
-        HookKind::Init | HookKind::Start | HookKind::BackgroundTask => 0,
-        HookKind::Stop
-        | HookKind::Custom(_)
-        | HookKind::Message
-        | HookKind::Command
-        | HookKind::Request
-        | HookKind::PullMessage => 1,
-        HookKind::StateChange => 2,
     }
 }

@@ -264,8 +264,8 @@ fn params_resolver(method: &HookMethod, root: &TokenStream) -> Option<TokenStrea
                 quote_spanned!(at=> #into_interval((#f)(__hooks_this)))
             }
         };
-        let immediate = attr.immediate.unwrap_or(true);
-        let stop_on_error = attr.stop_on_error.unwrap_or(false);
+        let immediate = attr.immediate.unwrap_or(crate::descriptor::IMMEDIATE);
+        let stop_on_error = attr.stop_on_error.unwrap_or(crate::descriptor::STOP_ON_ERROR);
         return Some(quote! {
             #root::vec![#root::ParamValue::new(#root::TaskSpec {
                 interval: #interval,
