@@ -166,3 +166,109 @@ async fn attached_hooks_fail_and_panic_like_static_ones() {
     assert_eq!(methods, ["flush_hangs", "attached_err", "attached_panic"]);
     assert_eq!(f.ran.last(), Some(&"attached_async"));
 }
+
+// The fast path calls a stretch of plain `fn` hooks inside one `catch_unwind` (issue 13): a panic
+// in the middle of a stretch must still be attributed to its own hook, the hooks after it must
+// still run (collect-all) or not (fail-fast), in both orders, and async hooks between plain ones
+// must keep their place.
+
+hook_type!(pub OnSweep);
+hook_type!(pub OnArm, fail_fast);
+hook_type!(pub OnCount(u32));
+
+#[derive(Hooks, Default)]
+#[provides_hooks(OnSweep, OnArm, OnCount)]
+struct Stretch {
+    ran: Vec<&'static str>,
+    counted: Vec<u32>,
+}
+
+#[hooks]
+impl Stretch {
+    #[hook(OnSweep)]
+    fn a(&mut self) {
+        self.ran.push("a");
+    }
+    #[hook(OnSweep)]
+    fn b(&mut self) {
+        self.ran.push("b");
+        panic!("b broke");
+    }
+    #[hook(OnSweep)]
+    async fn c(&mut self) {
+        self.ran.push("c");
+    }
+    #[hook(OnSweep)]
+    fn d(&mut self) -> Result<(), DiskFull> {
+        self.ran.push("d");
+        Err(DiskFull)
+    }
+    #[hook(OnSweep)]
+    fn e(&mut self) {
+        self.ran.push("e");
+        panic!("e broke");
+    }
+    #[hook(OnSweep)]
+    fn f(&mut self) {
+        self.ran.push("f");
+    }
+
+    #[hook(OnArm)]
+    fn first(&mut self) {
+        self.ran.push("first");
+    }
+    #[hook(OnArm)]
+    fn breaks(&mut self) {
+        self.ran.push("breaks");
+        panic!("armed badly");
+    }
+    #[hook(OnArm)]
+    fn never(&mut self) {
+        self.ran.push("never");
+    }
+
+    #[hook(OnCount)]
+    fn count(&mut self, n: &u32) {
+        self.counted.push(*n);
+    }
+}
+
+fn failures(result: Result<(), MultiError>) -> Vec<String> {
+    let errors = result.expect_err("the run reports its failures");
+    errors.errors().iter().map(|e| format!("{}: {e}", e.method())).collect()
+}
+
+#[tokio::test]
+async fn a_panic_mid_stretch_is_attributed_and_the_rest_still_run_in_both_orders() {
+    let mut s = Stretch::default();
+    let errors = failures(s.run_hooks::<OnSweep>().await);
+    assert_eq!(s.ran, ["a", "b", "c", "d", "e", "f"]);
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors[0].starts_with("b: ") && errors[0].contains("b broke"), "{errors:?}");
+    assert!(errors[1].starts_with("d: ") && errors[1].contains("disk full"), "{errors:?}");
+    assert!(errors[2].starts_with("e: ") && errors[2].contains("e broke"), "{errors:?}");
+
+    s.ran.clear();
+    let errors = failures(s.run_hooks_reversed::<OnSweep>().await);
+    assert_eq!(s.ran, ["f", "e", "d", "c", "b", "a"]);
+    let methods: Vec<&str> = errors.iter().map(|e| &e[..1]).collect();
+    assert_eq!(methods, ["e", "d", "b"]);
+}
+
+#[tokio::test]
+async fn a_panic_mid_stretch_of_a_fail_fast_type_ends_the_run_there() {
+    let mut s = Stretch::default();
+    let errors = failures(s.run_hooks::<OnArm>().await);
+    assert_eq!(s.ran, ["first", "breaks"]);
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].starts_with("breaks: ") && errors[0].contains("armed badly"), "{errors:?}");
+}
+
+#[tokio::test]
+async fn run_hooks_without_an_argument_passes_the_default_of_the_hook_types_argument() {
+    let mut s = Stretch::default();
+    s.run_hooks::<OnCount>().await.unwrap();
+    s.run_hooks_with::<OnCount>(&7).await.unwrap();
+    s.run_hooks_reversed::<OnCount>().await.unwrap();
+    assert_eq!(s.counted, [0, 7, 0]);
+}

@@ -168,7 +168,7 @@ pub trait HooksMixin: Hooks {
     where
         H::Arg: Default,
     {
-        run_hooks::<Self, H>(self, ArgOf::default_of::<H>(), RunOptions::default())
+        run_hooks(self, HookId::of::<H>(), ArgOf::default_of::<H>(), RunOptions::default())
     }
 
     /// Runs every hook of type `H` with `arg`, in order.
@@ -176,7 +176,7 @@ pub trait HooksMixin: Hooks {
         &'a mut self,
         arg: &'a H::Arg,
     ) -> impl Future<Output = Result<(), MultiError>> + Send + 'a {
-        run_hooks::<Self, H>(self, ArgOf::Borrowed(arg), RunOptions::default())
+        run_hooks(self, HookId::of::<H>(), ArgOf::Borrowed(arg), RunOptions::default())
     }
 
     /// Runs every hook of type `H` in the exact reverse order.
@@ -184,7 +184,12 @@ pub trait HooksMixin: Hooks {
     where
         H::Arg: Default,
     {
-        run_hooks::<Self, H>(self, ArgOf::default_of::<H>(), RunOptions { reversed: true, ..RunOptions::default() })
+        run_hooks(
+            self,
+            HookId::of::<H>(),
+            ArgOf::default_of::<H>(),
+            RunOptions { reversed: true, ..RunOptions::default() },
+        )
     }
 
     /// Runs every hook of type `H` with `arg`, in the exact reverse order.
@@ -192,7 +197,7 @@ pub trait HooksMixin: Hooks {
         &'a mut self,
         arg: &'a H::Arg,
     ) -> impl Future<Output = Result<(), MultiError>> + Send + 'a {
-        run_hooks::<Self, H>(self, ArgOf::Borrowed(arg), RunOptions { reversed: true, ..RunOptions::default() })
+        run_hooks(self, HookId::of::<H>(), ArgOf::Borrowed(arg), RunOptions { reversed: true, ..RunOptions::default() })
     }
 
     /// Runs every hook of type `H` with `arg` as `options` say (order, a cap on each hook's time).
@@ -201,7 +206,7 @@ pub trait HooksMixin: Hooks {
         arg: &'a H::Arg,
         options: RunOptions,
     ) -> impl Future<Output = Result<(), MultiError>> + Send + 'a {
-        run_hooks::<Self, H>(self, ArgOf::Borrowed(arg), options)
+        run_hooks(self, HookId::of::<H>(), ArgOf::Borrowed(arg), options)
     }
 
     /// Runs only the hook of type `H` at `position` in run order (the order of [`hooks`](Self::hooks));
@@ -211,7 +216,7 @@ pub trait HooksMixin: Hooks {
         position: usize,
         arg: &'a H::Arg,
     ) -> impl Future<Output = Option<Result<(), HookError>>> + Send + 'a {
-        run_hook_at::<Self, H>(self, position, arg, None)
+        run_hook_at(self, HookId::of::<H>(), position, arg, None)
     }
 
     /// [`run_hook_at`](Self::run_hook_at) with a cap on the hook's time (a stop budget's rest):
@@ -222,7 +227,7 @@ pub trait HooksMixin: Hooks {
         arg: &'a H::Arg,
         cap: Option<Duration>,
     ) -> impl Future<Output = Option<Result<(), HookError>>> + Send + 'a {
-        run_hook_at::<Self, H>(self, position, arg, cap)
+        run_hook_at(self, HookId::of::<H>(), position, arg, cap)
     }
 
     /// This instance's hooks of type `H`, in run order (static, then attached at equal priority).
@@ -546,7 +551,7 @@ pub trait HooksMixin: Hooks {
         arg: &'a H::Arg,
         spec: RunSpec,
     ) -> impl Future<Output = RunReport> + Send + 'a {
-        run_hooks_report::<Self, H>(self, arg, spec)
+        run_hooks_report(self, HookId::of::<H>(), arg, spec)
     }
 
     /// Attaches an async hook: `f` returns a boxed future borrowing the instance and the argument.

@@ -168,7 +168,11 @@ fn by_owner() -> &'static HashMap<TypeId, Vec<&'static Registration>> {
 
 /// The registrations a type's own `#[hooks]` impls submitted, in definition order.
 pub fn registrations_of<T: 'static>() -> &'static [&'static Registration] {
-    by_owner().get(&TypeId::of::<T>()).map_or(&[], Vec::as_slice)
+    registrations_by_id(TypeId::of::<T>())
+}
+
+fn registrations_by_id(owner: TypeId) -> &'static [&'static Registration] {
+    by_owner().get(&owner).map_or(&[], Vec::as_slice)
 }
 
 /// Every collected registration (for tests that count what a crate registered).
@@ -299,6 +303,16 @@ impl Table {
     /// `OnceLock` machinery for every component type).
     pub fn cached(cell: &'static OnceLock<Table>, build: fn() -> Table) -> &'static Table {
         cell.get_or_init(build)
+    }
+
+    /// The table in `cell` of a component without bases, `root` its type: built on first use
+    /// from its own registrations (nothing generic to compile per component).
+    pub fn cached_own(cell: &'static OnceLock<Table>, root: TypeId) -> &'static Table {
+        cell.get_or_init(|| {
+            let mut all = Vec::new();
+            push_own(&mut all, registrations_by_id(root), &None);
+            Table::group(all)
+        })
     }
 
     /// The walk's hooks, grouped by hook type and ordered (not generic: compiled once).

@@ -262,16 +262,8 @@ async fn run_staged_erased(this: &mut dyn Component, hook: HookId, arg: Arg<'_>)
     staged
 }
 
-/// Runs every hook of type `H` on `this` with `arg`; returns every failure.
-pub(crate) fn run_hooks<'a, R: Hooks, H: HookType>(
-    this: &'a mut R,
-    arg: ArgOf<'a>,
-    options: RunOptions,
-) -> impl Future<Output = Result<(), MultiError>> + Send + 'a {
-    run_hooks_erased(this, HookId::of::<H>(), arg, options)
-}
-
-async fn run_hooks_erased(
+/// Runs every hook of the type `hook` on `this` with `arg`; returns every failure.
+pub(crate) async fn run_hooks(
     this: &mut dyn Component,
     hook: HookId,
     arg: ArgOf<'_>,
@@ -300,16 +292,8 @@ async fn run_hooks_erased(
     errors.into_result()
 }
 
-/// Runs every hook of type `H` on `this` with `arg` as `spec` says; reports every hook.
-pub(crate) fn run_hooks_report<'a, R: Hooks, H: HookType>(
-    this: &'a mut R,
-    arg: &'a H::Arg,
-    spec: RunSpec,
-) -> impl Future<Output = RunReport> + Send + 'a {
-    run_hooks_report_erased(this, HookId::of::<H>(), arg, spec)
-}
-
-async fn run_hooks_report_erased(this: &mut dyn Component, hook: HookId, arg: Arg<'_>, spec: RunSpec) -> RunReport {
+/// Runs every hook of the type `hook` on `this` with `arg` as `spec` says; reports every hook.
+pub(crate) async fn run_hooks_report(this: &mut dyn Component, hook: HookId, arg: Arg<'_>, spec: RunSpec) -> RunReport {
     let spec = &spec;
     let options = RunOptions { reversed: spec.reversed, timeout_cap: spec.timeout_cap, budget: None };
     if spec.untimed {
@@ -600,18 +584,9 @@ fn stats_of<'s>(
     }
 }
 
-/// Runs the hook of type `H` at `position` in run order (as listed by `hooks::<H>()`); a disabled
-/// hook is skipped (`Ok`). A `Control` it returns has no run to stop.
-pub(crate) fn run_hook_at<'a, R: Hooks, H: HookType>(
-    this: &'a mut R,
-    position: usize,
-    arg: &'a H::Arg,
-    timeout_cap: Option<Duration>,
-) -> impl Future<Output = Option<Result<(), HookError>>> + Send + 'a {
-    run_hook_at_erased(this, HookId::of::<H>(), position, arg, timeout_cap)
-}
-
-async fn run_hook_at_erased(
+/// Runs the hook of the type `hook` at `position` in run order (as listed by `hooks::<H>()`); a
+/// disabled hook is skipped (`Ok`). A `Control` it returns has no run to stop.
+pub(crate) async fn run_hook_at(
     this: &mut dyn Component,
     hook: HookId,
     position: usize,

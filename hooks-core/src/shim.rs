@@ -153,5 +153,9 @@ pub fn shim_this<T: Any>(this: &mut dyn Any) -> Option<&mut T> {
 #[doc(hidden)]
 #[inline]
 pub fn shim_args<'a, T: Any, A: Any>(this: &'a mut dyn Any, arg: &'a dyn Any) -> Option<(&'a mut T, &'a A)> {
-    Some((this.downcast_mut()?, arg.downcast_ref()?))
+    // A `match`, not `?`: no `Try` impls to instantiate per component.
+    match (this.downcast_mut(), arg.downcast_ref()) {
+        (Some(this), Some(arg)) => Some((this, arg)),
+        _ => None,
+    }
 }

@@ -18,6 +18,12 @@ pub(crate) fn expand(input: &Component, root: &TokenStream) -> TokenStream {
     let (attached, attached_mut) = attached(input, root);
     let storage = storage(input, root);
     let tree = tree(input, root);
+    // Without bases, the table is built from the type's own registrations, by its `TypeId`.
+    let build = if input.bases.is_empty() {
+        quote!(#root::Table::cached_own(&TABLE, #root::TypeId::of::<Self>()))
+    } else {
+        quote!(#root::Table::cached(&TABLE, #root::Table::build::<Self>))
+    };
     quote! {
         const _: () = {
             #[automatically_derived]
@@ -31,7 +37,7 @@ pub(crate) fn expand(input: &Component, root: &TokenStream) -> TokenStream {
 
                 fn __hooks_table() -> &'static #root::Table {
                     static TABLE: #root::OnceLock<#root::Table> = #root::OnceLock::new();
-                    #root::Table::cached(&TABLE, #root::Table::build::<Self>)
+                    #build
                 }
 
                 fn __hooks_bases(walker: &mut #root::Walker<'_, Self>) {
