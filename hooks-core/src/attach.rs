@@ -3,6 +3,9 @@
 //!
 //! The rules it applies are documented in [`crate::rules::named_hooks`].
 
+mod ops;
+pub(crate) use ops::{attach, attach_erased, attach_sync, set_enabled};
+
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::fmt;

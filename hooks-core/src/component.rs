@@ -6,11 +6,12 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::time::Duration;
 
-use crate::attach::{AttachedFn, AttachedHook, AttachedHooks, HookSpec, Wrapped};
+use crate::attach::{attach, attach_sync, set_enabled, AttachedFn, AttachedHooks, HookSpec, Wrapped};
 use crate::error::{HookError, MultiError};
-use crate::hook::HookType;
-use crate::params::{IntoParams, ParamValue};
-use crate::registry::{Location, Provided, Table, Walker};
+use crate::hook::{HookId, HookType};
+use crate::info::{attached_info, attached_info_with, info_of, static_info, HookInfo};
+use crate::params::IntoParams;
+use crate::registry::{Provided, Table, Walker};
 use crate::report::{RunReport, RunSpec};
 use crate::run::{run_hook_at, run_hooks, run_hooks_report, ArgOf, RunOptions};
 use crate::shim::{HookFuture, HookResult, IntoHookResult, Step};
@@ -64,40 +65,6 @@ pub trait Hooks: Sized + Send + 'static {
     /// Gives `_out` each child component and each collection of them, mutably, bases' first.
     #[doc(hidden)]
     fn __hooks_children_mut<'a>(&'a mut self, _out: &mut crate::tree::ChildVisitor<'a>) {}
-}
-
-/// One hook of a component, as listed by [`HooksMixin::hooks`] and [`HooksMixin::hook_infos`].
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct HookInfo {
-    /// The type that defines the hook (a base's name for a base's hook).
-    pub owner: &'static str,
-    /// The method, or the name given to `attach_hook`.
-    pub method: Cow<'static, str>,
-    /// The hook type's name.
-    pub hook_type: &'static str,
-    /// `priority = N` (0 by default; lower runs first).
-    pub priority: i32,
-    /// The params, resolved against the instance that owns the hook.
-    pub params: Vec<ParamValue>,
-    /// `timeout = ".."`, if set.
-    pub timeout: Option<Duration>,
-    /// Whether the hook is an `async fn`.
-    pub is_async: bool,
-    /// Whether the params are computed from the instance (`describe()` leaves them empty).
-    pub dynamic_params: bool,
-    /// Where the method is defined (`None` for attached hooks).
-    pub location: Option<Location>,
-    /// Whether the hook was attached at run time.
-    pub attached: bool,
-    /// Its context tags (attached hooks; static hooks have none and run in every context).
-    pub tags: Vec<String>,
-    /// Whether it runs (see `disable_hook`).
-    pub enabled: bool,
-    /// How often it ran, while stats were kept (`enable_stats`, or reports for attached hooks).
-    pub calls: u64,
-    /// Its total time over those calls.
-    pub total_time: Duration,
 }
 
 /// Whether a component type keeps run-time hooks, as a type: the derive computes
@@ -228,6 +195,25 @@ pub trait HooksMixin: Hooks {
         cap: Option<Duration>,
     ) -> impl Future<Output = Option<Result<(), HookError>>> + Send + 'a {
         run_hook_at(self, HookId::of::<H>(), position, arg, cap)
+    }
+
+    /// Whether a run of `H` on this instance would do anything: a hook of type `H` (static, or
+    /// attached), an around-hook, or a historic type's record. Cheap (no allocation): a caller
+    /// that runs hook types most components leave empty can skip the run.
+    ///
+    /// ```
+    /// # use hooks_core::{HooksMixin, OnInit, OnStop};
+    /// # use hooks_core::__doc_component as component;
+    /// # component!(Counter, OnInit);
+    /// let mut c = Counter::default();
+    /// assert!(!c.has_hooks::<OnInit>());
+    /// c.attach_hook::<OnInit>("count", |c: &mut Counter, _: &()| c.total += 1, ()).unwrap();
+    /// assert!(c.has_hooks::<OnInit>());
+    /// ```
+    fn has_hooks<H: HookType>(&self) -> bool {
+        H::HISTORY > 0
+            || !Self::__hooks_table().of(TypeId::of::<H>()).is_empty()
+            || self.__hooks_attached().is_some_and(|store| store.touches(TypeId::of::<Self>(), TypeId::of::<H>()))
     }
 
     /// This instance's hooks of type `H`, in run order (static, then attached at equal priority).
@@ -617,230 +603,5 @@ where
 {
     fn call(&self, this: &mut T, arg: &H::Arg) -> HookResult {
         self(this, arg).into_hook_result()
-    }
-}
-
-/// Attaches a plain-`fn` hook, then replays the past events of a historic hook type to it.
-fn attach_sync<R: Hooks, H: HookType>(
-    this: &mut R,
-    spec: HookSpec,
-    f: impl Fn(&mut R, &H::Arg) -> HookResult + Send + Sync + 'static,
-) -> Result<(), HookError> {
-    let call: AttachedFn =
-        Box::new(move |this: &mut dyn Any, arg: &dyn Any| match (this.downcast_mut::<R>(), arg.downcast_ref()) {
-            (Some(this), Some(arg)) => Step::Done(f(this, arg)),
-            _ => Step::mismatch(R::NAME, "receiver or argument"),
-        });
-    let name = spec.name.clone();
-    attach::<R, H>(this, spec, call, false)?;
-    if H::HISTORY > 0 {
-        replay::<R, H>(this, &name);
-    }
-    Ok(())
-}
-
-fn attach<R: Hooks, H: HookType>(
-    this: &mut R,
-    spec: HookSpec,
-    call: AttachedFn,
-    is_async: bool,
-) -> Result<(), HookError> {
-    attach_erased(this, HookId::of::<H>(), spec, call, is_async)
-}
-
-/// A hook type, erased: what attaching and running need to know of it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct HookId {
-    pub(crate) id: TypeId,
-    pub(crate) name: &'static str,
-    pub(crate) key: &'static str,
-    pub(crate) params: crate::hook::ParamKind,
-    pub(crate) policy: crate::hook::ErrorPolicy,
-    /// [`HookType::HISTORY`].
-    pub(crate) history: usize,
-    /// [`HookType::remember`], the argument erased.
-    pub(crate) remember: fn(&dyn Any) -> Option<crate::hook::Remembered>,
-}
-
-impl HookId {
-    #[inline]
-    pub(crate) fn of<H: HookType>() -> Self {
-        HookId {
-            id: TypeId::of::<H>(),
-            name: H::NAME,
-            key: H::KEY,
-            params: H::PARAMS,
-            policy: H::POLICY,
-            history: H::HISTORY,
-            remember: remember::<H>,
-        }
-    }
-}
-
-fn remember<H: HookType>(arg: &dyn Any) -> Option<crate::hook::Remembered> {
-    arg.downcast_ref::<H::Arg>().and_then(H::remember)
-}
-
-/// Attaches (or replaces, by name) a hook of the hook type `hook` to `this`.
-pub(crate) fn attach_erased<R: Hooks>(
-    this: &mut R,
-    hook: HookId,
-    spec: HookSpec,
-    call: AttachedFn,
-    is_async: bool,
-) -> Result<(), HookError> {
-    let (owner, hook_type) = (R::NAME, hook.name);
-    if !R::PROVIDED.contains(hook.key) {
-        return Err(HookError::Unsupported { owner, method: spec.name, hook_type });
-    }
-    let Some(store) = this.__hooks_attached_mut() else {
-        return Err(HookError::NoAttachStorage { owner, method: spec.name, hook_type });
-    };
-    let mut spec = spec;
-    spec.params = match hook.params.check(std::mem::take(&mut spec.params)) {
-        Ok(params) => params,
-        Err(reason) => return Err(HookError::Refused { owner, method: spec.name, hook_type, reason }),
-    };
-    if let Some(dynamic) = spec.dynamic.as_ref().filter(|d| d.root != TypeId::of::<R>()) {
-        let reason =
-            format!("its `params_from` closure reads a `{}`, but it is attached to `{owner}`", dynamic.root_name);
-        return Err(HookError::Refused { owner, method: spec.name, hook_type, reason });
-    }
-    let (root, ty) = (TypeId::of::<R>(), hook.id);
-    let constrained = !spec.before.is_empty() || !spec.after.is_empty();
-    let name = spec.name.clone();
-    let previous = store.put(AttachedHook {
-        root,
-        hook_type: ty,
-        hook_name: hook_type,
-        owner,
-        name: spec.name,
-        priority: spec.priority,
-        seq: 0,
-        params: spec.params,
-        dynamic: spec.dynamic.map(|d| (d, hook.params)),
-        tags: spec.tags,
-        enabled: spec.enabled,
-        on_error: spec.on_error,
-        before: spec.before,
-        after: spec.after,
-        is_async,
-        stats: Default::default(),
-        call: std::sync::Arc::new(call),
-    });
-    // Refuse contradicting constraints now, naming the cycle, rather than at every run.
-    if let Err(cycle) = crate::order::check_attached(R::__hooks_table().of(ty), store, (root, ty), &name, constrained) {
-        store.undo_put(root, ty, &name, previous);
-        return Err(HookError::OrderCycle { owner, method: name, hook_type, cycle });
-    }
-    Ok(())
-}
-
-/// Calls the just attached plain-`fn` hook `name` with every remembered argument of `H`, oldest
-/// first; a failure goes to its error handler and to the log (the hook stays attached).
-fn replay<R: Hooks, H: HookType>(this: &mut R, name: &str) {
-    let (root, ty) = (TypeId::of::<R>(), TypeId::of::<H>());
-    let Some(store) = this.__hooks_attached() else { return };
-    let past = store.history((root, ty));
-    let Some(hook) = store.named(root, ty, name).map(|(_, hook)| hook.clone()) else { return };
-    let call = &hook.call;
-    for arg in past {
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match call(this, &*arg) {
-            Step::Done(result) => result.map(drop),
-            Step::Pending(_) => Ok(()),
-        }));
-        let error = match outcome {
-            Ok(Ok(())) => continue,
-            Ok(Err(source)) => HookError::Failed {
-                owner: R::NAME,
-                method: hook.name.clone(),
-                hook_type: H::NAME,
-                source: source.into(),
-            },
-            Err(payload) => HookError::Panicked {
-                owner: R::NAME,
-                method: hook.name.clone(),
-                hook_type: H::NAME,
-                message: crate::error::panic_message(&*payload),
-            },
-        };
-        tracing::warn!(%error, "replay of a historic event failed");
-        if let Some(handler) = &hook.on_error {
-            handler(&error);
-        }
-    }
-}
-
-fn set_enabled<R: Hooks, H: HookType>(this: &mut R, name: &str, on: bool) -> Result<(), HookError> {
-    let (owner, hook_type) = (R::NAME, H::NAME);
-    let unknown = || HookError::UnknownHook { owner, method: Cow::Owned(name.to_owned()), hook_type };
-    let (root, ty) = (TypeId::of::<R>(), TypeId::of::<H>());
-    let method = R::__hooks_table().of(ty).iter().map(|h| h.reg.method).find(|m| *m == name);
-    let store = this.__hooks_attached_mut().ok_or_else(unknown)?;
-    if store.set_attached_enabled(root, ty, name, on) {
-        return Ok(());
-    }
-    let method = method.ok_or_else(unknown)?;
-    store.set_static_enabled(root, ty, method, on);
-    Ok(())
-}
-
-fn static_info<R: Hooks>(root: &R, hook: &crate::registry::StaticHook) -> HookInfo {
-    let reg = hook.reg;
-    let (mut enabled, mut calls, mut total_time) = (true, 0, Duration::ZERO);
-    if let Some(store) = root.__hooks_attached() {
-        let (r, t) = (TypeId::of::<R>(), (reg.hook_type)());
-        enabled = !store.disabled_static(r, t).iter().any(|m| m == reg.method);
-        if let Some(stats) = store.peek_static_stats((r, t, reg.owner_name, reg.method)) {
-            (calls, total_time) = (stats.calls(), stats.total());
-        }
-    }
-    HookInfo { params: hook.params(root), enabled, calls, total_time, ..info_of(reg) }
-}
-
-fn info_of(reg: &crate::registry::Registration) -> HookInfo {
-    HookInfo {
-        owner: reg.owner_name,
-        method: Cow::Borrowed(reg.method),
-        hook_type: reg.hook_name,
-        priority: reg.priority,
-        params: Vec::new(),
-        dynamic_params: reg.dynamic_params,
-        timeout: reg.timeout,
-        is_async: reg.is_async,
-        location: Some(reg.location),
-        attached: false,
-        tags: Vec::new(),
-        enabled: true,
-        calls: 0,
-        total_time: Duration::ZERO,
-    }
-}
-
-/// An attached hook as listed, its params computed from `root` (an error lists none, logged).
-fn attached_info(root: &dyn Any, hook: &AttachedHook) -> HookInfo {
-    let params = hook.params_of(root).unwrap_or_else(|reason| {
-        tracing::warn!(hook = %hook.name, %reason, "attached hook's params not computed");
-        Vec::new()
-    });
-    attached_info_with(hook, params)
-}
-
-fn attached_info_with(hook: &AttachedHook, params: Vec<ParamValue>) -> HookInfo {
-    HookInfo {
-        owner: hook.owner,
-        method: hook.name.clone(),
-        hook_type: hook.hook_name,
-        priority: hook.priority,
-        params,
-        dynamic_params: hook.dynamic.is_some(),
-        timeout: None,
-        is_async: hook.is_async,
-        location: None,
-        attached: true,
-        tags: hook.tags.iter().map(|t| t.to_string()).collect(),
-        enabled: hook.enabled,
-        calls: hook.stats.calls(),
-        total_time: hook.stats.total(),
     }
 }

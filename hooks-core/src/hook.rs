@@ -1,5 +1,6 @@
 //! Hook types: the [`HookType`] trait, the built-in markers and [`hook_type!`](crate::hook_type).
 
+use std::any::{Any, TypeId};
 use std::time::Duration;
 
 use crate::params::ParamValue;
@@ -231,4 +232,37 @@ mod tests {
         assert_eq!(BackgroundTask::POLICY, ErrorPolicy::CollectAll);
         assert_eq!(Local::POLICY, ErrorPolicy::CollectAll);
     }
+}
+
+/// A hook type, erased: what attaching and running need to know of it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HookId {
+    pub(crate) id: TypeId,
+    pub(crate) name: &'static str,
+    pub(crate) key: &'static str,
+    pub(crate) params: ParamKind,
+    pub(crate) policy: ErrorPolicy,
+    /// [`HookType::HISTORY`].
+    pub(crate) history: usize,
+    /// [`HookType::remember`], the argument erased.
+    pub(crate) remember: fn(&dyn Any) -> Option<Remembered>,
+}
+
+impl HookId {
+    #[inline]
+    pub(crate) fn of<H: HookType>() -> Self {
+        HookId {
+            id: TypeId::of::<H>(),
+            name: H::NAME,
+            key: H::KEY,
+            params: H::PARAMS,
+            policy: H::POLICY,
+            history: H::HISTORY,
+            remember: remember::<H>,
+        }
+    }
+}
+
+fn remember<H: HookType>(arg: &dyn Any) -> Option<Remembered> {
+    arg.downcast_ref::<H::Arg>().and_then(H::remember)
 }

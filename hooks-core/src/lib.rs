@@ -20,6 +20,7 @@ mod callback;
 mod component;
 mod error;
 mod hook;
+mod info;
 mod order;
 mod params;
 mod registry;
@@ -39,12 +40,13 @@ pub use callback::{build_callback, callback_names, CallbackConfig, CallbackEntry
 pub use callback::{
     CallbackHost, CallbackResult, Callbacks, SharedCallback, BUILTIN_CALLBACK_PRIORITY, USER_CALLBACK_PRIORITY,
 };
-pub use component::{AttachStorage, HookFn, HookInfo, Hooks, HooksMixin};
+pub use component::{AttachStorage, HookFn, Hooks, HooksMixin};
 pub use error::{BoxError, Excerpt, HookError, MultiError, SharedError};
 pub use hook::{
     BackgroundTask, ErrorPolicy, HookType, OnInit, OnStart, OnStateChange, OnStop, ParamKind, Remembered, StateChange,
     TaskSpec,
 };
+pub use info::HookInfo;
 pub use params::{IntoInterval, IntoParams, Key, KeyValue, Param, ParamValue};
 pub use registry::{registrations, registrations_of, Location, Provided};
 pub use report::{Fold, HookRun, Outcome, RunReport, RunSpec};

@@ -25,8 +25,9 @@ use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::attach::{AroundHook, AttachedHooks, HookStats, Snapshot, Wrapped};
-use crate::component::{HookId, Hooks};
+use crate::component::Hooks;
 use crate::error::{panic_message, BoxError, HookError, MultiError};
+use crate::hook::HookId;
 use crate::hook::{ErrorPolicy, HookType};
 use crate::order::{schedule, Scheduled};
 use crate::params::Key;

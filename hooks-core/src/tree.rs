@@ -8,10 +8,13 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::attach::attach_erased;
 use crate::attach::{AttachedFn, HookSpec};
-use crate::component::{attach_erased, HookId, HookInfo, Hooks, HooksMixin};
+use crate::component::{Hooks, HooksMixin};
 use crate::error::HookError;
+use crate::hook::HookId;
 use crate::hook::HookType;
+use crate::info::HookInfo;
 use crate::registry::Provided;
 use crate::shim::{IntoHookResult, Step};
 

@@ -54,6 +54,10 @@ impl<T: Hooks> Actor<T> {
         self.state = to;
         self.watch.state.send_replace(to);
         tracing::debug!(component = %self.name, old = ?change.old, new = ?to, "transition");
+        // Most components have no `on_state_change` hook: no run to make then.
+        if !self.component.has_hooks::<OnStateChange>() {
+            return Ok(MultiError::default());
+        }
         self.watch.set(Activity::OnStateChange);
         let options = RunOptions { budget: self.cap(), ..RunOptions::default() };
         Ok(self.component.run_hooks_with_options::<OnStateChange>(&change, options).await.err().unwrap_or_default())

@@ -236,7 +236,9 @@ impl<T: Hooks> Actor<T> {
             match event {
                 Event::Op(Some(Op::Stop { reason, deadline, reply })) => {
                     self.deadline = deadline;
-                    let result = self.stop(reason).await;
+                    // Boxed, as every op below: the loop's future (the task's size, allocated and
+                    // copied at every spawn) is then that of its largest delivery, not of a stop.
+                    let result = Box::pin(self.stop(reason)).await;
                     let _ = reply.send(match result {
                         Ok(()) => Ok(self.component),
                         Err(errors) => Err(LifecycleError::Hooks {
@@ -250,10 +252,10 @@ impl<T: Hooks> Actor<T> {
                     return;
                 }
                 Event::Op(Some(Op::Initialize(reply))) => {
-                    let _ = reply.send(self.initialize().await);
+                    let _ = reply.send(Box::pin(self.initialize()).await);
                 }
                 Event::Op(Some(Op::Start(reply))) => {
-                    let _ = reply.send(self.start().await);
+                    let _ = reply.send(Box::pin(self.start()).await);
                 }
                 Event::Op(Some(Op::With(f))) => {
                     // Sees every message accepted before it was sent (the mailbox is a separate
@@ -275,14 +277,14 @@ impl<T: Hooks> Actor<T> {
                 Event::Op(None) => {
                     // Every handle is gone: stop, then drop the component.
                     if stoppable {
-                        let _ = self.stop(StopReason::Parent).await;
+                        let _ = Box::pin(self.stop(StopReason::Parent)).await;
                     }
                     return;
                 }
                 Event::StopRequested => {
                     // Asked by a hook (`Context::request_stop`); a handle's `stop()` arrives as an
                     // op first. The component waits, stopped, to be handed back.
-                    if let Err(errors) = self.stop(StopReason::Requested).await {
+                    if let Err(errors) = Box::pin(self.stop(StopReason::Requested)).await {
                         tracing::warn!(component = %self.name, error = %errors, "stop hooks failed");
                     }
                 }
