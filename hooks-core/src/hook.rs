@@ -234,10 +234,12 @@ mod tests {
     }
 }
 
-/// A hook type, erased: what attaching and running need to know of it.
+/// A hook type, erased: what attaching and running need to know of it. One `static` per hook
+/// type ([`HookId::of`]): a run holds a reference, not a copy.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HookId {
-    pub(crate) id: TypeId,
+    /// `TypeId::of::<H>` (a function: `TypeId::of` is not `const` yet).
+    type_id: fn() -> TypeId,
     pub(crate) name: &'static str,
     pub(crate) key: &'static str,
     pub(crate) params: ParamKind,
@@ -249,18 +251,34 @@ pub(crate) struct HookId {
 }
 
 impl HookId {
+    /// The hook type `H`, erased.
     #[inline]
-    pub(crate) fn of<H: HookType>() -> Self {
-        HookId {
-            id: TypeId::of::<H>(),
-            name: H::NAME,
-            key: H::KEY,
-            params: H::PARAMS,
-            policy: H::POLICY,
-            history: H::HISTORY,
-            remember: remember::<H>,
-        }
+    pub(crate) fn of<H: HookType>() -> &'static HookId {
+        &<H as Erased>::ID
     }
+
+    /// The hook type's `TypeId`.
+    #[inline]
+    pub(crate) fn id(&self) -> TypeId {
+        (self.type_id)()
+    }
+}
+
+/// Each hook type's [`HookId`], as a constant (so that `HookId::of` gives a `'static` reference).
+trait Erased: HookType {
+    const ID: HookId;
+}
+
+impl<H: HookType> Erased for H {
+    const ID: HookId = HookId {
+        type_id: TypeId::of::<H>,
+        name: H::NAME,
+        key: H::KEY,
+        params: H::PARAMS,
+        policy: H::POLICY,
+        history: H::HISTORY,
+        remember: remember::<H>,
+    };
 }
 
 fn remember<H: HookType>(arg: &dyn Any) -> Option<Remembered> {

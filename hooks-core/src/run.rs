@@ -257,60 +257,126 @@ pub(crate) fn run_staged<'a, R: Hooks, H: HookType>(
     run_staged_erased(this, HookId::of::<H>(), arg)
 }
 
-async fn run_staged_erased(this: &mut dyn Component, hook: HookId, arg: Arg<'_>) -> Staged {
+async fn run_staged_erased(this: &mut dyn Component, hook: &'static HookId, arg: Arg<'_>) -> Staged {
     let mut staged = Staged::default();
-    run(this, &hook, arg, RunOptions::default(), &mut staged).await;
+    run(this, hook, arg, RunOptions::default(), &mut staged).await;
     staged
 }
 
 /// Runs every hook of the type `hook` on `this` with `arg`; returns every failure.
 pub(crate) async fn run_hooks(
     this: &mut dyn Component,
-    hook: HookId,
+    hook: &'static HookId,
     arg: ArgOf<'_>,
     options: RunOptions,
 ) -> Result<(), MultiError> {
-    let owned;
-    let arg: Arg<'_> = match arg {
+    let arg = match arg {
         ArgOf::Borrowed(arg) => arg,
-        ArgOf::Default(make) => {
-            owned = make();
-            &*owned
-        }
+        // Rare (a default argument other than `()`): boxed, so that the argument the run owns
+        // costs the common run nothing.
+        ArgOf::Default(make) => return Box::pin(run_owned(this, hook, make(), options)).await,
     };
     let mut errors = MultiError::default();
     // The fast path: static hooks only, nothing attached, disabled or wrapped, no statistics,
-    // history or budget.
-    let (root, statics) = (this.root(), this.table().of(hook.id));
-    let plain =
-        hook.history == 0 && options.budget.is_none() && this.store().is_none_or(|store| !store.touches(root, hook.id));
-    if plain {
-        run_statics(this.any_mut(), statics, &hook, arg, options, &mut errors).await;
-    } else {
+    // history or budget. Its loop is here, not in a function of its own, so that the run's
+    // future (which callers move) holds its arguments once.
+    let (root, statics) = (this.root(), this.table().of(hook.id()));
+    let plain = hook.history == 0
+        && options.budget.is_none()
+        && this.store().is_none_or(|store| !store.touches(root, hook.id()));
+    if !plain {
         // Boxed: the general loop's states would make every run's future larger.
-        Box::pin(run(this, &hook, arg, options, &mut errors)).await;
+        Box::pin(run(this, hook, arg, options, &mut errors)).await;
+        return errors.into_result();
     }
-    errors.into_result()
+    let this = this.any_mut();
+    if tracing::level_enabled!(tracing::Level::DEBUG) {
+        // Boxed: inlined, its states would make every run's future larger, for the rare path.
+        Box::pin(run_statics_traced(this, statics, hook, arg, options, &mut errors)).await;
+        return errors.into_result();
+    }
+    let mut order = statics.iter();
+    loop {
+        // The plain-fn stretch: hooks that return `()` (or `Ok(())`) at once are only called;
+        // the first async hook, or the first with something to look at, ends it. A panic ends it
+        // too: `at` names the hook that raised it.
+        let mut at = None;
+        let stretch = catch_unwind(AssertUnwindSafe(|| loop {
+            let next = if options.reversed { order.next_back() } else { order.next() };
+            let Some(h) = next else { return Stretch::End };
+            at = Some(h);
+            if h.reg.is_async {
+                return Stretch::Async(h);
+            }
+            let Some(target) = h.owner_mut(&mut *this) else {
+                return Stretch::Done(h, Err(mismatch(h.reg.owner_name, "a receiver of another type")));
+            };
+            match (h.reg.call)(target, arg) {
+                Step::Done(Ok(HookValue::Unit)) => {}
+                Step::Done(result) => return Stretch::Done(h, result),
+                Step::Pending(_) => {
+                    return Stretch::Done(h, Err(mismatch(h.reg.owner_name, "a future from a plain fn")))
+                }
+            }
+        }));
+        let (h, result) = match stretch {
+            Ok(Stretch::End) => return errors.into_result(),
+            Ok(Stretch::Done(h, Ok(value))) => (h, Ok(value)),
+            Ok(Stretch::Done(h, Err(error))) => (h, Err(Failure::Error(error))),
+            Ok(Stretch::Async(h)) => {
+                let scheduled = Scheduled::Static(h);
+                let result = match call(&mut *this, &scheduled, arg) {
+                    Ok(Step::Done(Ok(value))) => Ok(value),
+                    Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
+                    Ok(Step::Pending(future)) => settle(&scheduled, hook, future, options.timeout_cap).await,
+                    Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
+                };
+                (h, result)
+            }
+            Err(payload) => match at {
+                Some(h) => (h, Err(Failure::Panic(panic_message(&*payload)))),
+                None => return errors.into_result(),
+            },
+        };
+        if outcome(&Scheduled::Static(h), hook, options, result, &mut errors) {
+            return errors.into_result();
+        }
+    }
+}
+
+/// [`run_hooks`] with an argument it made (`H::Arg::default()`).
+async fn run_owned(
+    this: &mut dyn Component,
+    hook: &'static HookId,
+    arg: Box<dyn Any + Send + Sync>,
+    options: RunOptions,
+) -> Result<(), MultiError> {
+    run_hooks(this, hook, ArgOf::Borrowed(&*arg), options).await
 }
 
 /// Runs every hook of the type `hook` on `this` with `arg` as `spec` says; reports every hook.
-pub(crate) async fn run_hooks_report(this: &mut dyn Component, hook: HookId, arg: Arg<'_>, spec: RunSpec) -> RunReport {
+pub(crate) async fn run_hooks_report(
+    this: &mut dyn Component,
+    hook: &'static HookId,
+    arg: Arg<'_>,
+    spec: RunSpec,
+) -> RunReport {
     let spec = &spec;
     let options = RunOptions { reversed: spec.reversed, timeout_cap: spec.timeout_cap, budget: None };
     if spec.untimed {
         let mut reporting = Reporting::<false> { spec, report: RunReport::new(hook.name) };
-        run(this, &hook, arg, options, &mut reporting).await;
+        run(this, hook, arg, options, &mut reporting).await;
         return reporting.report;
     }
     let mut reporting = Reporting::<true> { spec, report: RunReport::new(hook.name) };
-    run(this, &hook, arg, options, &mut reporting).await;
+    run(this, hook, arg, options, &mut reporting).await;
     reporting.report
 }
 
 /// The loop: in order (static and attached hooks as one list), skipping disabled and filtered
 /// hooks, applying the hook type's error policy and `Control::Stop`.
 async fn run<Rec: Record>(this: &mut dyn Component, hook: &HookId, arg: Arg<'_>, options: RunOptions, rec: &mut Rec) {
-    let (root, hook_type, owner) = (this.root(), hook.id, this.name());
+    let (root, hook_type, owner) = (this.root(), hook.id(), this.name());
     let statics = this.table().of(hook_type);
     // One look-up of the component's store: everything the run needs from it, taken now (a run
     // works on a snapshot).
@@ -423,72 +489,6 @@ async fn run<Rec: Record>(this: &mut dyn Component, hook: &HookId, arg: Arg<'_>,
     }
 }
 
-/// The fast path of `run_hooks` (issue 13): static hooks only, none disabled, no statistics, no
-/// around-hooks, no history, no budget. The same order, policies, panics and timeouts, without
-/// the per-hook bookkeeping of the general loop (merge with attached hooks, filters, timing).
-///
-/// Plain `fn` hooks are called in a tight loop inside one `catch_unwind` (a panic ends that
-/// stretch; the next hook starts a new one), with the `debug` level read once per run.
-async fn run_statics<Rec: Record>(
-    this: &mut (dyn Any + Send),
-    statics: &[StaticHook],
-    hook: &HookId,
-    arg: Arg<'_>,
-    options: RunOptions,
-    rec: &mut Rec,
-) {
-    if tracing::level_enabled!(tracing::Level::DEBUG) {
-        // Boxed: inlined, its states would make every run's future larger, for the rare path.
-        return Box::pin(run_statics_traced(this, statics, hook, arg, options, rec)).await;
-    }
-    let mut order = statics.iter();
-    loop {
-        // The plain-fn stretch: hooks that return `()` (or `Ok(())`) at once are only called;
-        // the first async hook, or the first with something to look at, ends it.
-        let mut at = None;
-        let stretch = catch_unwind(AssertUnwindSafe(|| loop {
-            let next = if options.reversed { order.next_back() } else { order.next() };
-            let Some(h) = next else { return Stretch::End };
-            at = Some(h);
-            if h.reg.is_async {
-                return Stretch::Async(h);
-            }
-            let Some(target) = h.owner_mut(&mut *this) else {
-                return Stretch::Done(h, Err(mismatch(h.reg.owner_name, "a receiver of another type")));
-            };
-            match (h.reg.call)(target, arg) {
-                Step::Done(Ok(HookValue::Unit)) => {}
-                Step::Done(result) => return Stretch::Done(h, result),
-                Step::Pending(_) => {
-                    return Stretch::Done(h, Err(mismatch(h.reg.owner_name, "a future from a plain fn")))
-                }
-            }
-        }));
-        let (h, result) = match stretch {
-            Ok(Stretch::End) => return,
-            Ok(Stretch::Done(h, Ok(value))) => (h, Ok(value)),
-            Ok(Stretch::Done(h, Err(error))) => (h, Err(Failure::Error(error))),
-            Ok(Stretch::Async(h)) => {
-                let scheduled = Scheduled::Static(h);
-                let result = match call(&mut *this, &scheduled, arg) {
-                    Ok(Step::Done(Ok(value))) => Ok(value),
-                    Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
-                    Ok(Step::Pending(future)) => settle(&scheduled, hook, future, options.timeout_cap).await,
-                    Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
-                };
-                (h, result)
-            }
-            Err(payload) => match at {
-                Some(h) => (h, Err(Failure::Panic(panic_message(&*payload)))),
-                None => return,
-            },
-        };
-        if outcome(&Scheduled::Static(h), hook, options, result, rec) {
-            return;
-        }
-    }
-}
-
 /// How a stretch of the fast path ended.
 enum Stretch<'s> {
     /// Every hook ran.
@@ -505,7 +505,7 @@ fn mismatch(owner: &'static str, what: &'static str) -> BoxError {
     format!("internal: a `{owner}` hook's shim does not fit its registration ({what})").into()
 }
 
-/// [`run_statics`] with `debug` on: each hook in its span.
+/// The fast path of [`run_hooks`] with `debug` on: each hook in its span.
 #[cold]
 async fn run_statics_traced<Rec: Record>(
     this: &mut (dyn Any + Send),
@@ -589,12 +589,12 @@ fn stats_of<'s>(
 /// disabled hook is skipped (`Ok`). A `Control` it returns has no run to stop.
 pub(crate) async fn run_hook_at(
     this: &mut dyn Component,
-    hook: HookId,
+    hook: &'static HookId,
     position: usize,
     arg: Arg<'_>,
     timeout_cap: Option<Duration>,
 ) -> Option<Result<(), HookError>> {
-    let (root, hook_type) = (this.root(), hook.id);
+    let (root, hook_type) = (this.root(), hook.id());
     let statics = this.table().of(hook_type);
     // No snapshot to share out when nothing is attached (the common case).
     let (attached, disabled, stats_on) = this
@@ -625,17 +625,17 @@ pub(crate) async fn run_hook_at(
     };
     let start = stats.as_ref().map(|_| Instant::now());
     let traced = tracing::level_enabled!(tracing::Level::DEBUG);
-    let result = match call_traced(this.any_mut(), &scheduled, &hook, arg, traced) {
+    let result = match call_traced(this.any_mut(), &scheduled, hook, arg, traced) {
         Ok(Step::Done(Ok(_))) => Ok(HookValue::Unit),
         Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
-        Ok(Step::Pending(future)) => settle(&scheduled, &hook, future, timeout_cap).await,
+        Ok(Step::Pending(future)) => settle(&scheduled, hook, future, timeout_cap).await,
         Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
     };
     if let (Some(stats), Some(start)) = (stats, start) {
         stats.record(start.elapsed());
     }
     Some(result.map(drop).map_err(|failure| {
-        let error = attribute(&scheduled, &hook, timeout_cap, failure);
+        let error = attribute(&scheduled, hook, timeout_cap, failure);
         call_error_handler(&scheduled, &error);
         error
     }))
@@ -735,12 +735,14 @@ fn at_once(future: HookFuture<'_>) -> Result<HookValue, Failure> {
 }
 
 /// Awaits an async hook's future, catching its panics. Without a timeout and with `debug` spans
-/// off (the common case in production) it is awaited as is; otherwise [`drive`] adds both.
+/// off (the common case in production) it is polled once in place: a hook that completes at once
+/// (the common case) costs no more; one that waits is awaited in a box ([`wait`]), named as
+/// running meanwhile, so that the state every run's future carries stays small.
 #[inline]
 async fn settle(
     scheduled: &Scheduled<'_>,
     hook: &HookId,
-    future: HookFuture<'_>,
+    mut future: HookFuture<'_>,
     timeout_cap: Option<Duration>,
 ) -> Result<HookValue, Failure> {
     if timeout_of(scheduled, timeout_cap).is_some() || tracing::level_enabled!(tracing::Level::DEBUG) {
@@ -748,17 +750,24 @@ async fn settle(
         // caller's future as large, for the rare path.
         return Box::pin(drive(scheduled, hook, future, timeout_cap)).await;
     }
-    let mut future = std::pin::pin!(AssertUnwindSafe(future).catch_unwind());
-    // Polled once as is: a hook that completes at once (the common case) is never named as
-    // running; one that waits is, until it completes (see `running`).
-    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx))).await;
-    let caught = match first {
-        std::task::Poll::Ready(caught) => caught,
-        std::task::Poll::Pending => {
-            let _named = crate::running::enter(|| running_hook(scheduled, hook));
-            future.await
-        }
-    };
+    let first =
+        std::future::poll_fn(|cx| std::task::Poll::Ready(catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)))))
+            .await;
+    match first {
+        Ok(std::task::Poll::Ready(result)) => settled(Ok(result)),
+        Ok(std::task::Poll::Pending) => Box::pin(wait(scheduled, hook, future)).await,
+        Err(payload) => settled(Err(payload)),
+    }
+}
+
+/// The rest of an async hook that did not complete at its first poll, named as running.
+async fn wait(scheduled: &Scheduled<'_>, hook: &HookId, future: HookFuture<'_>) -> Result<HookValue, Failure> {
+    let _named = crate::running::enter(|| running_hook(scheduled, hook));
+    settled(AssertUnwindSafe(future).catch_unwind().await)
+}
+
+/// A hook future's outcome, caught.
+fn settled(caught: std::thread::Result<HookResult>) -> Result<HookValue, Failure> {
     match caught {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(Failure::Error(error)),

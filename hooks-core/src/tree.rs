@@ -478,7 +478,7 @@ pub trait Tree: Node {
         F: Fn(&NodeRef<'_>, &H::Arg) -> Out + Send + Sync + 'static,
         Out: IntoHookResult,
     {
-        let (spec, hook) = (spec.into(), HookId::of::<H>());
+        let (spec, hook) = (spec.into(), *HookId::of::<H>());
         selector.check(self.type_name(), hook, &spec)?;
         let observer: Observer = Arc::new(move |node: &NodeRef<'_>, arg: &dyn Any| match arg.downcast_ref() {
             Some(arg) => f(node, arg).into_hook_result(),

@@ -35,7 +35,7 @@ pub(crate) fn attach<R: Hooks, H: HookType>(
     call: AttachedFn,
     is_async: bool,
 ) -> Result<(), HookError> {
-    attach_erased(this, HookId::of::<H>(), spec, call, is_async)
+    attach_erased(this, *HookId::of::<H>(), spec, call, is_async)
 }
 
 /// Attaches (or replaces, by name) a hook of the hook type `hook` to `this`.
@@ -63,7 +63,7 @@ pub(crate) fn attach_erased<R: Hooks>(
             format!("its `params_from` closure reads a `{}`, but it is attached to `{owner}`", dynamic.root_name);
         return Err(HookError::Refused { owner, method: spec.name, hook_type, reason });
     }
-    let (root, ty) = (TypeId::of::<R>(), hook.id);
+    let (root, ty) = (TypeId::of::<R>(), hook.id());
     let constrained = !spec.before.is_empty() || !spec.after.is_empty();
     let name = spec.name.clone();
     let previous = store.put(AttachedHook {

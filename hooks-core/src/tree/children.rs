@@ -187,10 +187,10 @@ impl<T: Node> ChildNodes for Children<T> {
         self.items.collect_nodes_mut(out);
     }
     fn __inherit(&mut self, rule: &Arc<Rule>, parent: &TreePath) {
-        self.__forget(rule.hook.id, rule.spec.name());
+        self.__forget(rule.hook.id(), rule.spec.name());
         self.rules.push((rule.clone(), parent.clone()));
     }
     fn __forget(&mut self, hook_type: TypeId, name: &str) {
-        self.rules.retain(|(r, _)| !(r.hook.id == hook_type && r.spec.name() == name));
+        self.rules.retain(|(r, _)| !(r.hook.id() == hook_type && r.spec.name() == name));
     }
 }
