@@ -1,12 +1,13 @@
-//! The macros' own model of their input: a component (`#[derive(Hooks)]`) and a hooks impl
-//! (`#[hooks]`). Built from `syn` while recording errors; never returns early.
+//! The macros' own model of their input: a component (`#[derive(Hooks)]`), a hooks impl
+//! (`#[hooks]`, with its `#[stage]` methods) and a registered callback (`#[callback]`). Built
+//! from `syn` while recording errors; never returns early.
 
 use syn::{Attribute, Ident};
 
-use crate::attr::{HookAttr, HookKind};
+use crate::attr::{CallbackArgs, HookAttr, HookKind, StageAttr};
 use crate::ctxt::Ctxt;
 use crate::kw;
-use crate::sig::HookSig;
+use crate::sig::{HookSig, StageSig};
 
 /// `#[derive(Hooks)] struct ..`
 pub(crate) struct Component<'a> {
@@ -148,6 +149,8 @@ pub(crate) struct HooksImpl {
     /// The type's name as written (last path segment).
     pub(crate) self_name: String,
     pub(crate) methods: Vec<HookMethod>,
+    /// The `#[stage]` methods (a method may also be a hook method).
+    pub(crate) stages: Vec<StageMethod>,
 }
 
 /// One method with a hook attribute.
@@ -164,6 +167,15 @@ pub(crate) struct HookMethod {
     pub(crate) cfgs: Vec<Attribute>,
 }
 
+/// One `#[stage(Path)]` method: its body is rewritten to run between the stage's observers.
+pub(crate) struct StageMethod {
+    pub(crate) ident: Ident,
+    /// Position among the impl's items: the method whose body is rewritten.
+    pub(crate) index: usize,
+    pub(crate) attr: StageAttr,
+    pub(crate) sig: StageSig,
+}
+
 /// Whether `attr` is one of the hook attributes, by its last path segment.
 pub(crate) fn hook_attribute_kind(attr: &Attribute) -> Option<HookKind> {
     let last = attr.path().segments.last()?;
@@ -171,19 +183,20 @@ pub(crate) fn hook_attribute_kind(attr: &Attribute) -> Option<HookKind> {
 }
 
 impl HooksImpl {
-    /// Builds the model and strips every hook attribute from `item` (also those that fail to
-    /// parse), so that the impl can always be emitted as the user wrote it.
+    /// Builds the model and strips every hook and `#[stage]` attribute from `item` (also those
+    /// that fail to parse), so that the impl can always be emitted as the user wrote it.
     pub(crate) fn from_syn(cx: &Ctxt, item: &mut syn::ItemImpl) -> HooksImpl {
         let self_name = match &*item.self_ty {
             syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default(),
             other => quote::ToTokens::to_token_stream(other).to_string(),
         };
-        let mut methods = Vec::new();
+        let (mut methods, mut stages) = (Vec::new(), Vec::new());
         for (index, impl_item) in item.items.iter_mut().enumerate() {
             let syn::ImplItem::Fn(method) = impl_item else {
                 strip_misplaced(cx, impl_item);
                 continue;
             };
+            stages.extend(StageMethod::from_syn(cx, index, method));
             let (hooks, kept): (Vec<Attribute>, Vec<Attribute>) =
                 std::mem::take(&mut method.attrs).into_iter().partition(|a| hook_attribute_kind(a).is_some());
             method.attrs = kept;
@@ -208,7 +221,82 @@ impl HooksImpl {
                 cfgs,
             });
         }
-        HooksImpl { self_ty: (*item.self_ty).clone(), self_name, methods }
+        HooksImpl { self_ty: (*item.self_ty).clone(), self_name, methods, stages }
+    }
+}
+
+impl StageMethod {
+    /// Strips every `#[stage(..)]` from `method` (also those that fail to parse) and reads the
+    /// first; a second one is reported and removed, since rustc's own error about it would only
+    /// confuse.
+    fn from_syn(cx: &Ctxt, index: usize, method: &mut syn::ImplItemFn) -> Option<StageMethod> {
+        let (stages, kept): (Vec<Attribute>, Vec<Attribute>) =
+            std::mem::take(&mut method.attrs).into_iter().partition(|a| a.path().is_ident(kw::STAGE));
+        method.attrs = kept;
+        let mut stages = stages.iter();
+        let first = stages.next()?;
+        for extra in stages {
+            cx.error_spanned_by(extra, "a method can be only one stage");
+        }
+        Some(StageMethod {
+            ident: method.sig.ident.clone(),
+            index,
+            attr: StageAttr::from_attr(cx, first)?,
+            sig: StageSig::from_syn(&method.sig),
+        })
+    }
+}
+
+/// `#[callback(name = "..")] impl Trait for Type { .. }`: `Type` registered in the family
+/// `dyn Trait` under `name`.
+pub(crate) struct CallbackImpl<'a> {
+    /// `name = ".."`: what a configuration calls it.
+    pub(crate) name: syn::LitStr,
+    /// `crate = ".."`.
+    pub(crate) krate: Option<syn::Path>,
+    /// The callback trait implemented: the family, `dyn Trait`.
+    pub(crate) family: &'a syn::Path,
+    /// The family's name as written (last path segment), for messages at run time.
+    pub(crate) family_name: String,
+    pub(crate) self_ty: &'a syn::Type,
+    /// The type as written, without spaces, for messages at run time.
+    pub(crate) type_name: String,
+}
+
+impl<'a> CallbackImpl<'a> {
+    /// Reads the arguments and the impl, recording every mistake: unknown or duplicate keys, an
+    /// empty or missing `name`, an impl that is not a (positive) trait impl. `None` when one of
+    /// these leaves nothing to register (an error is then recorded); a generic impl is
+    /// `valid::check_callback`'s.
+    pub(crate) fn from_syn(cx: &Ctxt, args: proc_macro2::TokenStream, item: &'a syn::ItemImpl) -> Option<Self> {
+        let CallbackArgs { name, krate, complete } = CallbackArgs::from_tokens(cx, args);
+        if name.is_none() && complete {
+            // An attribute macro's call site is the attribute itself.
+            cx.syn_error(syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "missing `name = \"..\"`: `#[callback(name = \"early_stopping\")]`",
+            ));
+        }
+        // A negative impl (`impl !Trait for Type`) implements nothing to build.
+        let family = match (&item.trait_, &item.modifiers.polarity) {
+            (Some((path, _)), None) => Some(path),
+            _ => {
+                cx.error_spanned_by(
+                    &item.self_ty,
+                    "`#[callback]` goes on an implementation of the callback trait: `impl TrainerCallback for Type`",
+                );
+                None
+            }
+        };
+        let (name, family) = (name?, family?);
+        Some(CallbackImpl {
+            name,
+            krate,
+            family,
+            family_name: family.segments.last().map(|s| s.ident.to_string()).unwrap_or_default(),
+            self_ty: &item.self_ty,
+            type_name: quote::ToTokens::to_token_stream(&item.self_ty).to_string().replace(' ', ""),
+        })
     }
 }
 

@@ -1,5 +1,6 @@
-//! The arguments of each method attribute → [`HookAttr`]. Unknown and duplicate keys are reported
-//! here, from one setter ([`Slot::set`]), spanned on the key.
+//! The arguments of each attribute → typed structs: a method attribute's → [`HookAttr`],
+//! `#[stage(..)]`'s → [`StageAttr`], `#[callback(..)]`'s → [`CallbackArgs`]. Unknown and duplicate
+//! keys are reported here, from one setter ([`Slot::set`]), spanned on the key.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, ToTokens};
@@ -10,6 +11,7 @@ use syn::{Expr, Ident, Lit, Token};
 use crate::ctxt::Ctxt;
 use crate::descriptor::{Descriptor, ATTRIBUTES};
 use crate::duration;
+use crate::kw;
 
 /// Which attribute a method carries.
 pub(crate) enum HookKind {
@@ -173,7 +175,7 @@ impl<'c, T> Slot<'c, T> {
         Slot { cx, name, value: None }
     }
 
-    fn set(&mut self, key: &Ident, value: T) {
+    fn set(&mut self, key: impl ToTokens, value: T) {
         if self.value.is_some() {
             self.cx.error_spanned_by(key, format!("duplicate key `{}`", self.name));
         } else {
@@ -348,6 +350,85 @@ impl HookAttr {
             _ => String::new(),
         }
     }
+}
+
+/// `#[stage(Forward)]` on a method of a `#[hooks]` impl.
+pub(crate) struct StageAttr {
+    /// The stage's type, as written.
+    pub(crate) path: syn::Path,
+    /// The attribute's name, where a stage the component does not provide is reported.
+    pub(crate) span: Span,
+}
+
+impl StageAttr {
+    /// Parses `#[stage(Path)]`; anything else (`#[stage]`, `#[stage = ..]`, `#[stage(1)]`) is
+    /// reported on the whole attribute.
+    pub(crate) fn from_attr(cx: &Ctxt, attr: &syn::Attribute) -> Option<StageAttr> {
+        match attr.parse_args::<syn::Path>() {
+            Ok(path) => Some(StageAttr { path, span: syn::spanned::Spanned::span(attr.path()) }),
+            Err(_) => {
+                cx.error_spanned_by(attr, "expected the stage's type: `#[stage(Forward)]`, declared with `stage!`");
+                None
+            }
+        }
+    }
+}
+
+/// The arguments of `#[callback(name = "..", crate = "..")]`.
+pub(crate) struct CallbackArgs {
+    /// `name = ".."`; `None` when missing (reported) or when the list did not parse.
+    pub(crate) name: Option<syn::LitStr>,
+    /// `crate = ".."`: the path to `hooks_runtime` if it is renamed.
+    pub(crate) krate: Option<syn::Path>,
+    /// The whole list parsed: a missing `name` is then a mistake of its own, not a consequence.
+    pub(crate) complete: bool,
+}
+
+impl CallbackArgs {
+    /// Parses the list, recording every mistake: an unknown key is reported and skipped, so
+    /// that the keys after it are still read; a syntax error ends the list.
+    pub(crate) fn from_tokens(cx: &Ctxt, args: TokenStream) -> CallbackArgs {
+        let mut name = Slot::new(cx, kw::NAME);
+        let mut krate = Slot::new(cx, kw::CRATE);
+        let parser = syn::meta::parser(|meta| {
+            if meta.path.is_ident(kw::NAME) {
+                // name = "early_stopping"
+                let lit: syn::LitStr = meta.value()?.parse()?;
+                if lit.value().trim().is_empty() {
+                    cx.syn_error(syn::Error::new(lit.span(), "a callback's name cannot be empty"));
+                }
+                name.set(&meta.path, lit);
+            } else if meta.path.is_ident(kw::CRATE) {
+                // crate = "hooks_runtime"
+                let lit: syn::LitStr = meta.value()?.parse()?;
+                krate.set(&meta.path, lit.parse::<syn::Path>()?);
+            } else {
+                cx.syn_error(
+                    meta.error("unknown `#[callback]` argument; expected `name = \"..\"` or `crate = \"..\"`"),
+                );
+                skip_value(&meta)?;
+            }
+            Ok(())
+        });
+        let complete = match syn::parse::Parser::parse2(parser, args) {
+            Ok(()) => true,
+            Err(err) => {
+                cx.syn_error(err);
+                false
+            }
+        };
+        CallbackArgs { name: name.value, krate: krate.value, complete }
+    }
+}
+
+/// Skips an unknown key's value (`= expr` or `(..)`), so that the list goes on after it.
+fn skip_value(meta: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        meta.input.parse::<proc_macro2::Group>()?;
+    }
+    Ok(())
 }
 
 fn unreachable_key(cx: &Ctxt, key: &Ident) {

@@ -3,9 +3,25 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// `#[hooks]`: the impl with every hook attribute removed, plus the errors.
+/// `#[hooks]`: the impl with every hook and `#[stage]` attribute removed (the `#[stage]` bodies
+/// not rewritten), plus the errors.
 pub(crate) fn hooks(item: &syn::ItemImpl, error: syn::Error) -> TokenStream {
     let error = error.into_compile_error();
+    quote!(#item #error)
+}
+
+/// `#[callback]`: the impl as written, plus the errors.
+pub(crate) fn callback(item: &syn::ItemImpl, error: syn::Error) -> TokenStream {
+    let error = error.into_compile_error();
+    quote!(#item #error)
+}
+
+/// `#[callback]` on something other than an impl block: the item unchanged, plus an error that
+/// says where it goes.
+pub(crate) fn not_a_callback_impl(item: TokenStream) -> TokenStream {
+    // An attribute macro's call site is the attribute itself.
+    let message = "`#[callback(name = \"..\")]` goes on an `impl CallbackTrait for Type` block";
+    let error = syn::Error::new(proc_macro2::Span::call_site(), message).into_compile_error();
     quote!(#item #error)
 }
 

@@ -1,4 +1,5 @@
-//! The helper attribute and option names of `#[derive(Hooks)]` and `#[hooks(..)]`, once.
+//! The helper attribute and option names of `#[derive(Hooks)]`, `#[hooks(..)]` and
+//! `#[callback(..)]`, once.
 //! (The method attributes and their keys are described in `descriptor.rs`.)
 
 /// `#[provides_hooks(..)]` on a struct.
@@ -7,7 +8,9 @@ pub(crate) const PROVIDES_HOOKS: &str = "provides_hooks";
 pub(crate) const HOOKS: &str = "hooks";
 pub(crate) const BASE: &str = "base";
 pub(crate) const ATTACHED: &str = "attached";
+/// `crate = ".."` of `#[hooks]`, `#[derive(Hooks)]` and `#[callback]`.
 pub(crate) const CRATE: &str = "crate";
+/// `#[hooks(name)]` on a field; `name = ".."` of `#[callback]`.
 pub(crate) const NAME: &str = "name";
 pub(crate) const CHILD: &str = "child";
 pub(crate) const CHILDREN: &str = "children";

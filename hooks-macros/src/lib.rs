@@ -159,10 +159,9 @@ fn hooks_impl(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) ->
     valid::check_impl(&cx, &item);
     let model = ast::HooksImpl::from_syn(&cx, &mut item);
     valid::check_methods(&cx, &model);
-    let root = expand::paths::private_root(krate.as_ref());
-    expand::stage::rewrite(&cx, &mut item, &root);
+    valid::check_stages(&cx, &model);
     match cx.check() {
-        Ok(()) => expand::hooks::expand(&item, &model, &root),
+        Ok(()) => expand::hooks::expand(item, &model, &expand::paths::private_root(krate.as_ref())),
         Err(err) => fallback::hooks(&item, err),
     }
 }
@@ -212,92 +211,15 @@ pub fn callback(args: TokenStream, item: TokenStream) -> TokenStream {
 fn callback_impl(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     let item: syn::ItemImpl = match syn::parse2(item.clone()) {
         Ok(item) => item,
-        Err(_) => {
-            let error = syn::Error::new(
-                proc_macro2::Span::call_site(),
-                "`#[callback(name = \"..\")]` goes on an `impl CallbackTrait for Type` block",
-            )
-            .into_compile_error();
-            return quote::quote!(#item #error);
-        }
+        Err(_) => return fallback::not_a_callback_impl(item),
     };
-    let (mut name, mut krate) = (None, None);
-    let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident(kw::NAME) {
-            let lit: syn::LitStr = meta.value()?.parse()?;
-            if lit.value().trim().is_empty() {
-                return Err(syn::Error::new(lit.span(), "a callback's name cannot be empty"));
-            }
-            name = Some(lit);
-            Ok(())
-        } else if meta.path.is_ident(kw::CRATE) {
-            let lit: syn::LitStr = meta.value()?.parse()?;
-            krate = Some(lit.parse::<syn::Path>()?);
-            Ok(())
-        } else {
-            Err(meta.error("unknown `#[callback]` argument; expected `name = \"..\"` or `crate = \"..\"`"))
-        }
-    });
-    if let Err(err) = syn::parse::Parser::parse2(parser, args) {
-        let error = err.into_compile_error();
-        return quote::quote!(#item #error);
-    }
-    let Some(name) = name else {
-        let error = syn::Error::new(
-            proc_macro2::Span::call_site(),
-            "missing `name = \"..\"`: `#[callback(name = \"early_stopping\")]`",
-        )
-        .into_compile_error();
-        return quote::quote!(#item #error);
-    };
-    // A negative impl (`impl !Trait for Type`) implements nothing to build.
-    let (Some((trait_path, _)), None) = (&item.trait_, &item.modifiers.polarity) else {
-        let error = syn::Error::new_spanned(
-            &item.self_ty,
-            "`#[callback]` goes on an implementation of the callback trait: `impl TrainerCallback for Type`",
-        )
-        .into_compile_error();
-        return quote::quote!(#item #error);
-    };
-    if !item.generics.params.is_empty() {
-        let error = syn::Error::new_spanned(
-            &item.generics,
-            "a registered callback cannot be generic: register each instantiation's own impl",
-        )
-        .into_compile_error();
-        return quote::quote!(#item #error);
-    }
-    let root = expand::paths::private_root(krate.as_ref());
-    let self_ty = &item.self_ty;
-    let type_name = quote::ToTokens::to_token_stream(self_ty).to_string().replace(' ', "");
-    let family_name = trait_path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-    quote::quote! {
-        #item
-
-        // Through `callback_registration!`: this macro cannot see whether hooks-runtime has the
-        // `config` feature, which the registration needs; without it that macro is one error
-        // naming the feature.
-        const _: () = {
-            #root::callback_registration! {
-                fn __hooks_into(callback: #self_ty) -> #root::Box<dyn #trait_path> {
-                    #root::Box::new(callback)
-                }
-                fn __hooks_build(
-                    settings: &#root::Settings,
-                ) -> ::core::result::Result<#root::Box<dyn ::core::any::Any + ::core::marker::Send>, ::std::string::String> {
-                    #root::build_from_settings::<dyn #trait_path, #self_ty>(settings, __hooks_into)
-                }
-                #root::inventory::submit! {
-                    #root::CallbackFactory {
-                        family: #root::TypeId::of::<dyn #trait_path>,
-                        family_name: #family_name,
-                        name: #name,
-                        type_name: #type_name,
-                        build: __hooks_build,
-                    }
-                }
-            }
-        };
+    let cx = ctxt::Ctxt::new();
+    let model = ast::CallbackImpl::from_syn(&cx, args, &item);
+    valid::check_callback(&cx, &item);
+    match (cx.check(), model) {
+        (Ok(()), Some(model)) => expand::callback::expand(&item, &model),
+        // `from_syn` records an error whenever it gives no model.
+        (result, _) => fallback::callback(&item, result.expect_err("no model without an error")),
     }
 }
 

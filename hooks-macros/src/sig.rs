@@ -1,8 +1,8 @@
-//! A hook method's signature: receiver, `async`, arguments, return type.
+//! A hook method's or a `#[stage]` method's signature: receiver, `async`, arguments, return type.
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
-use syn::{FnArg, ReturnType, Signature};
+use syn::{FnArg, Ident, ReturnType, Signature};
 
 use crate::ctxt::Ctxt;
 use crate::descriptor::Descriptor;
@@ -94,5 +94,80 @@ impl HookSig {
             }
         }
         HookSig { is_async: sig.asyncness.is_some(), args, arg_types, context, output_span }
+    }
+}
+
+/// A `#[stage]` method's signature, as the rewrite needs it; `valid::check_stages` says what
+/// is refused (`async`, a receiver other than `&mut self`, a parameter that is a pattern).
+pub(crate) struct StageSig {
+    pub(crate) asyncness: Option<syn::Token![async]>,
+    pub(crate) receiver: StageReceiver,
+    /// Each parameter after the receiver.
+    pub(crate) params: Vec<StageParam>,
+    /// `-> T`; `None` for `()`.
+    pub(crate) output: Option<syn::Type>,
+    /// Where a return type that does not match the stage is reported: the `-> T`, or the name.
+    pub(crate) output_span: Span,
+    /// The parentheses of the parameter list, where parameters that do not match are reported.
+    pub(crate) inputs_span: Span,
+}
+
+/// The first parameter of a `#[stage]` method.
+pub(crate) enum StageReceiver {
+    /// `&mut self`: the observers receive the component.
+    RefMut,
+    /// `&self`, `self`, `self: Box<Self>`.
+    Other(syn::Receiver),
+    /// An associated function.
+    Missing,
+}
+
+/// A parameter of a `#[stage]` method: the observers get an owned copy of it.
+pub(crate) enum StageParam {
+    /// `name: T` (`by_ref`: `T` is a reference, copied with `ToOwned::to_owned(&*name)`); `span`
+    /// is the type's, where a copy that does not fit is reported.
+    Named { ident: Ident, by_ref: bool, span: Span },
+    /// `(a, b): T`: observers could not be handed it.
+    Pattern(Box<syn::Pat>),
+}
+
+impl StageSig {
+    pub(crate) fn from_syn(sig: &Signature) -> StageSig {
+        let receiver = match sig.inputs.first() {
+            Some(FnArg::Receiver(r)) if matches!(r.kind, syn::ReceiverKind::Reference(_, _, Some(_))) => {
+                StageReceiver::RefMut
+            }
+            Some(FnArg::Receiver(r)) => StageReceiver::Other(r.clone()),
+            _ => StageReceiver::Missing,
+        };
+        let params = sig
+            .inputs
+            .iter()
+            .skip(1)
+            .filter_map(|input| match input {
+                FnArg::Typed(arg) => Some(arg),
+                FnArg::Receiver(_) => None,
+            })
+            .map(|arg| match &*arg.pat {
+                syn::Pat::Ident(pat) => StageParam::Named {
+                    ident: pat.ident.clone(),
+                    by_ref: matches!(*arg.ty, syn::Type::Reference(_)),
+                    span: arg.ty.span(),
+                },
+                _ => StageParam::Pattern(arg.pat.clone()),
+            })
+            .collect();
+        let (output, output_span) = match &sig.output {
+            ReturnType::Default => (None, sig.ident.span()),
+            ReturnType::Type(_, ty) => (Some((**ty).clone()), ty.span()),
+        };
+        StageSig {
+            asyncness: sig.asyncness,
+            receiver,
+            params,
+            output,
+            output_span,
+            inputs_span: sig.paren_token.span.join(),
+        }
     }
 }

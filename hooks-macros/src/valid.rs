@@ -1,7 +1,9 @@
-//! Checks that need the whole model: the impl's shape and each handler's arity for its hook type.
+//! Checks that need the whole model: the impl's shape, each handler's arity for its hook type,
+//! what a `#[stage]` method may be, and the shape of a `#[callback]` impl.
 
 use crate::ast::HooksImpl;
 use crate::ctxt::Ctxt;
+use crate::sig::{StageParam, StageReceiver};
 
 /// The impl block itself: no trait impls, no generics (registrations are static, one per type).
 /// An `unsafe impl Type` is left to rustc (E0197), which says why better than this crate could.
@@ -45,5 +47,40 @@ pub(crate) fn check_methods(cx: &Ctxt, model: &HooksImpl) {
                 ));
             }
         }
+    }
+}
+
+/// Each `#[stage]` method: a plain method (its observers run synchronously around the call) on
+/// `&mut self` (they receive the component), whose parameters are names (they get a copy of each).
+pub(crate) fn check_stages(cx: &Ctxt, model: &HooksImpl) {
+    for method in &model.stages {
+        let sig = &method.sig;
+        if let Some(asyncness) = sig.asyncness {
+            cx.error_spanned_by(
+                asyncness,
+                "`#[stage]` wraps plain methods only: its observers run synchronously around the call",
+            );
+        }
+        let receiver = "a `#[stage]` method takes `&mut self` (its observers receive the component)";
+        match &sig.receiver {
+            StageReceiver::RefMut => {}
+            StageReceiver::Other(r) => cx.error_spanned_by(r, receiver),
+            StageReceiver::Missing => cx.error_spanned_by(&method.ident, receiver),
+        }
+        for param in &sig.params {
+            if let StageParam::Pattern(pat) = param {
+                cx.error_spanned_by(pat, "a `#[stage]` method's parameters are plain names (observers see them)");
+            }
+        }
+    }
+}
+
+/// A `#[callback]` impl is not generic: a registration names one concrete type.
+pub(crate) fn check_callback(cx: &Ctxt, item: &syn::ItemImpl) {
+    if !item.generics.params.is_empty() {
+        cx.error_spanned_by(
+            &item.generics,
+            "a registered callback cannot be generic: register each instantiation's own impl",
+        );
     }
 }

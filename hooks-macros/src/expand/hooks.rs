@@ -28,7 +28,9 @@ use quote::{format_ident, quote, quote_spanned};
 use crate::ast::{HookMethod, HooksImpl};
 use crate::attr::{HookKind, Interval, ParamArg};
 
-pub(crate) fn expand(item: &syn::ItemImpl, model: &HooksImpl, root: &TokenStream) -> TokenStream {
+pub(crate) fn expand(mut item: syn::ItemImpl, model: &HooksImpl, root: &TokenStream) -> TokenStream {
+    // The `#[stage]` methods' bodies, before the impl is emitted.
+    super::stage::rewrite(&mut item, model, root);
     let self_ty = &model.self_ty;
     let owner = &model.self_name;
     // Inside the registration block, the crate root is `__h` (a `use`): shorter code to compile.

@@ -1,5 +1,6 @@
 //! Code generation: `quote!` only.
 
+pub(crate) mod callback;
 pub(crate) mod derive;
 pub(crate) mod hooks;
 pub(crate) mod paths;
