@@ -92,9 +92,11 @@ pub mod timeline;
 
 pub use base::{CommandHandler, MessageBusClient, PullClient, ReplyClient, RequestClient, Service};
 pub use bus::{
-    Call, CallError, IntoResponse, Message, MessageEvent, OnCommand, OnMessage, OnPullMessage, OnRequest, Rejection,
-    Response, SendError,
+    Call, CallError, Contract, ContractOf, IntoMessage, IntoResponse, Message, MessageEvent, OnCommand, OnMessage,
+    OnPullMessage, OnRequest, Rejection, Response, SendError,
 };
+#[cfg(feature = "serde")]
+pub use bus::{remote_contracts, RemoteContract, RemoteContractInfo};
 pub use context::Context;
 pub use error::{LifecycleError, Recovered};
 pub use hooks_core::rules;
@@ -112,7 +114,7 @@ pub use hooks_core::{
 };
 pub use hooks_macros::{
     background_task, callback, hook, hooks, on_command, on_init, on_message, on_pull_message, on_request, on_start,
-    on_state_change, on_stop, Hooks,
+    on_state_change, on_stop, Hooks, Message,
 };
 pub use runtime::{Handle, Runtime};
 #[cfg(feature = "timeline")]
@@ -121,7 +123,15 @@ pub use timeline::Timeline;
 /// What the macros' generated code names. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::bus::{Call, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest};
+    pub use crate::bus::route::{
+        answers, contract, respond_as, takes, Probe, ViaConstructor1, ViaConstructor2, ViaConstructor3,
+        ViaConstructor4, ViaContract, ViaDynamic,
+    };
+    pub use crate::bus::{
+        Call, Contract, ContractOf, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest,
+    };
+    pub use crate::__remote_contract as remote_contract;
+    pub use hooks_core::Key;
     pub use crate::context::{no_context, Context};
     #[cfg(feature = "config")]
     pub use hooks_core::__private::{build_from_settings, CallbackFactory, Settings};

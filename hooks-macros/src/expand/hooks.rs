@@ -20,6 +20,7 @@ use quote::{format_ident, quote, quote_spanned};
 
 use crate::ast::{HookMethod, HooksImpl};
 use crate::attr::{HookKind, Interval, ParamArg};
+use crate::expand::message::{self, payload_type};
 
 pub(crate) fn expand(item: &syn::ItemImpl, model: &HooksImpl, root: &TokenStream) -> TokenStream {
     let self_ty = &model.self_ty;
@@ -120,15 +121,22 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
             (fetch, args)
         }
     };
+    // Message handlers: each message type's route (contract or dynamic), the argument checked
+    // against each (expand/message.rs).
+    let routes = message::Routes::of(method, root, sig.output_span);
+    let route_prelude = routes.as_ref().map(message::Routes::prelude);
     let call = quote!(__hooks_this.#ident(#args));
     // The conversion carries the location of the user's `-> T`: an unsatisfied `IntoHookResult`
     // bound is then reported on `-> i32`, not on `#[hooks]`.
     let ret_span = user_located(sig.output_span);
     let ret = quote_spanned!(ret_span=> __hooks_ret);
     // A command or request handler's value is the response; other hooks give `()` or an error.
+    let (reply_checks, convert) = match &routes {
+        Some(routes) if attr.kind.is_call() => (routes.reply_checks(root), routes.respond(root)),
+        _ => (quote!(), quote!()),
+    };
     let convert = if attr.kind.is_call() {
-        let respond = respan(quote!(#root::IntoResponse::respond_to), ret_span);
-        quote!(#respond(#ret, __hooks_arg))
+        convert
     } else {
         let into_hook_result = respan(quote!(#root::IntoHookResult::into_hook_result), ret_span);
         quote!(#into_hook_result(#ret))
@@ -141,6 +149,7 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
         let future = quote_spanned! {at=>
             #pin(async move {
                 let __hooks_ret = #call.await;
+                #reply_checks
                 #convert
             })
         };
@@ -148,6 +157,7 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
     } else {
         quote! {{
             let __hooks_ret = #call;
+            #reply_checks
             #root::Step::Done(#convert)
         }}
     };
@@ -184,21 +194,11 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
             };
             #downcast_arg
             #input
+            #route_prelude
             #context
             #body
         }
         #params
-    }
-}
-
-/// The payload type a message handler takes (`&Status` → `Status`), or `None` when it takes the
-/// whole `&Message` (or a type it cannot see through, passed as is for rustc to check).
-fn payload_type(ty: &syn::Type) -> Option<&syn::Type> {
-    let syn::Type::Reference(reference) = ty else { return None };
-    match &*reference.elem {
-        syn::Type::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Message") => None,
-        syn::Type::Infer(_) => None,
-        payload => Some(payload),
     }
 }
 
@@ -241,11 +241,14 @@ fn params_resolver(method: &HookMethod, root: &TokenStream) -> Option<TokenStrea
             })]
         });
     }
+    // Message types route messages: contracts by their type, other values by a key (`Eq + Hash`).
+    if let Some(params) = message::params(method, root) {
+        return Some(params);
+    }
     if attr.params.is_empty() && attr.params_fn.is_none() {
         return None;
     }
-    // Message types route messages: they are made keys (`Eq + Hash`), checked at compile time.
-    let constructor = if attr.kind.is_message() { quote!(key) } else { quote!(new) };
+    let constructor = quote!(new);
     let pushes = attr.params.iter().map(|p| match p {
         ParamArg::Static(value) => {
             let new = respan(quote!(#root::ParamValue::#constructor), user_located(syn::spanned::Spanned::span(value)));
