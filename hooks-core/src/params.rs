@@ -124,8 +124,14 @@ impl fmt::Debug for ParamValue {
 
 /// What a message type may be: any `Debug + Send + Sync + 'static` value (the user's enum, a
 /// `&'static str` topic, a `String`…).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a message type",
+    label = "neither a message contract nor a `Debug` value",
+    note = "a message type is a message contract (`#[derive(Message)]`), or a value routed by its `Debug` text: any `Debug + Send + Sync + 'static` value, such as an enum variant or a topic string"
+)]
 pub trait KeyValue: Param {}
 
+#[diagnostic::do_not_recommend]
 impl<T: Param> KeyValue for T {}
 
 /// A type-erased message type that can be compared and hashed: the routing key of a message and

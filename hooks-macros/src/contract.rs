@@ -79,10 +79,15 @@ impl<'a> Contract<'a> {
                     let lit: syn::LitStr = meta.value()?.parse()?;
                     set_once(cx, &mut contract.krate, &meta.path, lit.parse()?);
                 } else {
+                    // Reported, then skipped (with its value), so the keys after it are still read.
                     let key = quote::ToTokens::to_token_stream(&meta.path).to_string().replace(' ', "");
-                    return Err(meta.error(format!(
-                        "unknown key `{key}` in `#[message]`; expected one of: reply, name, serde, crate"
-                    )));
+                    cx.error_spanned_by(
+                        &meta.path,
+                        format!("unknown key `{key}` in `#[message]`; expected one of: reply, name, serde, crate"),
+                    );
+                    if meta.input.peek(syn::Token![=]) {
+                        meta.value()?.parse::<syn::Expr>()?;
+                    }
                 }
                 Ok(())
             });

@@ -124,7 +124,7 @@ pub use timeline::Timeline;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::bus::route::{
-        answers, contract, respond_as, takes, Probe, ViaConstructor1, ViaConstructor2, ViaConstructor3,
+        answers, names_contract, respond_as, route_of, takes, ArgProbe, Probe, ProbeOf, ViaArgument, ViaConstructor1, ViaConstructor2, ViaConstructor3,
         ViaConstructor4, ViaContract, ViaDynamic,
     };
     pub use crate::bus::{

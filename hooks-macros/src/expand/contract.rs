@@ -11,7 +11,7 @@
 //! impl Contract for Count {
 //!     type Reply = u32;
 //!     const NAME: &'static str = "Count";
-//!     fn key() -> &'static Key { static KEY: OnceLock<Key> = ..; KEY.get_or_init(|| Key::of_type::<Self>(Self::NAME)) }
+//!     fn key() -> &'static Key { static KEY: OnceLock<Key> = ..; KEY.get_or_init(|| Key::of_type::<Self>("Count")) }
 //! }
 //! #[doc(hidden)] pub const Count: ContractOf<Count> = ContractOf::new();
 //! ```
@@ -48,7 +48,7 @@ pub(crate) fn expand(model: &Contract<'_>, root: &TokenStream) -> TokenStream {
     let remote = model.serde.map(|span| {
         // Through `remote_contract!`: this macro cannot see whether hooks-runtime has the `serde`
         // feature; without it that macro is one error naming the feature.
-        quote_spanned!(span=> #root::remote_contract!(#ident, #name);)
+        quote_spanned!(span=> #root::remote_contract!(#ident);)
     });
     // The reply type is located at the user's `reply = T`: a reply that is not `Send + Sync +
     // 'static` is reported there.
@@ -64,7 +64,7 @@ pub(crate) fn expand(model: &Contract<'_>, root: &TokenStream) -> TokenStream {
             #[inline]
             fn key() -> &'static #root::Key {
                 static KEY: #root::OnceLock<#root::Key> = #root::OnceLock::new();
-                KEY.get_or_init(|| #root::Key::of_type::<Self>(<Self as #root::Contract>::NAME))
+                KEY.get_or_init(|| #root::Key::of_type::<Self>(#name))
             }
         }
         #value_name

@@ -203,12 +203,12 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
 }
 
 /// A span that resolves like the macro's own tokens (call site) but is reported at `location`.
-fn user_located(location: Span) -> Span {
+pub(crate) fn user_located(location: Span) -> Span {
     Span::call_site().located_at(location)
 }
 
 /// `tokens` with every top-level token at `span` (for paths built from the crate root).
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut token| {

@@ -11,12 +11,13 @@
 //! Output, in the shim (never evaluates a param; only types are looked at):
 //! ```ignore
 //! let __hooks_route_0 = (&&Probe::of_fn(|| Count)).__hooks_route();    // Typed<Count>
+//! // (for `total`: `names_contract::<Total>()`, and `(&&ArgProbe::<Total>::new()).__hooks_route()`)
 //! let __hooks_route_1 = (&&Probe::of_fn(|| Kind::A)).__hooks_route();  // Dynamic
 //! takes::<Message, _>(&__hooks_route_0);                               // at the user's `&Message`
 //! .. answers(&__hooks_route_1, &ret); respond_as(&__hooks_route_0, ret, call)  // at the user's `-> u32`
 //! ```
-//! and in the params resolver, per value: `(&&Probe::of(&v)).__hooks_route().param(v)` (the
-//! contract's key, or a key of the value), or `contract::<Total>().param(())`.
+//! and in the params resolver, per value: `(&&v.__hooks_probe()).__hooks_route().param(v)` (the
+//! contract's key, or a key of the value), or `(&&ArgProbe::<Total>::new()).__hooks_route().param(())`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -24,6 +25,7 @@ use syn::spanned::Spanned;
 
 use crate::ast::HookMethod;
 use crate::attr::ParamArg;
+use crate::expand::hooks::{respan, user_located};
 
 /// The traits the routing method calls need in scope.
 fn traits_in_scope(root: &TokenStream) -> TokenStream {
@@ -32,6 +34,10 @@ fn traits_in_scope(root: &TokenStream) -> TokenStream {
         use #root::ViaContract as _;
         #[allow(unused_imports)]
         use #root::ViaDynamic as _;
+        #[allow(unused_imports)]
+        use #root::ProbeOf as _;
+        #[allow(unused_imports)]
+        use #root::ViaArgument as _;
         #[allow(unused_imports)]
         use #root::{
             ViaConstructor1 as _, ViaConstructor2 as _, ViaConstructor3 as _, ViaConstructor4 as _,
@@ -76,36 +82,43 @@ impl Routes {
             return None;
         }
         let mut routes = Vec::new();
+        let mut checks = Vec::new();
         if let Some(ty) = inferred(method) {
             let at = user_located(ty.span());
-            routes.push(quote_spanned!(at=> #root::contract::<#ty>()));
+            let names_contract = respan(quote!(#root::names_contract), at);
+            checks.push(quote_spanned!(at=> #names_contract::<#ty>();));
+            routes.push(quote!((&&#root::ArgProbe::<#ty>::new()).__hooks_route()));
         }
         for param in &attr.params {
             routes.push(match param {
                 ParamArg::Static(value) => quote!((&&#root::Probe::of_fn(|| #value)).__hooks_route()),
-                ParamArg::Dynamic(f) => quote!((&&#root::Probe::of_items(|| (#f)(&*__hooks_this))).__hooks_route()),
+                ParamArg::Dynamic(f) => probe_items(root, f),
             });
         }
         if let Some(f) = &attr.params_fn {
-            routes.push(quote!((&&#root::Probe::of_items(|| (#f)(&*__hooks_this))).__hooks_route()));
+            routes.push(probe_items(root, f));
         }
-        let names: Vec<_> = (0..routes.len()).map(route_ident).collect();
+        let names: Vec<_> = (0..routes.len()).map(|i| route_ident(i, Span::call_site())).collect();
         // The argument against each route, reported on the user's `msg: &T`.
         let arg = method.sig.arg_types.first().filter(|ty| matches!(ty, syn::Type::Reference(_)));
-        let checks = arg.filter(|_| inferred(method).is_none()).map(|ty| {
-            let at = user_located(ty.span());
+        if let Some(ty) = arg.filter(|_| inferred(method).is_none()) {
+            // At the payload's type (`u32` of `&u32`), else at the `&Message`.
+            let at = user_located(payload_type(ty).map_or_else(|| ty.span(), Spanned::span));
             let taken = match payload_type(ty) {
                 Some(payload) => quote!(#payload),
-                None => quote!(#root::Message),
+                None => respan(quote!(#root::Message), at),
             };
-            let takes = names.iter().map(|name| quote_spanned!(at=> #root::takes::<#taken, _>(&#name);));
-            quote!(#(#takes)*)
-        });
+            let takes = respan(quote!(#root::takes), at);
+            for i in 0..names.len() {
+                let name = route_ident(i, at);
+                checks.push(quote_spanned!(at=> #takes::<#taken, _>(&#name);));
+            }
+        }
         let traits = traits_in_scope(root);
         let prelude = quote! {
             #traits
             #(let #names = #routes;)*
-            #checks
+            #(#checks)*
         };
         Some(Routes { prelude, count: names.len(), ret_span })
     }
@@ -119,22 +132,40 @@ impl Routes {
     /// first (which [`respond`](Self::respond) checks), reported on the user's `-> T`.
     pub(crate) fn reply_checks(&self, root: &TokenStream) -> TokenStream {
         let at = user_located(self.ret_span);
-        let checks = (1..self.count).map(route_ident).map(|name| {
-            quote_spanned!(at=> #root::answers(&#name, &__hooks_ret);)
-        });
+        let answers = respan(quote!(#root::answers), at);
+        let checks = (1..self.count).map(|i| route_ident(i, at)).map(|name| quote_spanned!(at=> #answers(&#name, &__hooks_ret);));
         quote!(#(#checks)*)
     }
 
     /// Records `__hooks_ret` as the response of the call `__hooks_arg`, as the first route reads it.
     pub(crate) fn respond(&self, root: &TokenStream) -> TokenStream {
         let at = user_located(self.ret_span);
-        let first = route_ident(0);
-        quote_spanned!(at=> #root::respond_as(&#first, __hooks_ret, __hooks_arg))
+        let first = route_ident(0, at);
+        let respond_as = respan(quote!(#root::respond_as), at);
+        quote_spanned!(at=> #respond_as(&#first, __hooks_ret, __hooks_arg))
     }
 }
 
-fn route_ident(i: usize) -> syn::Ident {
-    format_ident!("__hooks_route_{}", i)
+/// The route of the values a closure (or `params = Self::method`) yields, in the shim. The closure
+/// is never called; it is walked by the same `for` loop as in the params resolver (see [`each`]),
+/// so that a closure that yields no iterable, or takes `&mut Self`, is one error, not two.
+fn probe_items(root: &TokenStream, f: &syn::Expr) -> TokenStream {
+    let route = quote!(__hooks_route = ::core::option::Option::Some((&&__hooks_value.__hooks_probe()).__hooks_route()););
+    let each = each(f, &route);
+    quote! {
+        #root::route_of(|| {
+            let __hooks_this: &Self = &*__hooks_this;
+            let mut __hooks_route = ::core::option::Option::None;
+            #each
+            __hooks_route
+        })
+    }
+}
+
+/// `__hooks_route_<i>`, located at `at` (a check's tokens are all at the user's, so that rustc
+/// reports it there and nowhere else).
+fn route_ident(i: usize, at: Span) -> syn::Ident {
+    format_ident!("__hooks_route_{}", i, span = at)
 }
 
 /// The params resolver's body for a message handler (with `__hooks_this: &Self` in scope and
@@ -147,25 +178,24 @@ pub(crate) fn params(method: &HookMethod, root: &TokenStream) -> Option<TokenStr
     let traits = traits_in_scope(root);
     let mut pushes = Vec::new();
     if let Some(ty) = inferred(method) {
-        let at = user_located(ty.span());
-        pushes.push(quote_spanned!(at=> __hooks_params.push(#root::contract::<#ty>().param(()));));
+        pushes.push(quote!(__hooks_params.push((&&#root::ArgProbe::<#ty>::new()).__hooks_route().param(()));));
     }
     for param in &attr.params {
         pushes.push(match param {
             // A value that is not a contract must be a `KeyValue` (`Debug`): reported on it.
             ParamArg::Static(value) => {
                 let at = user_located(value.span());
-                let push = route_and_push(root, at);
+                let push = route_and_push(at);
                 quote_spanned! {at=> {
                     let __hooks_value = #value;
                     #push
                 }}
             }
-            ParamArg::Dynamic(f) => each(root, f),
+            ParamArg::Dynamic(f) => each(f, &route_and_push(user_located(f.span()))),
         });
     }
     if let Some(f) = &attr.params_fn {
-        pushes.push(each(root, f));
+        pushes.push(each(f, &route_and_push(user_located(f.span()))));
     }
     Some(quote! {
         #traits
@@ -177,26 +207,20 @@ pub(crate) fn params(method: &HookMethod, root: &TokenStream) -> Option<TokenStr
 
 /// Every value `f(this)` yields. A `for` loop, not `extend(..map(..))`: a closure that returns
 /// something not iterable is then one error, on the closure.
-fn each(root: &TokenStream, f: &syn::Expr) -> TokenStream {
+fn each(f: &syn::Expr, body: &TokenStream) -> TokenStream {
     let at = user_located(f.span());
     let values = quote_spanned!(at=> (#f)(__hooks_this));
-    let push = route_and_push(root, at);
     quote! {
         for __hooks_value in #values {
-            #push
+            #body
         }
     }
 }
 
 /// Routes `__hooks_value` and pushes its param, located at `at` (the user's value or closure).
-fn route_and_push(root: &TokenStream, at: Span) -> TokenStream {
+fn route_and_push(at: Span) -> TokenStream {
     quote_spanned! {at=>
-        let __hooks_route = (&&#root::Probe::of(&__hooks_value)).__hooks_route();
+        let __hooks_route = (&&__hooks_value.__hooks_probe()).__hooks_route();
         __hooks_params.push(__hooks_route.param(__hooks_value));
     }
-}
-
-/// A span that resolves like the macro's own tokens (call site) but is reported at `location`.
-fn user_located(location: Span) -> Span {
-    Span::call_site().located_at(location)
 }

@@ -135,6 +135,7 @@ impl IntoMessage for Message {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<M: Contract> IntoMessage for M {
     type Reply = M::Reply;
 

@@ -19,8 +19,7 @@
 mod contract;
 mod message;
 mod remote;
-#[doc(hidden)]
-pub mod route;
+pub(crate) mod route;
 mod routes;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};

@@ -41,14 +41,39 @@ mod enabled {
     }
 
     /// A remote contract as a transport sees it, registered by `#[message(serde)]`.
-    #[derive(Debug)]
     pub struct RemoteContractInfo {
+        name: &'static str,
+        type_name: fn() -> &'static str,
+        key: fn() -> &'static Key,
+    }
+
+    impl RemoteContractInfo {
+        /// The registration of `M` (what `#[message(serde)]` submits).
+        #[doc(hidden)]
+        pub const fn of<M: RemoteContract>() -> Self {
+            RemoteContractInfo { name: M::NAME, type_name: std::any::type_name::<M>, key: M::key }
+        }
+
         /// Its stable name: the subject.
-        pub name: &'static str,
+        pub fn name(&self) -> &'static str {
+            self.name
+        }
+
         /// Its Rust type.
-        pub type_name: &'static str,
-        /// Its routing key.
-        pub key: fn() -> &'static Key,
+        pub fn type_name(&self) -> &'static str {
+            (self.type_name)()
+        }
+
+        /// Its routing key: what its messages carry (`Message::key`).
+        pub fn key(&self) -> &'static Key {
+            (self.key)()
+        }
+    }
+
+    impl std::fmt::Debug for RemoteContractInfo {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("RemoteContractInfo").field("name", &self.name).field("type", &self.type_name()).finish()
+        }
     }
 
     inventory::collect!(RemoteContractInfo);
@@ -58,12 +83,12 @@ mod enabled {
     ///
     /// ```
     /// for pair in hooks_runtime::remote_contracts().windows(2) {
-    ///     assert_ne!(pair[0].name, pair[1].name, "{} and {}", pair[0].type_name, pair[1].type_name);
+    ///     assert_ne!(pair[0].name(), pair[1].name(), "{} and {}", pair[0].type_name(), pair[1].type_name());
     /// }
     /// ```
     pub fn remote_contracts() -> Vec<&'static RemoteContractInfo> {
         let mut all: Vec<_> = inventory::iter::<RemoteContractInfo>().collect();
-        all.sort_by_key(|info| (info.name, info.type_name));
+        all.sort_by_key(|info| (info.name, info.type_name()));
         all
     }
 
@@ -71,14 +96,10 @@ mod enabled {
     #[doc(hidden)]
     #[macro_export]
     macro_rules! __remote_contract {
-        ($ty:ident, $name:expr) => {
+        ($ty:ident) => {
             impl $crate::RemoteContract for $ty {}
             $crate::__private::inventory::submit! {
-                $crate::RemoteContractInfo {
-                    name: $name,
-                    type_name: ::core::any::type_name::<$ty>(),
-                    key: <$ty as $crate::Contract>::key,
-                }
+                $crate::RemoteContractInfo::of::<$ty>()
             }
         };
     }

@@ -34,11 +34,19 @@ impl<T> Probe<T> {
         Probe(PhantomData)
     }
 
-    /// The type of the items of what `f` returns; `f` is never called.
-    pub fn of_items<I: IntoIterator<Item = T>>(_f: impl FnOnce() -> I) -> Self {
+}
+
+/// `value.__hooks_probe()`: [`Probe::of`] as a method. A method call on a value whose type is not
+/// known (the items of a params closure that yields no iterable) is an error rustc drops as a
+/// consequence of the first; `Probe::of(&value)` would add one (ambiguous routes).
+pub trait ProbeOf: Sized {
+    /// The type of `self`.
+    fn __hooks_probe(&self) -> Probe<Self> {
         Probe(PhantomData)
     }
 }
+
+impl<T> ProbeOf for T {}
 
 /// The route of a contract's value or name: picked first, when it applies.
 pub trait ViaContract {
@@ -132,8 +140,15 @@ impl Dynamic {
     }
 }
 
+/// The route `f` would give; `f` is never called (it walks a params closure's values, routing each).
+pub fn route_of<R: Route>(_f: impl FnOnce() -> Option<R>) -> R {
+    R::NEW
+}
+
 /// What a route checks handlers against.
 pub trait Route: Copy {
+    /// The route (a marker).
+    const NEW: Self;
     /// The contract (`Dynamic` for a dynamic type).
     type Contract;
     /// Its reply (`NoReply` for a dynamic type: a handler's value is any [`IntoResponse`]).
@@ -141,11 +156,19 @@ pub trait Route: Copy {
 }
 
 impl<M: Contract> Route for Typed<M> {
+    const NEW: Self = Typed(PhantomData);
     type Contract = M;
     type Reply = M::Reply;
 }
 
+impl Route for NotAContract {
+    const NEW: Self = NotAContract;
+    type Contract = NotAContract;
+    type Reply = NoReply;
+}
+
 impl Route for Dynamic {
+    const NEW: Self = Dynamic;
     type Contract = Dynamic;
     type Reply = NoReply;
 }
@@ -153,11 +176,58 @@ impl Route for Dynamic {
 /// The "reply type" of a dynamic type's route: none that a handler could return.
 pub enum NoReply {}
 
-/// The route of a handler that names its contract by its argument (`#[on_command] fn f(&mut self,
-/// c: &Count)`): `M` must be a contract.
-pub fn contract<M: NamesContract>() -> Typed<M> {
-    Typed(PhantomData)
+/// The type of a handler's argument, for a handler that lists no message types (`#[on_command] fn
+/// count(&mut self, c: &Count)`): its route is `Typed<Count>` when the type is a contract, else
+/// [`NotAContract`], which fits any handler, so that the one error is [`names_contract`]'s.
+pub struct ArgProbe<T: ?Sized>(PhantomData<fn() -> PhantomData<T>>);
+
+impl<T: ?Sized> ArgProbe<T> {
+    /// The probe of `T`.
+    pub fn new() -> Self {
+        ArgProbe(PhantomData)
+    }
 }
+
+impl<T: ?Sized> Default for ArgProbe<T> {
+    fn default() -> Self {
+        ArgProbe::new()
+    }
+}
+
+impl<M: Contract> ViaContract for &ArgProbe<M> {
+    type Route = Typed<M>;
+    fn __hooks_route(&self) -> Typed<M> {
+        Typed(PhantomData)
+    }
+}
+
+/// The route of a handler argument that is not a contract.
+pub trait ViaArgument {
+    /// `NotAContract`.
+    fn __hooks_route(&self) -> NotAContract;
+}
+
+impl<T: ?Sized> ViaArgument for ArgProbe<T> {
+    fn __hooks_route(&self) -> NotAContract {
+        NotAContract
+    }
+}
+
+/// The route of a handler without message types whose argument is not a contract: a compile error
+/// ([`names_contract`]), and nothing else.
+#[derive(Clone, Copy)]
+pub struct NotAContract;
+
+impl NotAContract {
+    /// No param (never runs: the handler does not compile).
+    pub fn param<V>(self, _value: V) -> ParamValue {
+        ParamValue::new(())
+    }
+}
+
+/// Checks that `M`, the argument of a handler without message types, is a message contract.
+#[inline(always)]
+pub fn names_contract<M: NamesContract + ?Sized>() {}
 
 /// `M` is a message contract, as the argument of a handler without message types.
 #[diagnostic::on_unimplemented(
@@ -165,9 +235,8 @@ pub fn contract<M: NamesContract>() -> Typed<M> {
     label = "a handler without message types handles the contract it takes, and `{Self}` is not one",
     note = "make `{Self}` a contract with `#[derive(Message)]`, or list the message types in the attribute, e.g. `#[on_message(Kind::Status)]`"
 )]
-pub trait NamesContract: Contract {}
+pub trait NamesContract {}
 
-#[diagnostic::do_not_recommend]
 impl<M: Contract> NamesContract for M {}
 
 /// What a handler may take of messages of the contract `Self`: `&Self` (the payload) or `&Message`.
@@ -185,6 +254,9 @@ impl<M: Contract> Carries<Message> for M {}
 /// A dynamic type's payload is checked when a message arrives (`Message::payload_or_err`).
 #[diagnostic::do_not_recommend]
 impl<A: ?Sized> Carries<A> for Dynamic {}
+
+#[diagnostic::do_not_recommend]
+impl<A: ?Sized> Carries<A> for NotAContract {}
 
 /// Checks that the handler's argument `&A` fits the route `R`.
 #[inline(always)]
@@ -235,6 +307,13 @@ impl<T: IntoResponse> Answers<T, NoReply, Untyped> for Dynamic {
     #[inline]
     fn respond(ret: T, call: &Call) -> HookResult {
         ret.respond_to(call)
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<T> Answers<T, NoReply, Untyped> for NotAContract {
+    fn respond(_ret: T, _call: &Call) -> HookResult {
+        Ok(HookValue::Unit)
     }
 }
 
