@@ -484,12 +484,19 @@ method_attributes! {
     /// `MessageBusClient`): `Runtime::publish`, `Context::publish`, `Handle::publish` and
     /// `Context::tell` deliver them; several handlers of one type run in hook order.
     ///
-    /// Types (at least one): values `#[on_message(Kind::A, Kind::B)]` (any `Debug + Send + Sync`
-    /// value: enum variants, topic strings), a closure over the instance `|this: &Self| vec![..]`
-    /// (any iterable, read when the component starts), or `params = Self::method`.
+    /// Message types: message contracts (`#[derive(Message)]`, routed by their type) or dynamic
+    /// types (any `Debug + Send + Sync` value, routed by its `Debug` text: enum variants, topic
+    /// strings), named in any of these ways:
+    /// - none: the contract is the handler's argument type, `fn status(&mut self, s: &Status)`;
+    /// - values `#[on_message(Status, Kind::A, "topic")]`: a contract's name (a unit struct's value,
+    ///   a struct's or enum's name, a tuple struct's constructor) or a dynamic value;
+    /// - a closure over the instance `|this: &Self| vec![..]` (any iterable, read when the
+    ///   component starts), or `params = Self::method`.
+    ///
     /// Signatures: `fn name(&mut self, msg: &Message)` or the payload itself
-    /// `fn name(&mut self, payload: &P)` (a message whose payload is not a `P` is that handler's
-    /// error); may end with `ctx: &Context`; async or not; `()` or `Result<(), E>`.
+    /// `fn name(&mut self, payload: &P)`: for a contract `P` is the contract (anything else does
+    /// not compile); for a dynamic type a message whose payload is not a `P` is that handler's
+    /// error. May end with `ctx: &Context`; async or not; `()` or `Result<(), E>`.
     /// Keys: `priority`, `timeout`.
     ///
     /// ```
@@ -515,23 +522,35 @@ method_attributes! {
     /// `CommandHandler`): `Handle::command(msg).await` gets what the handler returns.
     ///
     /// Types as for [`on_message`](macro@on_message). Signatures: `fn name(&mut self, msg: &Message)`
-    /// or `&Payload`, async or not, returning `Result<T, E>` (the `Ok` value is the response,
-    /// any `Send + Sync + 'static` type; the error comes back as `CallError::Failed`) or `()`
-    /// (no value: a later handler's value, else `()`, is the response). Keys: `priority`, `timeout`.
+    /// or `&Payload`, async or not, returning
+    /// - for a contract, its reply `R` or `Result<R, E>` (checked at compile time; the error comes
+    ///   back as `CallError::Failed`); the caller gets an `R`;
+    /// - for a dynamic type, `Result<T, E>` (the `Ok` value is the response, any `Send + Sync +
+    ///   'static` type) or `()` (no value: a later handler's value, else `()`, is the response);
+    ///   the caller gets a `Response` to downcast.
+    ///
+    /// Keys: `priority`, `timeout`.
     ///
     /// ```
     /// use hooks_runtime::prelude::*;
     ///
+    /// #[derive(Message)]
+    /// #[message(reply = u32)]
+    /// struct Count;
+    ///
     /// #[derive(Debug)]
-    /// enum Kind { Count }
+    /// enum Kind { Total }
     ///
     /// #[derive(Hooks, Default)]
     /// struct Counter { #[hooks(base)] service: Service, #[hooks(base)] commands: CommandHandler, n: u32 }
     ///
     /// #[hooks]
     /// impl Counter {
-    ///     #[on_command(Kind::Count)]
-    ///     fn count(&mut self, _msg: &Message) -> Result<u32, std::convert::Infallible> { Ok(self.n) }
+    ///     #[on_command]
+    ///     fn count(&mut self, _: &Count) -> u32 { self.n }
+    ///
+    ///     #[on_command(Kind::Total)]
+    ///     fn total(&mut self, _msg: &Message) -> Result<u64, std::convert::Infallible> { Ok(u64::from(self.n)) }
     /// }
     /// ```
     on_command;
