@@ -354,3 +354,89 @@ async fn components_reach_each_other_by_name_with_typed_messages() {
     assert!(runtime.lookup::<Worker>("worker-1").is_none(), "handed back");
     runtime.stop_all().await.unwrap();
 }
+
+/// Crosses processes: payload and reply serialize, the name is the subject (feature `serde`).
+#[derive(Message, serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+#[message(reply = Vec<u32>, name = "workers.list", serde)]
+struct ListWorkers {
+    busy_only: bool,
+}
+
+#[test]
+fn a_serde_contract_round_trips_and_is_registered_under_its_subject() {
+    use hooks_runtime::RemoteContract;
+    let wire = serde_json::to_string(&ListWorkers { busy_only: true }).unwrap();
+    assert_eq!(serde_json::from_str::<ListWorkers>(&wire).unwrap(), ListWorkers { busy_only: true });
+    let reply: <ListWorkers as Contract>::Reply = serde_json::from_str("[1,2]").unwrap();
+    assert_eq!(reply, [1, 2]);
+    assert_eq!(<ListWorkers as RemoteContract>::subject(), "workers.list");
+    let registered = hooks_runtime::remote_contracts();
+    let info = registered.iter().find(|c| c.name() == "workers.list").expect("registered by the derive");
+    assert_eq!(info.type_name(), "typed_messages::ListWorkers");
+    assert_eq!(info.key(), ListWorkers::key());
+    assert_eq!(registered.len(), 1, "only contracts declared with `serde`: {registered:?}");
+}
+
+/// A numbered message, to check order and exactly-once delivery.
+#[derive(Message, Debug)]
+struct Seq(u64);
+
+#[derive(Hooks, Default)]
+struct Sink {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    bus: MessageBusClient,
+    got: Vec<u64>,
+    handled_before_stop: usize,
+}
+
+#[hooks]
+impl Sink {
+    #[on_message]
+    async fn seq(&mut self, seq: &Seq) {
+        if seq.0 % 61 == 0 {
+            tokio::task::yield_now().await;
+        }
+        self.got.push(seq.0);
+    }
+
+    #[on_stop]
+    fn stop(&mut self) {
+        self.handled_before_stop = self.got.len();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_messages_follow_the_buses_order_and_drain_rules() {
+    let runtime = Runtime::new();
+    let h = runtime.spawn(Sink::default());
+    // Sent before `Running`: buffered, delivered in order once it is.
+    for n in 0..10 {
+        h.publish(Seq(n)).await.unwrap();
+    }
+    h.start().await.unwrap();
+    let sender = tokio::spawn({
+        let h = h.clone();
+        async move {
+            let mut accepted = Vec::new();
+            for n in 10..50_000 {
+                match h.publish(Seq(n)).await {
+                    Ok(()) => accepted.push(n),
+                    Err(refused) => {
+                        assert_eq!(refused.into_payload::<Seq>().map(|s| s.0).ok(), Some(n), "handed back");
+                        break;
+                    }
+                }
+            }
+            accepted
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let sink = h.stop().await.unwrap();
+    let accepted = sender.await.unwrap();
+    assert!(accepted.len() < 49_990, "the stop happened while sending (else this test proves nothing)");
+    let expected: Vec<u64> = (0..10).chain(accepted).collect();
+    assert_eq!(sink.got, expected, "every accepted message handled once, in order");
+    assert_eq!(sink.handled_before_stop, expected.len(), "and before the on_stop hooks ran");
+}

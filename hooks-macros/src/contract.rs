@@ -103,7 +103,9 @@ impl<'a> Contract<'a> {
 /// but whitespace and the wildcards `*` and `>`, separated by single dots.
 fn check_name(name: &str) -> Result<(), String> {
     let words_ok = !name.is_empty()
-        && name.split('.').all(|word| !word.is_empty() && !word.chars().any(|c| c.is_whitespace() || c == '*' || c == '>'));
+        && name
+            .split('.')
+            .all(|word| !word.is_empty() && !word.chars().any(|c| c.is_whitespace() || c == '*' || c == '>'));
     if words_ok {
         Ok(())
     } else {

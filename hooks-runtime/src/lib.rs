@@ -107,12 +107,12 @@ pub mod testing;
 pub mod timeline;
 
 pub use base::{CommandHandler, MessageBusClient, PullClient, ReplyClient, RequestClient, Service};
+#[cfg(feature = "serde")]
+pub use bus::{remote_contracts, RemoteContract, RemoteContractInfo};
 pub use bus::{
     Call, CallError, Contract, ContractOf, IntoMessage, IntoResponse, Message, MessageEvent, OnCommand, OnMessage,
     OnPullMessage, OnRequest, Rejection, Response, SendError,
 };
-#[cfg(feature = "serde")]
-pub use bus::{remote_contracts, RemoteContract, RemoteContractInfo};
 pub use context::Context;
 pub use error::{LifecycleError, Recovered};
 pub use hooks_core::rules;
@@ -139,21 +139,21 @@ pub use timeline::Timeline;
 /// What the macros' generated code names. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::__remote_contract as remote_contract;
     pub use crate::bus::route::{
-        answers, names_contract, respond_as, route_of, takes, ArgProbe, Probe, ProbeOf, ViaArgument, ViaConstructor1, ViaConstructor2, ViaConstructor3,
-        ViaConstructor4, ViaContract, ViaDynamic,
+        answers, names_contract, respond_as, route_of, takes, ArgProbe, Probe, ProbeOf, ViaArgument, ViaConstructor1,
+        ViaConstructor2, ViaConstructor3, ViaConstructor4, ViaContract, ViaDynamic,
     };
     pub use crate::bus::{
         Call, Contract, ContractOf, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest,
     };
-    pub use crate::__remote_contract as remote_contract;
-    pub use hooks_core::Key;
     pub use crate::context::{no_context, Context};
     #[cfg(feature = "config")]
     pub use hooks_core::__private::{build_from_settings, CallbackFactory, Settings};
     pub use hooks_core::__private::{
         callback_registration, inventory, stage, storage, ChildVisitor, ProvidedKey, Registration, Shim, Table, Walker,
     };
+    pub use hooks_core::Key;
     pub use hooks_core::{
         AttachedHooks, BackgroundTask, ChildNodes, HookType, Hooks, IntoHookResult, IntoInterval, Location, Node,
         OnInit, OnStart, OnStateChange, OnStop, ParamValue, Provided, Stage, Step, TaskSpec,

@@ -133,7 +133,9 @@ impl Routes {
     pub(crate) fn reply_checks(&self, root: &TokenStream) -> TokenStream {
         let at = user_located(self.ret_span);
         let answers = respan(quote!(#root::answers), at);
-        let checks = (1..self.count).map(|i| route_ident(i, at)).map(|name| quote_spanned!(at=> #answers(&#name, &__hooks_ret);));
+        let checks = (1..self.count)
+            .map(|i| route_ident(i, at))
+            .map(|name| quote_spanned!(at=> #answers(&#name, &__hooks_ret);));
         quote!(#(#checks)*)
     }
 
@@ -150,7 +152,8 @@ impl Routes {
 /// is never called; it is walked by the same `for` loop as in the params resolver (see [`each`]),
 /// so that a closure that yields no iterable, or takes `&mut Self`, is one error, not two.
 fn probe_items(root: &TokenStream, f: &syn::Expr) -> TokenStream {
-    let route = quote!(__hooks_route = ::core::option::Option::Some((&&__hooks_value.__hooks_probe()).__hooks_route()););
+    let route =
+        quote!(__hooks_route = ::core::option::Option::Some((&&__hooks_value.__hooks_probe()).__hooks_route()););
     let each = each(f, &route);
     quote! {
         #root::route_of(|| {

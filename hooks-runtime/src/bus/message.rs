@@ -102,7 +102,11 @@ impl Message {
     /// assert_eq!(format!("{:?}", msg.key()), "Status");
     /// ```
     pub fn typed<M: Contract>(value: M) -> Self {
-        Message { kind: KeyRef::Static(M::key()), payload: Payload::of(value), payload_type: std::any::type_name::<M>() }
+        Message {
+            kind: KeyRef::Static(M::key()),
+            payload: Payload::of(value),
+            payload_type: std::any::type_name::<M>(),
+        }
     }
 
     /// Whether this is a message of the contract `M` (made from an `M`, see [`Message::typed`]).
@@ -169,8 +173,11 @@ impl Message {
                 unit.downcast::<P>().map(|p| *p).map_err(|_| Message { kind, payload: Payload::Unit, payload_type })
             }
             Payload::Shared(shared) => match shared.downcast::<P>() {
-                Ok(typed) => Arc::try_unwrap(typed)
-                    .map_err(|typed| Message { kind, payload: Payload::Shared(typed), payload_type }),
+                Ok(typed) => Arc::try_unwrap(typed).map_err(|typed| Message {
+                    kind,
+                    payload: Payload::Shared(typed),
+                    payload_type,
+                }),
                 Err(shared) => Err(Message { kind, payload: Payload::Shared(shared), payload_type }),
             },
         }

@@ -29,9 +29,9 @@ use hooks_core::{HookError, Key, MultiError};
 use tokio::sync::{mpsc, oneshot};
 
 pub use contract::{Contract, ContractOf, IntoMessage};
+pub use message::{Call, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest, Response};
 #[cfg(feature = "serde")]
 pub use remote::{remote_contracts, RemoteContract, RemoteContractInfo};
-pub use message::{Call, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest, Response};
 use routes::KeyMap;
 pub(crate) use routes::Routes;
 

@@ -33,7 +33,6 @@ impl<T> Probe<T> {
     pub fn of_fn(_f: impl FnOnce() -> T) -> Self {
         Probe(PhantomData)
     }
-
 }
 
 /// `value.__hooks_probe()`: [`Probe::of`] as a method. A method call on a value whose type is not
