@@ -141,8 +141,9 @@ pub use timeline::Timeline;
 pub mod __private {
     pub use crate::__remote_contract as remote_contract;
     pub use crate::bus::route::{
-        answers, names_contract, respond_as, route_of, takes, ArgProbe, Probe, ProbeOf, ViaArgument, ViaConstructor1,
-        ViaConstructor2, ViaConstructor3, ViaConstructor4, ViaContract, ViaDynamic,
+        answers, names_contract, respond_as, route_of, takes, Answers, ArgProbe, Bare, Carries, Dynamic, NamesContract,
+        NoReply, NotAContract, Probe, ProbeOf, Route, Typed, Untyped, ViaArgument, ViaConstructor1, ViaConstructor2,
+        ViaConstructor3, ViaConstructor4, ViaContract, ViaDynamic, Wrapped,
     };
     pub use crate::bus::{
         Call, Contract, ContractOf, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest,
