@@ -65,7 +65,9 @@ impl<'a> Contract<'a> {
             // #[message(reply = u32, name = "workers.count", serde, crate = "path")]
             let result = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident(kw::REPLY) {
-                    let ty: syn::Type = meta.value()?.parse()?;
+                    let ty: syn::Type = meta.value()?.parse().map_err(|err| {
+                        syn::Error::new(err.span(), "`reply` takes a type, e.g. `reply = u32` or `reply = Vec<String>`")
+                    })?;
                     set_once(cx, &mut contract.reply, &meta.path, ty);
                 } else if meta.path.is_ident(kw::NAME) {
                     let name: syn::LitStr = meta.value()?.parse()?;

@@ -148,6 +148,7 @@ fn derive(input: &syn::DeriveInput) -> proc_macro2::TokenStream {
 ///     const NAME: &'static str = "Count";
 ///     // `key()` keeps one key per type; the derive keeps it in a static of its own.
 /// }
+/// assert!(Count::key().is_type::<Count>());
 /// ```
 ///
 /// A handler whose types do not fit the contract is a compile error that names it:

@@ -41,7 +41,7 @@ pub(crate) fn expand(model: &Contract<'_>, root: &TokenStream) -> TokenStream {
     let value_name = model.value_name_free.then(|| {
         quote! {
             #[doc(hidden)]
-            #[allow(non_upper_case_globals, dead_code)]
+            #[allow(non_upper_case_globals, dead_code, unreachable_pub)]
             #vis const #ident: #root::ContractOf<#ident> = #root::ContractOf::new();
         }
     });

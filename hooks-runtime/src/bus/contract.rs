@@ -160,6 +160,25 @@ impl<M: Contract> IntoMessage for M {
 /// The name of a contract as a value, for a type whose name is not one (a struct with fields, an
 /// enum): `#[derive(Message)]` declares a hidden constant of this type under the type's name, so
 /// that `#[on_message(Status)]` names the contract `Status`. Not a message itself.
+///
+/// ```
+/// use hooks_runtime::prelude::*;
+/// use hooks_runtime::ContractOf;
+///
+/// #[derive(Message)]
+/// struct Status { busy: bool }
+///
+/// let _: ContractOf<Status> = Status; // the name, as a value: what the attribute sees
+///
+/// #[derive(Hooks, Default)]
+/// struct Monitor { #[hooks(base)] service: Service, #[hooks(base)] bus: MessageBusClient, seen: u32 }
+///
+/// #[hooks]
+/// impl Monitor {
+///     #[on_message(Status)]                    // named in the attribute: the handler may take `&Message`
+///     fn any(&mut self, msg: &Message) { self.seen += u32::from(msg.is::<Status>()); }
+/// }
+/// ```
 pub struct ContractOf<M>(PhantomData<fn() -> M>);
 
 impl<M> ContractOf<M> {
