@@ -63,7 +63,7 @@
 //! - Using a hook type that neither the type nor a base provides is a compile error naming the fix.
 //! - Messages: message contracts (`#[derive(Message)]`, [`Contract`]) route by their type and are
 //!   checked at compile time at the handler (payload, reply) and at the call site
-//!   (`handle.command(Count).await` is a `Result<u32, CallError>`); an untyped [`Message`] carries
+//!   (`handle.command(Count).await` is a `Result<u32, CallError>`); an untyped [`Message`](struct@Message) carries
 //!   dynamic kinds (topics from configuration). [`Runtime::lookup`] and [`Context::lookup`] find a
 //!   component by name. The guide is `docs/messaging.md`.
 //! - Startup hooks (`OnInit`, `OnStart`) are fail-fast; every other hook type runs all hooks and

@@ -7,6 +7,10 @@
 //! can go on taking `ctx: &Context`. Otherwise name the runtime's as `hooks_runtime::Context`.
 //! Everything else (bus events, reports, trees, callbacks, configuration) is at the crate root.
 //!
+//! `Message` is two items of one name, as `Hooks` is: the untyped message struct (a type) and the
+//! derive that declares a message contract (a macro); the glob brings both, and each is used
+//! where its namespace is (`#[derive(Message)]`, `msg: &Message`).
+//!
 //! ```
 //! use hooks_runtime::prelude::*;
 //! use std::fmt::Write as _; // an extension trait imported without its name, as anyhow's `Context` is

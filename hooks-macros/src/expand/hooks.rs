@@ -1,5 +1,6 @@
 //! `#[hooks] impl T { .. }` → the impl as written, a hidden impl of shims, and one registration per
-//! hook method. Every decision is already in the model.
+//! hook method (a message handler's routes and checks: `expand/message.rs`). Every decision is
+//! already in the model.
 //!
 //! Input:
 //! ```ignore
@@ -130,16 +131,14 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
     // bound is then reported on `-> i32`, not on `#[hooks]`.
     let ret_span = user_located(sig.output_span);
     let ret = quote_spanned!(ret_span=> __hooks_ret);
-    // A command or request handler's value is the response; other hooks give `()` or an error.
+    // A command or request handler's value is the response, read as its message types' routes
+    // read it (expand/message.rs); other hooks give `()` or an error.
     let (reply_checks, convert) = match &routes {
         Some(routes) if attr.kind.is_call() => (routes.reply_checks(root), routes.respond(root)),
-        _ => (quote!(), quote!()),
-    };
-    let convert = if attr.kind.is_call() {
-        convert
-    } else {
-        let into_hook_result = respan(quote!(#root::IntoHookResult::into_hook_result), ret_span);
-        quote!(#into_hook_result(#ret))
+        _ => {
+            let into_hook_result = respan(quote!(#root::IntoHookResult::into_hook_result), ret_span);
+            (quote!(), quote!(#into_hook_result(#ret)))
+        }
     };
     let body = if sig.is_async {
         // The future is located at the method's name: a future that is not `Send` is reported
@@ -248,15 +247,14 @@ fn params_resolver(method: &HookMethod, root: &TokenStream) -> Option<TokenStrea
     if attr.params.is_empty() && attr.params_fn.is_none() {
         return None;
     }
-    let constructor = quote!(new);
     let pushes = attr.params.iter().map(|p| match p {
         ParamArg::Static(value) => {
-            let new = respan(quote!(#root::ParamValue::#constructor), user_located(syn::spanned::Spanned::span(value)));
+            let new = respan(quote!(#root::ParamValue::new), user_located(syn::spanned::Spanned::span(value)));
             quote!(__hooks_params.push(#new(#value));)
         }
-        ParamArg::Dynamic(f) => push_each(root, f, &constructor),
+        ParamArg::Dynamic(f) => push_each(root, f),
     });
-    let from_fn = attr.params_fn.as_ref().map(|f| push_each(root, f, &constructor));
+    let from_fn = attr.params_fn.as_ref().map(|f| push_each(root, f));
     Some(quote! {
         let mut __hooks_params = #root::Vec::new();
         #(#pushes)*
@@ -267,9 +265,9 @@ fn params_resolver(method: &HookMethod, root: &TokenStream) -> Option<TokenStrea
 
 /// Pushes every value `f(this)` yields. A `for` loop, not `extend(..map(..))`: a closure that
 /// returns something not iterable is then one error, on the closure.
-fn push_each(root: &TokenStream, f: &syn::Expr, constructor: &TokenStream) -> TokenStream {
+fn push_each(root: &TokenStream, f: &syn::Expr) -> TokenStream {
     let at = user_located(syn::spanned::Spanned::span(f));
-    let new = respan(quote!(#root::ParamValue::#constructor), at);
+    let new = respan(quote!(#root::ParamValue::new), at);
     let values = quote_spanned!(at=> (#f)(__hooks_this));
     quote! {
         for __hooks_value in #values {

@@ -1,7 +1,7 @@
 //! Message contracts: a message type declared once with its payload and reply types
 //! (`#[derive(Message)]`), routed by its type and checked at compile time at the handler and at
 //! the call site; and [`IntoMessage`], what every call site takes (a contract's value or an
-//! untyped [`Message`]).
+//! untyped [`Message`](struct@Message)).
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -31,7 +31,7 @@ use super::{CallError, Message, Response};
 /// ```
 ///
 /// - **Routing**: by the type ([`Contract::key`], a `Key::of_type`), never by a `Debug` text: two
-///   contracts never share handlers, whatever their names, and no untyped [`Message`] reaches a
+///   contracts never share handlers, whatever their names, and no untyped [`Message`](struct@Message) reaches a
 ///   contract's handlers by accident.
 /// - **Handlers**: `#[on_command] fn count(&mut self, _: &Count) -> u32` (the contract is the
 ///   argument's type) or `#[on_command(Count)]`; a handler takes the payload `&Count` (or the whole
@@ -81,7 +81,7 @@ mod sealed {
     impl<M: super::Contract> Sealed for M {}
 }
 
-/// What every call site takes: an untyped [`Message`], or the value of a message [`Contract`].
+/// What every call site takes: an untyped [`Message`](struct@Message), or the value of a message [`Contract`].
 /// Implemented for those two only.
 ///
 /// `Reply` is what a command or request of it answers: the contract's reply type, or, for an

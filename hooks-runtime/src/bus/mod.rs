@@ -1,6 +1,11 @@
 //! The in-process message bus of a [`Runtime`](crate::Runtime): subscriptions, work queues,
 //! observers and dead letters.
 //!
+//! A message type is a message contract ([`Contract`], `#[derive(Message)]`: routed by its type,
+//! typed at the handler and the call site) or a dynamic value routed by its `Debug` text (an
+//! untyped [`Message`](struct@Message)); every call site takes either ([`IntoMessage`]), and the rules below are
+//! the same for both.
+//!
 //! - `on_message(types..)`: publish/subscribe. `Runtime::publish` (and `Context::publish` from a
 //!   hook) delivers a message to every running component with a handler for its type;
 //!   `Handle::publish` delivers to one component.
