@@ -28,6 +28,7 @@ use super::{CallError, Message, Response};
 ///
 /// assert_eq!(<Count as Contract>::NAME, "Count");
 /// assert_eq!(<Status as Contract>::NAME, "workers.status");
+/// assert!(Message::typed(Status { busy: true }).payload::<Status>().is_some_and(|s| s.busy));
 /// ```
 ///
 /// - **Routing**: by the type ([`Contract::key`], a `Key::of_type`), never by a `Debug` text: two
@@ -89,20 +90,35 @@ mod sealed {
 ///
 /// ```
 /// use hooks_runtime::prelude::*;
-/// use hooks_runtime::{CallError, IntoMessage, Response};
+/// use hooks_runtime::IntoMessage;
 ///
 /// #[derive(Message)]
 /// #[message(reply = u32)]
 /// struct Count;
 ///
-/// async fn typed(h: &Handle<impl Hooks>) -> Result<u32, CallError> {
-///     h.command(Count).await                      // the reply's type is the contract's
+/// #[derive(Hooks, Default)]
+/// struct Counter { #[hooks(base)] service: Service, #[hooks(base)] commands: CommandHandler }
+///
+/// #[hooks]
+/// impl Counter {
+///     #[on_command]
+///     fn count(&mut self, _: &Count) -> u32 { 1 }
+///
+///     #[on_command("count")]
+///     fn count_untyped(&mut self, _msg: &Message) -> Result<u32, std::io::Error> { Ok(2) }
 /// }
-/// async fn untyped(h: &Handle<impl Hooks>) -> Result<Response, CallError> {
-///     h.command(Message::signal("count")).await   // a dynamic kind: downcast the response
-/// }
+///
 /// fn reply_of<M: IntoMessage>(_: &M) -> &'static str { std::any::type_name::<M::Reply>() }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let runtime = Runtime::new();
+/// let counter = runtime.spawn(Counter::default());
+/// counter.start().await?;
+/// let typed: u32 = counter.command(Count).await?;                       // the contract's reply type
+/// let untyped = counter.command(Message::signal("count")).await?;       // a `Response` to downcast
+/// assert_eq!((typed, untyped.downcast::<u32>().ok()), (1, Some(2)));
 /// assert_eq!(reply_of(&Count), "u32");
+/// # counter.stop().await?; Ok(()) }
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a message",
@@ -169,6 +185,8 @@ impl<M: Contract> IntoMessage for M {
 /// struct Status { busy: bool }
 ///
 /// let _: ContractOf<Status> = Status; // the name, as a value: what the attribute sees
+/// let status = Status { busy: true };  // the type, as ever
+/// assert!(status.busy);
 ///
 /// #[derive(Hooks, Default)]
 /// struct Monitor { #[hooks(base)] service: Service, #[hooks(base)] bus: MessageBusClient, seen: u32 }
