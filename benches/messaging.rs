@@ -11,9 +11,14 @@
 //!   message mailbox) messages carrying an `Arc<dyn Any + Send + Sync>` payload made per message (a
 //!   `Message` carries an `Arc`-shared payload), then one `Read` message answering the count on a
 //!   `oneshot`.
+//!   Variants `typed` and `bus_typed`: the same two with a message contract, `handle.publish(Tick)`
+//!   and `runtime.publish(Tick)` (`#[derive(Message)] struct Tick;`) handled by
+//!   `#[on_message] fn on_tick(&mut self, _: &Tick)`, against the untyped `runtime` and `bus`.
 //! - `command` (round trip): `handle.command(Message::signal(Kind::Ping)).await` answered by
 //!   `#[on_command(Kind::Ping)] fn ping(&mut self, _m: &Message) -> Result<u32, std::io::Error>`, the
-//!   response downcast to `u32`; 10,000 sequential round trips per run. Baseline `actor`: a
+//!   response downcast to `u32`; 10,000 sequential round trips per run. Variant `typed`:
+//!   `handle.command(Ping).await`, a `u32` (`#[message(reply = u32)] struct Ping;`, answered by
+//!   `#[on_command] fn ping_typed(&mut self, _: &Ping) -> u32`). Baseline `actor`: a
 //!   hand-written actor, a spawned task serving an `mpsc::Receiver<(Request, oneshot::Sender<u32>)>`
 //!   (same capacity, the request carrying an `Arc` payload made per call) and answering each.
 //!
@@ -27,7 +32,8 @@
 //! this run: each timed batch of criterion's `iter_custom` is recorded, and the estimate is
 //! criterion's own (the slope of time over iterations across the measurement samples). Issue #13's
 //! row "command round trip, current_thread" (goal ≤ 1.2x the hand-written mpsc + oneshot actor) is
-//! checked against it, and printed for multi_thread too.
+//! checked against it, and printed for multi_thread too; issue 14's (a typed round trip and publish
+//! no slower than the untyped ones) is printed as typed / untyped.
 //!
 //! Run with `cargo bench --bench messaging`.
 
@@ -60,6 +66,15 @@ enum Kind {
     Ping,
 }
 
+/// The typed twin of `Kind::A`.
+#[derive(Message)]
+struct Tick;
+
+/// The typed twin of `Kind::Ping`.
+#[derive(Message)]
+#[message(reply = u32)]
+struct Ping;
+
 // ---------------------------------------------------------------------------------------------
 // The component
 
@@ -84,6 +99,16 @@ impl Counter {
     #[on_command(Kind::Ping)]
     fn ping(&mut self, _m: &Message) -> Result<u32, std::io::Error> {
         Ok(1)
+    }
+
+    #[on_message]
+    fn on_tick(&mut self, _: &Tick) {
+        self.n += 1;
+    }
+
+    #[on_command]
+    fn ping_typed(&mut self, _: &Ping) -> u32 {
+        1
     }
 }
 
@@ -111,6 +136,32 @@ async fn bus_publish(runtime: &Runtime, handle: &Handle<Counter>) {
     }
     let n = handle.with(|c| std::mem::take(&mut c.n)).await.expect("running");
     assert_eq!(n, MESSAGES);
+}
+
+/// `MESSAGES` typed messages through `Handle::publish`, then the count.
+async fn typed_publish(handle: &Handle<Counter>) {
+    for _ in 0..MESSAGES {
+        handle.publish(Tick).await.expect("running");
+    }
+    let n = handle.with(|c| std::mem::take(&mut c.n)).await.expect("running");
+    assert_eq!(n, MESSAGES);
+}
+
+/// `MESSAGES` typed messages through `Runtime::publish`, then the count.
+async fn typed_bus_publish(runtime: &Runtime, handle: &Handle<Counter>) {
+    for _ in 0..MESSAGES {
+        black_box(runtime.publish(Tick).await);
+    }
+    let n = handle.with(|c| std::mem::take(&mut c.n)).await.expect("running");
+    assert_eq!(n, MESSAGES);
+}
+
+/// `ROUND_TRIPS` sequential typed commands: the reply is a `u32`.
+async fn typed_command(handle: &Handle<Counter>) {
+    for _ in 0..ROUND_TRIPS {
+        let reply: u32 = handle.command(Ping).await.expect("answered");
+        black_box(reply);
+    }
 }
 
 /// `ROUND_TRIPS` sequential commands, each response downcast.
@@ -202,6 +253,8 @@ const CURRENT_THREAD: &str = "current_thread";
 const MULTI_THREAD: &str = "multi_thread";
 const RUNTIME: &str = "runtime";
 const BUS: &str = "bus";
+const TYPED: &str = "typed";
+const BUS_TYPED: &str = "bus_typed";
 const MPSC: &str = "mpsc";
 const ACTOR: &str = "actor";
 
@@ -218,11 +271,20 @@ fn bench_flavor(criterion: &mut Criterion, results: &Results, rt: &tokio::runtim
     results.bench_run(criterion, BENCH, (PUBLISH, flavor, BUS, MESSAGES), || {
         rt.block_on(bus_publish(&runtime, &handle));
     });
+    results.bench_run(criterion, BENCH, (PUBLISH, flavor, TYPED, MESSAGES), || {
+        rt.block_on(typed_publish(&handle));
+    });
+    results.bench_run(criterion, BENCH, (PUBLISH, flavor, BUS_TYPED, MESSAGES), || {
+        rt.block_on(typed_bus_publish(&runtime, &handle));
+    });
     results.bench_run(criterion, BENCH, (PUBLISH, flavor, MPSC, MESSAGES), || {
         rt.block_on(mpsc_publish(&counting_task));
     });
     results.bench_run(criterion, BENCH, (COMMAND, flavor, RUNTIME, ROUND_TRIPS), || {
         rt.block_on(runtime_command(&handle));
+    });
+    results.bench_run(criterion, BENCH, (COMMAND, flavor, TYPED, ROUND_TRIPS), || {
+        rt.block_on(typed_command(&handle));
     });
     results.bench_run(criterion, BENCH, (COMMAND, flavor, ACTOR, ROUND_TRIPS), || {
         rt.block_on(actor_command(&actor));
@@ -254,10 +316,10 @@ fn print_table(results: &Results) {
          criterion slope estimate; ratio = variant / baseline (publish: mpsc, a bare channel to a counting task; \
          command: actor, a hand-written mpsc + oneshot actor), same run"
     );
-    println!("{:<8} {:<15} {:<8} {:>10} {:>10} {:>8}", "case", "tokio", "variant", "ns/unit", "ms/run", "ratio");
+    println!("{:<8} {:<15} {:<10} {:>10} {:>10} {:>8}", "case", "tokio", "variant", "ns/unit", "ms/run", "ratio");
     results.each(|s| {
         println!(
-            "{:<8} {:<15} {:<8} {:>10} {:>10} {:>8}",
+            "{:<8} {:<15} {:<10} {:>10} {:>10} {:>8}",
             s.key.case,
             s.key.flavor,
             s.key.variant,
@@ -275,6 +337,24 @@ fn print_table(results: &Results) {
                 "goal (issue #13: command round trip <= {GOAL}x a hand-written mpsc + oneshot actor), {flavor}: \
                  {r:.2}x, {verdict}{}",
                 if flavor == CURRENT_THREAD { "" } else { " (the issue's row is current_thread)" }
+            );
+        }
+    }
+    println!();
+    // Issue 14: typed / untyped, same run (below 1.00: the typed form is faster).
+    for flavor in [CURRENT_THREAD, MULTI_THREAD] {
+        for (case, typed, untyped, units) in [
+            (COMMAND, TYPED, RUNTIME, ROUND_TRIPS),
+            (PUBLISH, TYPED, RUNTIME, MESSAGES),
+            (PUBLISH, BUS_TYPED, BUS, MESSAGES),
+        ] {
+            let like = Run { bench: BENCH, case, flavor, variant: typed, units };
+            let (t, u) = (results.ns_per_unit(&like, typed), results.ns_per_unit(&like, untyped));
+            println!(
+                "typed / untyped, {case} {typed} / {untyped}, {flavor}: {} ns / {} ns = {}",
+                figure(t, 1),
+                figure(u, 1),
+                ratio(t, u)
             );
         }
     }

@@ -2,10 +2,15 @@
 //! command messages over the in-process bus, with background heartbeats, custom progress hooks
 //! (`hook_type!`) and a clean stop in reverse start order. Ends by itself in about a second.
 //!
+//! The messages are contracts (`#[derive(Message)]`): routed by type, their handlers and replies
+//! checked at compile time (`manager.command(GetSummary).await?` is a `Summary`). One dynamic
+//! topic stays, for what is known only at run time: the manager's debug topics, read from
+//! `AIPERF_DEBUG_TOPICS` (default `manager.debug`).
+//!
 //! Run with `cargo run --example aiperf_style`; add `-- --timeline run.svg` to draw the run (and
 //! write `run.json`, a Chrome trace) with `hooks_runtime::Timeline`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use hooks_runtime::prelude::*;
@@ -15,31 +20,40 @@ use hooks_runtime::Timeline;
 mod timeline_cli;
 use timeline_cli::{init_tracing, timeline_path, write_timeline};
 
-/// The message types of this system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum MessageType {
-    Status,
-    Heartbeat,
-    ProfileProgress,
-}
-
-/// The commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Command {
-    ProfileStart,
-    Summary,
-}
-
-#[derive(Debug, Clone)]
+/// A worker's progress, published by the worker.
+#[derive(Message, Debug, Clone)]
 struct WorkerStatus {
     worker: u32,
     completed: u32,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// A worker is alive.
+#[derive(Message, Debug)]
+struct Heartbeat {
+    worker: u32,
+}
+
+/// Overall profiling progress: a hook argument, and published once the target is reached.
+#[derive(Message, Debug, Clone, Copy)]
 struct Progress {
     completed: u32,
     total: u32,
+}
+
+/// Starts profiling on a worker; the reply is the worker's id.
+#[derive(Message, Debug)]
+#[message(reply = u32, name = "profile.start")]
+struct ProfileStart;
+
+/// Asks the manager for a summary.
+#[derive(Message, Debug)]
+#[message(reply = Summary)]
+struct GetSummary;
+
+#[derive(Debug)]
+struct Summary {
+    completed: u32,
+    heartbeats: u32,
 }
 
 hook_type!(
@@ -71,10 +85,10 @@ struct Worker {
 
 #[hooks]
 impl Worker {
-    #[on_command(Command::ProfileStart)]
-    fn profile_start(&mut self, _cmd: &Message) -> Result<u32, std::io::Error> {
+    #[on_command]
+    fn profile_start(&mut self, _: &ProfileStart) -> u32 {
         self.profiling = true;
-        Ok(self.id)
+        self.id
     }
 
     #[background_task(interval = "100ms")]
@@ -85,15 +99,13 @@ impl Worker {
         self.completed += 1 + self.id % 2;
         let status = WorkerStatus { worker: self.id, completed: self.completed };
         if let Some(ctx) = Context::current() {
-            ctx.publish(Message::new(MessageType::Status, status)).await;
+            ctx.publish(status).await;
         }
     }
 
     #[background_task(interval = "250ms", immediate = false)]
-    async fn heartbeat(&mut self) {
-        if let Some(ctx) = Context::current() {
-            ctx.publish(Message::new(MessageType::Heartbeat, self.id)).await;
-        }
+    async fn heartbeat(&mut self, ctx: &Context) {
+        ctx.publish(Heartbeat { worker: self.id }).await;
     }
 
     #[on_stop]
@@ -114,13 +126,15 @@ struct WorkerManager {
     commands: CommandHandler,
     workers: BTreeMap<u32, WorkerStatus>,
     heartbeats: u32,
+    alive: BTreeSet<u32>,
     total: u32,
-    debug: bool,
+    /// Dynamic topics, known only at run time.
+    debug_topics: Vec<String>,
 }
 
 #[hooks]
 impl WorkerManager {
-    #[on_message(MessageType::Status)]
+    #[on_message]
     async fn track(&mut self, status: &WorkerStatus) -> Result<(), MultiError> {
         self.workers.insert(status.worker, status.clone());
         self.run_hooks_with::<OnWorkerUpdate>(status).await?;
@@ -128,14 +142,20 @@ impl WorkerManager {
         self.run_hooks_with::<OnProfilingProgress>(&Progress { completed, total: self.total }).await
     }
 
-    #[on_message(MessageType::Heartbeat)]
-    fn heartbeat(&mut self, _worker: &u32) {
+    #[on_message]
+    fn heartbeat(&mut self, beat: &Heartbeat) {
         self.heartbeats += 1;
+        if self.alive.insert(beat.worker) {
+            say("WorkerManager", format!("worker-{} alive", beat.worker));
+        }
     }
 
-    // Resolved per instance when the manager starts: only a debugging manager listens to progress.
-    #[on_message(|this: &Self| if this.debug { vec![MessageType::ProfileProgress] } else { vec![] })]
-    fn debug_progress(&mut self, _msg: &Message) {}
+    // Dynamic topics, resolved per instance when the manager starts: untyped messages.
+    #[on_message(|this: &Self| this.debug_topics.clone())]
+    fn debug(&mut self, msg: &Message) {
+        let topic = msg.kind::<String>().map_or("?", String::as_str);
+        say("WorkerManager", format!("[{topic}] {}", msg.payload::<String>().map_or("", String::as_str)));
+    }
 
     #[hook(OnWorkerUpdate)]
     fn log_worker(&mut self, status: &WorkerStatus) {
@@ -148,15 +168,14 @@ impl WorkerManager {
     async fn announce(&mut self, progress: &Progress) {
         if progress.completed >= progress.total {
             if let Some(ctx) = Context::current() {
-                ctx.publish(Message::new(MessageType::ProfileProgress, *progress)).await;
+                ctx.publish(*progress).await;
             }
         }
     }
 
-    #[on_command(Command::Summary)]
-    fn summary(&mut self, _cmd: &Message) -> Result<(u32, u32), std::io::Error> {
-        let completed = self.workers.values().map(|w| w.completed).sum();
-        Ok((completed, self.heartbeats))
+    #[on_command]
+    fn summary(&mut self, _: &GetSummary) -> Summary {
+        Summary { completed: self.workers.values().map(|w| w.completed).sum(), heartbeats: self.heartbeats }
     }
 }
 
@@ -172,7 +191,7 @@ struct Controller {
 
 #[hooks]
 impl Controller {
-    #[on_message(MessageType::ProfileProgress)]
+    #[on_message]
     fn progress(&mut self, progress: &Progress) {
         if !self.done {
             self.done = true;
@@ -197,30 +216,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         timeline.observe(&runtime);
     }
     runtime.observe(|event| {
-        if let hooks_runtime::MessageEvent::Sent { to, kind, .. } = event {
-            if kind.downcast_ref::<Command>().is_some() {
+        if let hooks_runtime::MessageEvent::Sent { to, kind, message, .. } = event {
+            if message.is::<ProfileStart>() || message.is::<GetSummary>() {
                 say("bus", format!("command {kind:?} -> {to}"));
             }
         }
     });
+    let debug_topics = std::env::var("AIPERF_DEBUG_TOPICS").unwrap_or_else(|_| "manager.debug".to_owned());
+    let debug_topics: Vec<String> = debug_topics.split(',').map(str::to_owned).collect();
     let controller = runtime.spawn(Controller::default());
-    let manager = runtime.spawn(WorkerManager { total: 40, ..WorkerManager::default() });
+    let manager = runtime.spawn(WorkerManager { total: 40, debug_topics, ..WorkerManager::default() });
     let workers: Vec<_> = (0..WORKERS)
         .map(|id| runtime.spawn_named(format!("worker-{id}"), Worker { id, ..Worker::default() }))
         .collect();
     runtime.start_all().await?;
     say("main", format!("{} components running", runtime.components().len()));
 
+    // An untyped message on a dynamic topic.
+    runtime.publish(Message::new("manager.debug".to_owned(), "profiling starts".to_owned())).await;
     for w in &workers {
-        let id = w.command(Message::signal(Command::ProfileStart)).await?;
-        say("main", format!("worker-{} profiling", id.downcast::<u32>().unwrap_or_default()));
+        let id: u32 = w.command(ProfileStart).await?;
+        say("main", format!("worker-{id} profiling"));
     }
 
     controller.wait_stopped().await;
-    let summary = manager.command(Message::signal(Command::Summary)).await?;
-    if let Ok((completed, heartbeats)) = summary.downcast::<(u32, u32)>() {
-        say("main", format!("summary: {completed} requests, {heartbeats} heartbeats"));
-    }
+    let Summary { completed, heartbeats } = manager.command(GetSummary).await?;
+    say("main", format!("summary: {completed} requests, {heartbeats} heartbeats"));
     runtime.stop_all().await?;
     say("main", "every component stopped, in reverse start order".to_owned());
     if let (Some(timeline), Some(path)) = (&timeline, &timeline_path) {

@@ -15,6 +15,22 @@
 
 use hooks_runtime::prelude::*;
 
+/// A documented command.
+#[derive(Message, Debug)]
+#[message(reply = u32, name = "linted.count")]
+pub struct Count;
+
+/// A documented status (a struct with fields: its name is also a value).
+#[derive(Message, Debug)]
+pub struct Status {
+    /// Whether it is busy.
+    pub busy: bool,
+}
+
+/// A documented job (a tuple struct: its name is its constructor).
+#[derive(Message, Debug)]
+pub struct Job(pub u32);
+
 /// A documented component.
 #[derive(Hooks, Default, Debug)]
 pub struct Linted {
@@ -22,6 +38,8 @@ pub struct Linted {
     service: Service,
     #[hooks(base)]
     bus: MessageBusClient,
+    #[hooks(base)]
+    commands: CommandHandler,
     count: u32,
 }
 
@@ -38,6 +56,26 @@ impl Linted {
         let _ = msg.kind::<&str>();
     }
 
+    #[on_message(Status, Job, |this: &Self| if this.count > 0 { vec![Status] } else { vec![] })]
+    fn typed(&mut self, msg: &Message) {
+        let _ = msg.is::<Status>();
+    }
+
+    #[on_message]
+    async fn status(&mut self, status: &Status) {
+        self.count += u32::from(status.busy);
+    }
+
+    #[on_command]
+    fn count(&mut self, _count: &Count) -> u32 {
+        self.count
+    }
+
+    #[on_command(Count)]
+    async fn count_again(&mut self, _msg: &Message) -> Result<u32, std::io::Error> {
+        Ok(self.count)
+    }
+
     #[background_task(interval = 1, immediate = false, stop_on_error = true)]
     fn tick(&self) {}
 
@@ -50,5 +88,6 @@ impl Linted {
 
 #[test]
 fn expansions_pass_strict_lints() {
-    assert_eq!(Linted::default().hook_infos().len(), 5);
+    assert_eq!(Linted::default().hook_infos().len(), 9);
+    assert_eq!(format!("{:?}", Job(1)), "Job(1)");
 }

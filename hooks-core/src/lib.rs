@@ -68,7 +68,7 @@ pub mod __private {
     /// A callback's settings, as a configuration gives them.
     #[cfg(feature = "config")]
     pub type Settings = serde_json::Value;
-    pub use crate::registry::{Owner, ParamsFn, Registration, Registrations, Table, Walker};
+    pub use crate::registry::{reg, Owner, ParamsFn, Registration, Registrations, Table, Walker};
     pub use crate::running::{task_scope, with_task_state, Running, RunningHook, TaskScope};
     pub use crate::shim::{shim_args, shim_this, Shim};
     pub use crate::tree::ChildVisitor;

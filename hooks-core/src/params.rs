@@ -50,6 +50,21 @@ impl ParamValue {
         ParamValue(ParamRepr::Key(Key::new(value)))
     }
 
+    /// A routing key as a param, as it is: how a message contract's key (`Key::of_type`) becomes
+    /// the param of its handlers.
+    ///
+    /// ```
+    /// use hooks_core::{Key, ParamValue};
+    ///
+    /// struct Count;
+    ///
+    /// let key = Key::of_type::<Count>("Count");
+    /// assert_eq!(ParamValue::from_key(key.clone()).as_key(), Some(&key));
+    /// ```
+    pub fn from_key(key: Key) -> Self {
+        ParamValue(ParamRepr::Key(key))
+    }
+
     /// The same value as a routing key (what [`ParamValue::key`] makes): how params given at run
     /// time to a message hook (`attach_hook::<OnMessage>(.., [Kind::A])`) route like static ones.
     ///
@@ -65,6 +80,11 @@ impl ParamValue {
     /// ```
     pub fn into_key(self) -> Self {
         match self.0 {
+            // A `Key` given as a param (a contract's, `<Count as Contract>::key()`) routes as itself.
+            ParamRepr::Value(value) if (*value).as_any().is::<Key>() => match (*value).as_any().downcast_ref::<Key>() {
+                Some(key) => ParamValue(ParamRepr::Key(key.clone())),
+                None => ParamValue(ParamRepr::Value(value)),
+            },
             ParamRepr::Value(value) => ParamValue(ParamRepr::Key(Key::from_shared(value))),
             key @ ParamRepr::Key(_) => ParamValue(key),
         }
@@ -104,14 +124,23 @@ impl fmt::Debug for ParamValue {
 
 /// What a message type may be: any `Debug + Send + Sync + 'static` value (the user's enum, a
 /// `&'static str` topic, a `String`…).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a message type",
+    label = "neither a message contract nor a `Debug` value",
+    note = "a message type is a message contract (`#[derive(Message)]`), or a value routed by its `Debug` text: any `Debug + Send + Sync + 'static` value, such as an enum variant or a topic string"
+)]
 pub trait KeyValue: Param {}
 
+#[diagnostic::do_not_recommend]
 impl<T: Param> KeyValue for T {}
 
 /// A type-erased message type that can be compared and hashed: the routing key of a message and
 /// of each message handler's params. Two keys are equal when they hold values of the same type
 /// with the same `Debug` text (for enums: the same variant), so message types need neither `Eq`
 /// nor `Hash`; the text is computed once, when the key is made.
+///
+/// A key made with [`Key::of_type`] routes by a type instead (a message contract): it equals only
+/// the keys of that same type, whatever any value's `Debug` text.
 ///
 /// A short text (up to 31 bytes: an enum variant, a topic) is kept inline, so that making such a
 /// key allocates nothing besides the key itself; the hash of the type and the text is computed
@@ -143,6 +172,18 @@ struct KeyInner<V: ?Sized> {
     value: V,
 }
 
+/// Only its `TypeId` is used, by [`Key::of_type`]: never made, so no value key has it.
+struct TypeKey<M: ?Sized>(std::marker::PhantomData<fn() -> M>);
+
+/// The value of a type's key: its name, which `Debug` prints as is.
+struct TypeName(&'static str);
+
+impl fmt::Debug for TypeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
 /// How many bytes of `Debug` text a key keeps inline.
 const SHORT: usize = 31;
 
@@ -160,9 +201,53 @@ impl Key {
     /// # Panics
     /// When the value's `Debug` impl returns an error, as `format!` does.
     pub fn new<T: KeyValue>(value: T) -> Self {
+        // A key is its own key (resolved at compile time: one type comparison).
+        if TypeId::of::<T>() == TypeId::of::<Key>() {
+            if let Some(key) = (&value as &dyn Any).downcast_ref::<Key>() {
+                return key.clone();
+            }
+        }
         let type_id = TypeId::of::<T>();
         let (text, hash) = Text::of(type_id, &value);
         Key(Arc::new(KeyInner { type_id, hash, text, shared: None, value }))
+    }
+
+    /// The key of the type `M` (a message contract), named `name` (its stable name, what the key's
+    /// `Debug` prints). Two such keys are equal exactly when they are of the same type: neither
+    /// the name nor any value's `Debug` text can make keys of two types collide, and no key made
+    /// with [`Key::new`] equals one of these.
+    ///
+    /// ```
+    /// use hooks_core::Key;
+    ///
+    /// #[derive(Debug)]
+    /// struct Count;
+    /// mod other { #[derive(Debug)] pub struct Count; }
+    ///
+    /// let key = Key::of_type::<Count>("Count");
+    /// assert_eq!(key, Key::of_type::<Count>("Count"));
+    /// assert_ne!(key, Key::of_type::<other::Count>("Count"), "another type of the same name");
+    /// assert_ne!(key, Key::new(Count), "a value key, even with the same `Debug` text");
+    /// assert!(key.is_type::<Count>());
+    /// assert_eq!(key.type_name(), Some("Count"));
+    /// assert_eq!(format!("{key:?}"), "Count");
+    /// ```
+    pub fn of_type<M: Any>(name: &'static str) -> Self {
+        // The `TypeId` of a private wrapper: no value of it exists, so no `Key::new` has it.
+        let type_id = TypeId::of::<TypeKey<M>>();
+        let value = TypeName(name);
+        let (text, hash) = Text::of(type_id, &value);
+        Key(Arc::new(KeyInner { type_id, hash, text, shared: None, value }))
+    }
+
+    /// Whether this is the key of the type `M` (made with [`Key::of_type`]).
+    pub fn is_type<M: Any>(&self) -> bool {
+        self.0.type_id == TypeId::of::<TypeKey<M>>()
+    }
+
+    /// The name of a type's key (made with [`Key::of_type`]); `None` for a key made from a value.
+    pub fn type_name(&self) -> Option<&'static str> {
+        self.param().as_any().downcast_ref::<TypeName>().map(|name| name.0)
     }
 
     /// A key holding a value that is already shared: the same key as `Key::new` of that value.
@@ -459,6 +544,41 @@ mod tests {
             }
         }
         Key::new(Fails);
+    }
+
+    #[test]
+    fn type_keys_of_two_types_never_collide_whatever_their_names_and_texts() {
+        #[derive(Debug)]
+        struct Ping;
+        mod other {
+            #[derive(Debug)]
+            pub(super) struct Ping;
+        }
+        let (a, b) = (Key::of_type::<Ping>("Ping"), Key::of_type::<other::Ping>("Ping"));
+        assert_ne!(a, b);
+        assert!(a.0.text == b.0.text, "same name, same text");
+        assert_ne!(a, Key::new(Ping));
+        assert_ne!(a, Key::new(TypeName("Ping")), "not even a value of the name's own type");
+        assert_ne!(a, Key::new("Ping"));
+        assert_eq!(a, Key::of_type::<Ping>("Ping"));
+        assert_eq!(hash_of(&a), hash_of(&Key::of_type::<Ping>("Ping")));
+        assert!(a.is_type::<Ping>() && !a.is_type::<other::Ping>() && !Key::new(Ping).is_type::<Ping>());
+        assert_eq!((a.type_name(), Key::new(Ping).type_name()), (Some("Ping"), None));
+        let mut map = std::collections::HashMap::new();
+        map.insert(a.clone(), 1);
+        map.insert(b.clone(), 2);
+        map.insert(Key::new(Ping), 3);
+        assert_eq!((map[&a], map[&b], map.len()), (1, 2, 3));
+    }
+
+    #[test]
+    fn a_key_given_as_a_value_is_that_key() {
+        let key = Key::of_type::<u8>("byte");
+        assert_eq!(Key::new(key.clone()), key);
+        assert_eq!(ParamValue::new(key.clone()).into_key().as_key(), Some(&key));
+        assert_eq!(ParamValue::key(key.clone()).as_key(), Some(&key));
+        assert_eq!(ParamValue::from_key(key.clone()).as_key(), Some(&key));
+        assert_eq!(format!("{:?}", ParamValue::from_key(key)), "byte");
     }
 
     #[test]

@@ -122,6 +122,23 @@ impl Registration {
     }
 }
 
+/// [`Registration::new`], as generated code calls it (shorter).
+#[doc(hidden)]
+pub const fn reg<H: HookType>(
+    owner: &Owner,
+    method: &'static str,
+    at: (u32, u32, u32),
+    call: Shim,
+    is_async: bool,
+) -> Registration {
+    let registration = Registration::new::<H>(owner, method, at, call);
+    if is_async {
+        registration.asynchronous()
+    } else {
+        registration
+    }
+}
+
 /// What the hooks of one `#[hooks]` impl block share: the type and its file.
 #[doc(hidden)]
 #[derive(Debug)]

@@ -300,16 +300,6 @@ impl HookAttr {
             }
         }
 
-        if kind.is_message() && params.is_empty() && params_fn.value.is_none() {
-            cx.error_spanned_by(
-                attr,
-                format!(
-                    "`#[{name}]` needs at least one message type, e.g. `#[{name}(MessageType::Status)]`, \
-                     a closure `|this: &Self| ..`, or `params = Self::method`"
-                ),
-            );
-        }
-
         Some(HookAttr {
             kind,
             params,

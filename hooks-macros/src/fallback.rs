@@ -80,3 +80,11 @@ pub(crate) fn misplaced(name: &str, item: TokenStream) -> TokenStream {
     let error = syn::Error::new(span, message).into_compile_error();
     quote!(#item #error)
 }
+
+/// `#[derive(Message)]`: the errors plus what the options that were understood expand to (the
+/// contract's impl with its default for each option in error), so that handlers and call sites of
+/// the contract do not produce a second wave of errors.
+pub(crate) fn contract(expanded: TokenStream, error: syn::Error) -> TokenStream {
+    let error = error.into_compile_error();
+    quote!(#error #expanded)
+}

@@ -16,3 +16,7 @@ pub(crate) const CHILD: &str = "child";
 pub(crate) const CHILDREN: &str = "children";
 /// `#[stage(Path)]` on a method of a `#[hooks]` impl.
 pub(crate) const STAGE: &str = "stage";
+/// `#[message(..)]` on a `#[derive(Message)]` type, and its keys.
+pub(crate) const MESSAGE: &str = "message";
+pub(crate) const REPLY: &str = "reply";
+pub(crate) const SERDE: &str = "serde";

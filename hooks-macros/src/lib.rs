@@ -12,6 +12,7 @@
 
 mod ast;
 mod attr;
+mod contract;
 mod ctxt;
 mod descriptor;
 mod duration;
@@ -87,6 +88,104 @@ fn derive(input: &syn::DeriveInput) -> proc_macro2::TokenStream {
     match cx.check() {
         Ok(()) => expand::derive::expand(&model, &root),
         Err(err) => fallback::derive(input, &root, err),
+    }
+}
+
+/// Declares a message contract: the type's values are messages, routed by the type, with the
+/// reply type a command or request of it gets. Implements `hooks_runtime::Contract`.
+///
+/// ```
+/// use hooks_runtime::prelude::*;
+///
+/// #[derive(Message)]
+/// #[message(reply = u32)]            // what a command or request of it answers (default `()`)
+/// struct Count;
+///
+/// #[derive(Message)]
+/// struct Status { busy: bool }       // published: no reply
+///
+/// #[derive(Hooks, Default)]
+/// struct Monitor {
+///     #[hooks(base)] service: Service,
+///     #[hooks(base)] bus: MessageBusClient,
+///     #[hooks(base)] commands: CommandHandler,
+///     busy: u32,
+/// }
+///
+/// #[hooks]
+/// impl Monitor {
+///     #[on_message]                                    // the contract is the argument's type
+///     fn status(&mut self, status: &Status) { self.busy += u32::from(status.busy); }
+///
+///     #[on_command(Count)]                             // or named in the attribute
+///     fn count(&mut self, _: &Count) -> u32 { self.busy }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let runtime = Runtime::new();
+/// let monitor = runtime.spawn(Monitor::default());
+/// monitor.start().await?;
+/// runtime.publish(Status { busy: true }).await;
+/// let busy: u32 = monitor.command(Count).await?;   // typed: no downcast
+/// assert_eq!(busy, 1);
+/// # monitor.stop().await?; Ok(()) }
+/// ```
+///
+/// # Options: `#[message(..)]`
+/// - `reply = T`: the reply type (`Send + Sync + 'static`); default `()`.
+/// - `name = "workers.status"`: the stable name (a key's `Debug` text, a transport's subject):
+///   words without spaces, `*` or `>`, separated by single dots; default the type's name.
+/// - `serde`: a [`RemoteContract`](../hooks_runtime/trait.RemoteContract.html) too (payload and reply
+///   `Serialize + DeserializeOwned`), for a transport between processes; needs the `serde` feature.
+/// - `crate = "path"`: the path to `hooks_runtime` if it is renamed.
+///
+/// The type is a struct (unit, with fields, tuple) or an enum, not generic (a contract routes by
+/// its type: one key per type). On a struct with fields or an enum the type's name is also made a
+/// value (a hidden constant), so that `#[on_message(Status)]` names the contract.
+///
+/// Equivalent code without the derive:
+/// ```
+/// # use hooks_runtime::prelude::*;
+/// struct Count;
+/// impl Contract for Count {
+///     type Reply = u32;
+///     const NAME: &'static str = "Count";
+///     // `key()` keeps one key per type; the derive keeps it in a static of its own.
+/// }
+/// assert!(Count::key().is_type::<Count>());
+/// ```
+///
+/// A handler whose types do not fit the contract is a compile error that names it:
+/// ```compile_fail
+/// use hooks_runtime::prelude::*;
+///
+/// #[derive(Message)]
+/// #[message(reply = u32)]
+/// struct Count;
+///
+/// #[derive(Hooks, Default)]
+/// struct Counter { #[hooks(base)] service: Service, #[hooks(base)] commands: CommandHandler }
+///
+/// #[hooks]
+/// impl Counter {
+///     #[on_command]
+///     fn count(&mut self, _: &Count) -> String { String::new() } // error: .. the message contract `Count` replies with `u32`
+/// }
+/// ```
+#[proc_macro_derive(Message, attributes(message))]
+pub fn derive_message(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    message(&input).into()
+}
+
+fn message(input: &syn::DeriveInput) -> proc_macro2::TokenStream {
+    let cx = ctxt::Ctxt::new();
+    let model = contract::Contract::from_syn(&cx, input);
+    let root = expand::paths::private_root(model.krate.as_ref());
+    let expanded = expand::contract::expand(&model, &root);
+    match cx.check() {
+        Ok(()) => expanded,
+        Err(err) => fallback::contract(expanded, err),
     }
 }
 
@@ -312,12 +411,19 @@ method_attributes! {
     /// `MessageBusClient`): `Runtime::publish`, `Context::publish`, `Handle::publish` and
     /// `Context::tell` deliver them; several handlers of one type run in hook order.
     ///
-    /// Types (at least one): values `#[on_message(Kind::A, Kind::B)]` (any `Debug + Send + Sync`
-    /// value: enum variants, topic strings), a closure over the instance `|this: &Self| vec![..]`
-    /// (any iterable, read when the component starts), or `params = Self::method`.
+    /// Message types: message contracts (`#[derive(Message)]`, routed by their type) or dynamic
+    /// types (any `Debug + Send + Sync` value, routed by its `Debug` text: enum variants, topic
+    /// strings), named in any of these ways:
+    /// - none: the contract is the handler's argument type, `fn status(&mut self, s: &Status)`;
+    /// - values `#[on_message(Status, Kind::A, "topic")]`: a contract's name (a unit struct's value,
+    ///   a struct's or enum's name, a tuple struct's constructor) or a dynamic value;
+    /// - a closure over the instance `|this: &Self| vec![..]` (any iterable, read when the
+    ///   component starts), or `params = Self::method`.
+    ///
     /// Signatures: `fn name(&mut self, msg: &Message)` or the payload itself
-    /// `fn name(&mut self, payload: &P)` (a message whose payload is not a `P` is that handler's
-    /// error); may end with `ctx: &Context`; async or not; `()` or `Result<(), E>`.
+    /// `fn name(&mut self, payload: &P)`: for a contract `P` is the contract (anything else does
+    /// not compile); for a dynamic type a message whose payload is not a `P` is that handler's
+    /// error. May end with `ctx: &Context`; async or not; `()` or `Result<(), E>`.
     /// Keys: `priority`, `timeout`.
     ///
     /// ```
@@ -343,23 +449,35 @@ method_attributes! {
     /// `CommandHandler`): `Handle::command(msg).await` gets what the handler returns.
     ///
     /// Types as for [`on_message`](macro@on_message). Signatures: `fn name(&mut self, msg: &Message)`
-    /// or `&Payload`, async or not, returning `Result<T, E>` (the `Ok` value is the response,
-    /// any `Send + Sync + 'static` type; the error comes back as `CallError::Failed`) or `()`
-    /// (no value: a later handler's value, else `()`, is the response). Keys: `priority`, `timeout`.
+    /// or `&Payload`, async or not, returning
+    /// - for a contract, its reply `R` or `Result<R, E>` (checked at compile time; the error comes
+    ///   back as `CallError::Failed`); the caller gets an `R`;
+    /// - for a dynamic type, `Result<T, E>` (the `Ok` value is the response, any `Send + Sync +
+    ///   'static` type) or `()` (no value: a later handler's value, else `()`, is the response);
+    ///   the caller gets a `Response` to downcast.
+    ///
+    /// Keys: `priority`, `timeout`.
     ///
     /// ```
     /// use hooks_runtime::prelude::*;
     ///
+    /// #[derive(Message)]
+    /// #[message(reply = u32)]
+    /// struct Count;
+    ///
     /// #[derive(Debug)]
-    /// enum Kind { Count }
+    /// enum Kind { Total }
     ///
     /// #[derive(Hooks, Default)]
     /// struct Counter { #[hooks(base)] service: Service, #[hooks(base)] commands: CommandHandler, n: u32 }
     ///
     /// #[hooks]
     /// impl Counter {
-    ///     #[on_command(Kind::Count)]
-    ///     fn count(&mut self, _msg: &Message) -> Result<u32, std::convert::Infallible> { Ok(self.n) }
+    ///     #[on_command]
+    ///     fn count(&mut self, _: &Count) -> u32 { self.n }
+    ///
+    ///     #[on_command(Kind::Total)]
+    ///     fn total(&mut self, _msg: &Message) -> Result<u64, std::convert::Infallible> { Ok(u64::from(self.n)) }
     /// }
     /// ```
     on_command;

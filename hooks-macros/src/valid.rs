@@ -39,6 +39,21 @@ pub(crate) fn check_methods(cx: &Ctxt, model: &HooksImpl) {
                 .unwrap_or(method.ident.span());
             cx.syn_error(syn::Error::new(span, format!("`#[{}]` methods {}", attribute.name, attribute.takes)));
         }
+        // A message handler routes by the types it lists, or by the contract its argument names
+        // (`fn count(&mut self, c: &Count)`); a whole `&Message` names none.
+        let names_a_type = method.sig.arg_types.first().and_then(crate::expand::message::payload_type).is_some();
+        if attr.kind.is_message() && attr.params.is_empty() && attr.params_fn.is_none() && !names_a_type {
+            let name = attribute.name;
+            cx.syn_error(syn::Error::new(
+                method.attr_span,
+                format!(
+                    "`#[{name}]` needs a message type: take a message contract as the argument \
+                     (`fn handle(&mut self, msg: &Status)`, with `#[derive(Message)] struct Status`), or list the \
+                     message types, e.g. `#[{name}(MessageType::Status)]`, a closure `|this: &Self| ..`, or \
+                     `params = Self::method`"
+                ),
+            ));
+        }
         if let Some((_, span)) = attr.timeout {
             if !method.sig.is_async {
                 cx.syn_error(syn::Error::new(

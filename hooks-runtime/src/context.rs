@@ -2,14 +2,15 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Poll, Waker};
 
 use futures_util::task::AtomicWaker;
 
-use hooks_core::LifecycleState;
+use hooks_core::{Hooks, LifecycleState};
 
-use crate::bus::{Bus, Delivery, Message, Rejection, SendError};
+use crate::bus::{Bus, Delivery, IntoMessage, Rejection, SendError};
+use crate::runtime::{Handle, RuntimeInner};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -60,6 +61,8 @@ struct Inner {
     /// Cancelled when stop begins; tasks spawned through the context end with it.
     stopping: CancellationToken,
     tasks: TaskTracker,
+    /// The runtime that runs the component, to find other components (`lookup`).
+    runtime: Weak<RuntimeInner>,
 }
 
 impl Context {
@@ -70,6 +73,7 @@ impl Context {
         state: watch::Receiver<LifecycleState>,
         bus: Arc<Bus>,
         mailbox: mpsc::Sender<Delivery>,
+        runtime: Weak<RuntimeInner>,
     ) -> Self {
         Context {
             inner: Arc::new(Inner {
@@ -81,6 +85,7 @@ impl Context {
                 mailbox,
                 stopping: CancellationToken::new(),
                 tasks: TaskTracker::new(),
+                runtime,
             }),
         }
     }
@@ -131,11 +136,61 @@ impl Context {
         *self.inner.state.borrow()
     }
 
-    /// Publishes `message` on the runtime's bus (see `Runtime::publish`); returns how many
-    /// components accepted it. Waits while a mailbox is full: publishing to the component's own
-    /// full mailbox from its own hook would wait forever.
-    pub async fn publish(&self, message: Message) -> usize {
-        self.inner.bus.publish(message).await
+    /// Publishes `message` (a contract's value, or a `Message`) on the runtime's bus (see
+    /// `Runtime::publish`); returns how many components accepted it. Waits while a mailbox is
+    /// full: publishing to the component's own full mailbox from its own hook would wait forever.
+    pub async fn publish<M: IntoMessage>(&self, message: M) -> usize {
+        self.inner.bus.publish(message.into_message()).await
+    }
+
+    /// The handle of the component of the same runtime named `name`, if it is a `T` and has not
+    /// been handed back (see `Runtime::lookup`): how a hook reaches another component by name,
+    /// without holding its handle.
+    ///
+    /// ```
+    /// use hooks_runtime::prelude::*;
+    ///
+    /// #[derive(Message)]
+    /// #[message(reply = u32)]
+    /// struct Next;
+    ///
+    /// #[derive(Hooks, Default)]
+    /// struct Ids { #[hooks(base)] service: Service, #[hooks(base)] commands: CommandHandler, next: u32 }
+    ///
+    /// #[hooks]
+    /// impl Ids {
+    ///     #[on_command]
+    ///     fn next(&mut self, _: &Next) -> u32 { self.next += 1; self.next }
+    /// }
+    ///
+    /// #[derive(Hooks, Default)]
+    /// struct Client { #[hooks(base)] service: Service, id: u32 }
+    ///
+    /// #[hooks]
+    /// impl Client {
+    ///     #[on_start]
+    ///     async fn take_an_id(&mut self, ctx: &Context) -> Result<(), hooks_runtime::CallError> {
+    ///         if let Some(ids) = ctx.lookup::<Ids>("ids") {
+    ///             self.id = ids.command(Next).await?;
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = Runtime::new();
+    /// runtime.spawn_named("ids", Ids::default());
+    /// let client = runtime.spawn(Client::default());
+    /// runtime.start_all().await?;
+    /// assert_eq!(client.stop().await?.id, 1);
+    /// # runtime.stop_all().await?; Ok(()) }
+    /// ```
+    ///
+    /// A hook that calls another component waits for it: two components that call each other from
+    /// their handlers at the same moment wait for each other. Publish instead, or call from a
+    /// task started with [`spawn`](Self::spawn).
+    pub fn lookup<T: Hooks>(&self, name: &str) -> Option<Handle<T>> {
+        crate::runtime::lookup(&*self.inner.runtime.upgrade()?, name)
     }
 
     /// Delivers `message` to this component's own `on_message` handlers, through its mailbox:
@@ -184,7 +239,8 @@ impl Context {
     /// # assert_eq!(h.stop().await.unwrap().latest.as_deref(), Some("v2"));
     /// # }
     /// ```
-    pub async fn tell(&self, message: Message) -> Result<(), SendError> {
+    pub async fn tell<M: IntoMessage>(&self, message: M) -> Result<(), SendError> {
+        let message = message.into_message();
         let observed = self.inner.bus.observed_send(&message);
         self.inner.bus.sending(&observed, &self.inner.name);
         let refused = |delivery: Delivery, reason| {
@@ -203,9 +259,10 @@ impl Context {
         }
     }
 
-    /// Puts `message` on the runtime's work queue of its type (see `Runtime::push`).
-    pub async fn push(&self, message: Message) -> Result<(), SendError> {
-        self.inner.bus.push(message).await
+    /// Puts `message` (a contract's value, or a `Message`) on the runtime's work queue of its type
+    /// (see `Runtime::push`).
+    pub async fn push<M: IntoMessage>(&self, message: M) -> Result<(), SendError> {
+        self.inner.bus.push(message.into_message()).await
     }
 
     /// Asks the component to stop as soon as the hook now running returns. The component is then

@@ -6,6 +6,10 @@
 //!   and toml.
 //! - `timeline`: `Timeline`, a tracing layer that draws what ran when (SVG and Chrome trace).
 //!   Adds tracing-subscriber and serde_json.
+//! - `serde`: message contracts that cross processes: `#[message(serde)]` on a `#[derive(Message)]`
+//!   type makes it a `RemoteContract` (payload and reply `Serialize + DeserializeOwned`, its
+//!   stable name the subject a transport sends it under) and registers it (`remote_contracts()`).
+//!   Adds serde. Without it, `#[message(serde)]` is one compile error that names the feature.
 //!
 //! Without `config`, `#[callback(name = "..")]` is one compile error that names the feature (a
 //! registration nothing could build would break as soon as another crate of the build turned the
@@ -31,4 +35,19 @@
 //!
 //! let mut printer = Printer;
 //! printer.on_event().unwrap();
+//! ```
+//!
+//! The same for `#[message(serde)]` without the `serde` feature:
+//!
+#![cfg_attr(not(feature = "serde"), doc = "```compile_fail")]
+#![cfg_attr(feature = "serde", doc = "```")]
+//! use hooks_runtime::prelude::*;
+//!
+//! // error (without `serde`): `#[message(serde)]` makes a contract that crosses processes, which
+//! // needs the `serde` feature; enable it: ..
+//! #[derive(Message, serde::Serialize, serde::Deserialize)]
+//! #[message(reply = u32, serde)]
+//! struct Count;
+//!
+//! assert_eq!(<Count as Contract>::NAME, "Count");
 //! ```

@@ -5,8 +5,12 @@
 //! use std::time::Duration;
 //! use hooks_runtime::prelude::*;
 //!
-//! #[derive(Debug)]
-//! enum Kind { Job, Count }
+//! #[derive(Message)]
+//! struct Job { size: u32 }                      // a message contract: routed by its type
+//!
+//! #[derive(Message)]
+//! #[message(reply = u32)]                       // a command, and the type of its reply
+//! struct Count;
 //!
 //! #[derive(Hooks, Default)]
 //! struct Worker {
@@ -21,11 +25,14 @@
 //!     #[on_start]
 //!     async fn warm_up(&mut self) -> Result<(), std::io::Error> { Ok(()) }
 //!
-//!     #[on_message(Kind::Job)]
-//!     fn job(&mut self, size: &u32) { self.done += size; }
+//!     #[on_message]
+//!     fn job(&mut self, job: &Job) { self.done += job.size; }
 //!
-//!     #[on_command(Kind::Count)]
-//!     fn count(&mut self, _msg: &Message) -> Result<u32, std::convert::Infallible> { Ok(self.done) }
+//!     #[on_command]
+//!     fn count(&mut self, _: &Count) -> u32 { self.done }   // checked against `Count`'s reply
+//!
+//!     #[on_message("audit")]                     // a dynamic topic: an untyped `Message`
+//!     fn audit(&mut self, _msg: &Message) {}
 //!
 //!     #[background_task(interval = "5s")]
 //!     fn report(&mut self) { /* runs every 5 s while running */ }
@@ -39,10 +46,11 @@
 //! let runtime = Runtime::new();
 //! let worker = runtime.spawn(Worker::default());     // Created: nothing has run yet
 //! worker.start().await?;                             // on_init, on_start; returns once Running
-//! runtime.publish(Message::new(Kind::Job, 3u32)).await;    // to every subscriber of Kind::Job
-//! worker.publish(Message::new(Kind::Job, 4u32)).await?;    // to this one
-//! let count = worker.command(Message::signal(Kind::Count)).await?;
-//! assert_eq!(count.get::<u32>(), Some(&7));
+//! runtime.publish(Job { size: 3 }).await;            // to every subscriber of `Job`
+//! worker.publish(Job { size: 4 }).await?;            // to this one
+//! let count: u32 = worker.command(Count).await?;     // the reply's type is the contract's
+//! assert_eq!(count, 7);
+//! runtime.publish(Message::signal("audit")).await;   // untyped, routed by its `Debug` text
 //! let worker: Worker = worker.stop_with_timeout(Duration::from_secs(5)).await?;  // handed back
 //! assert_eq!(worker.done, 7);
 //! # Ok(()) }
@@ -53,6 +61,11 @@
 //!   `#[on_command]`, `#[on_request]`, `#[on_pull_message]`, `#[background_task]` and
 //!   `#[hook(Custom)]` into static registrations collected with `inventory`.
 //! - Using a hook type that neither the type nor a base provides is a compile error naming the fix.
+//! - Messages: message contracts (`#[derive(Message)]`, [`Contract`]) route by their type and are
+//!   checked at compile time at the handler (payload, reply) and at the call site
+//!   (`handle.command(Count).await` is a `Result<u32, CallError>`); an untyped [`Message`](struct@Message) carries
+//!   dynamic kinds (topics from configuration). [`Runtime::lookup`] and [`Context::lookup`] find a
+//!   component by name. The guide is `docs/messaging.md`.
 //! - Startup hooks (`OnInit`, `OnStart`) are fail-fast; every other hook type runs all hooks and
 //!   returns every failure in one [`MultiError`]; panics are caught as [`HookError::Panicked`].
 //! - Hooks can also be run by hand on any component (`run_hooks::<OnInit>()`,
@@ -68,6 +81,9 @@
 //!   `callback_names`, `ConfigError` and `#[callback(name = "..")]` (a compile error that names
 //!   the feature without it). It adds serde, serde_json and toml to the build;
 //!   [`Callbacks::add_callback`] and [`Callbacks::add_builtin_callback`] need nothing.
+//! - Feature `serde` (off by default): `#[message(serde)]` makes a contract a
+//!   `RemoteContract` (payload and reply `Serialize + DeserializeOwned`, its name a subject) for a
+//!   transport between processes; `remote_contracts()` lists them. It adds serde to the build.
 //! - Feature `timeline` (off by default): [`Timeline`] records hook runs, transitions and messages
 //!   per component from the runtime's `tracing` spans and message events, and writes an SVG
 //!   picture and a Chrome/Perfetto trace. It adds tracing-subscriber and serde_json to the build.
@@ -91,9 +107,11 @@ pub mod testing;
 pub mod timeline;
 
 pub use base::{CommandHandler, MessageBusClient, PullClient, ReplyClient, RequestClient, Service};
+#[cfg(feature = "serde")]
+pub use bus::{remote_contracts, RemoteContract, RemoteContractInfo};
 pub use bus::{
-    Call, CallError, IntoResponse, Message, MessageEvent, OnCommand, OnMessage, OnPullMessage, OnRequest, Rejection,
-    Response, SendError,
+    Call, CallError, Contract, ContractOf, IntoMessage, IntoResponse, Message, MessageEvent, OnCommand, OnMessage,
+    OnPullMessage, OnRequest, Rejection, Response, SendError,
 };
 pub use context::Context;
 pub use error::{LifecycleError, Recovered};
@@ -112,7 +130,7 @@ pub use hooks_core::{
 };
 pub use hooks_macros::{
     background_task, callback, hook, hooks, on_command, on_init, on_message, on_pull_message, on_request, on_start,
-    on_state_change, on_stop, Hooks,
+    on_state_change, on_stop, Hooks, Message,
 };
 pub use runtime::{Handle, Runtime};
 #[cfg(feature = "timeline")]
@@ -121,14 +139,23 @@ pub use timeline::Timeline;
 /// What the macros' generated code names. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::bus::{Call, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest};
+    pub use crate::__remote_contract as remote_contract;
+    pub use crate::bus::route::{
+        answers, names_contract, respond_as, route_of, takes, Answers, ArgProbe, Bare, Carries, Dynamic, NamesContract,
+        NoReply, NotAContract, Probe, ProbeOf, Route, Typed, Untyped, ViaArgument, ViaConstructor1, ViaConstructor2,
+        ViaConstructor3, ViaConstructor4, ViaContract, ViaDynamic, Wrapped,
+    };
+    pub use crate::bus::{
+        Call, Contract, ContractOf, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest,
+    };
     pub use crate::context::{no_context, Context};
     #[cfg(feature = "config")]
     pub use hooks_core::__private::{build_from_settings, CallbackFactory, Settings};
     pub use hooks_core::__private::{
-        callback_registration, inventory, shim_args, shim_this, stage, storage, ChildVisitor, Owner, ProvidedKey,
+        callback_registration, inventory, reg, shim_args, shim_this, stage, storage, ChildVisitor, Owner, ProvidedKey,
         Registration, Registrations, Shim, Table, Walker,
     };
+    pub use hooks_core::Key;
     pub use hooks_core::{
         AttachedHooks, BackgroundTask, ChildNodes, HookType, Hooks, IntoHookResult, IntoInterval, Location, Node,
         OnInit, OnStart, OnStateChange, OnStop, ParamValue, Provided, Stage, Step, TaskSpec,

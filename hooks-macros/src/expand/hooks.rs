@@ -1,6 +1,7 @@
-//! `#[hooks] impl T { .. }` → the impl as written, a hidden impl of shims, and one registration
-//! group per impl block (one `inventory` entry, holding a registration per hook method). Every
-//! decision is already in the model.
+//! `#[hooks] impl T { .. }` → the impl as written, then one block holding a hidden impl of shims
+//! and params resolvers, and one registration group per impl block (one `inventory` entry,
+//! holding a registration per hook method). A message handler's routes and checks:
+//! `expand/message.rs`. Every decision is already in the model.
 //!
 //! Input:
 //! ```ignore
@@ -9,14 +10,15 @@
 //! Output:
 //! ```ignore
 //! impl Worker { async fn track(&mut self, msg: &Message) { .. } }
-//! #[doc(hidden)] impl Worker {
-//!     fn __hooks_call_track<'h>(this: &'h mut dyn Any, arg: &'h dyn Any) -> Step<'h> { .. }
-//!     fn __hooks_params_track(this: &dyn Any) -> Vec<ParamValue> { .. }
-//! }
 //! const _: () = {
-//!     const __OWNER: Owner = Owner::of::<Worker>("Worker", file!());
-//!     const _: () = assert!(<Worker as Hooks>::PROVIDED.contains(OnMessage::KEY), "..");
-//!     submit! { Registrations(&[Registration::new::<OnMessage>(&__OWNER, "track", (line, column, 0), ..)]) }
+//!     use ::hooks_runtime::__private as __h;
+//!     const __O: __h::Owner = __h::Owner::of::<Worker>("Worker", file!());
+//!     const _: () = assert!(<Worker as __h::Hooks>::PROVIDED.contains(<__h::OnMessage as __h::HookType>::KEY), "..");
+//!     #[doc(hidden)] impl Worker {
+//!         fn __hooks_c_track<'h>(this: &'h mut dyn __h::Any, arg: &'h dyn __h::Any) -> __h::Step<'h> { .. }
+//!         fn __hooks_p_track(this: &dyn Any) -> __h::Params { .. }
+//!     }
+//!     __h::inventory::submit! { __h::Registrations(&[__h::Registration::new::<__h::OnMessage>(&__O, "track", (line, column, 0), ..)]) }
 //! };
 //! ```
 //!
@@ -27,6 +29,7 @@ use quote::{format_ident, quote, quote_spanned};
 
 use crate::ast::{HookMethod, HooksImpl};
 use crate::attr::{HookKind, Interval, ParamArg};
+use crate::expand::message::{self, payload_type};
 
 pub(crate) fn expand(mut item: syn::ItemImpl, model: &HooksImpl, root: &TokenStream) -> TokenStream {
     // The `#[stage]` methods' bodies, before the impl is emitted.
@@ -35,63 +38,61 @@ pub(crate) fn expand(mut item: syn::ItemImpl, model: &HooksImpl, root: &TokenStr
     let owner = &model.self_name;
     // Inside the registration block, the crate root is `__h` (a `use`): shorter code to compile.
     let short = quote!(__h);
-    let params = model.methods.iter().filter_map(|m| params_fn(m, root));
+    let params = model.methods.iter().filter_map(|m| params_fn(m, &short));
     let shims = model.methods.iter().map(|m| shim(model, m, &short));
     let checks = model.methods.iter().map(|m| provided_check(model, m, &short));
     // One group for the methods without `#[cfg]`, one per gated method (an array element cannot
     // carry a `#[cfg]`).
     let (plain, gated): (Vec<&HookMethod>, Vec<&HookMethod>) = model.methods.iter().partition(|m| m.cfgs.is_empty());
     let group = (!plain.is_empty()).then(|| {
-        let entries = plain.iter().map(|m| registration(model, m, &short));
+        let entries = plain.iter().map(|m| registration(m, &short));
         quote!(__h::inventory::submit! { __h::Registrations(&[#(#entries),*]) })
     });
     let gated = gated.iter().map(|m| {
-        let (cfgs, entry) = (&m.cfgs, registration(model, m, &short));
+        let (cfgs, entry) = (&m.cfgs, registration(m, &short));
         quote!(#(#cfgs)* __h::inventory::submit! { __h::Registrations(&[#entry]) })
     });
+    let routing = model.methods.iter().any(|m| m.attr.kind.is_message()).then(|| message::traits_in_scope(&short));
     let registrations = (!model.methods.is_empty()).then(|| {
         quote! {
             #[allow(non_snake_case, clippy::needless_lifetimes, clippy::unused_async)]
             const _: () = {
                 use #root as __h;
-                const __OWNER: __h::Owner = __h::Owner::of::<#self_ty>(#owner, ::core::file!());
+                type __S = #self_ty;
+                const __O: __h::Owner = __h::Owner::of::<__S>(#owner, ::core::file!());
+                #routing
                 #(#checks)*
-                #(#shims)*
+                // Methods (their params and routes may name `Self`), in this block for `__h`.
+                #[doc(hidden)]
+                impl #self_ty {
+                    #(#shims)*
+                    #(#params)*
+                }
                 #group
                 #(#gated)*
             };
         }
     });
-    let params: Vec<TokenStream> = params.collect();
-    let params = (!params.is_empty()).then(|| {
-        quote! {
-            #[doc(hidden)]
-            #[allow(non_snake_case)]
-            impl #self_ty {
-                #(#params)*
-            }
-        }
-    });
     quote! {
         #item
-        #params
         #registrations
     }
 }
 
 fn shim_ident(method: &HookMethod) -> syn::Ident {
-    // A free function of the registration block: no name of the type's to avoid.
-    format_ident!("__call_{}", method.ident)
+    // `c`all and `p`arams: methods of the type, in its namespace, so prefixed.
+    format_ident!("__hooks_c_{}", method.ident)
 }
 
 fn params_ident(method: &HookMethod) -> syn::Ident {
-    format_ident!("__hooks_params_{}", method.ident)
+    format_ident!("__hooks_p_{}", method.ident)
 }
 
-/// The call shim: a free function in the registration block, `root` being the short crate path.
+/// The call shim: a method of the hidden impl in the registration block, `root` being the short
+/// crate path.
 fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStream {
     let HookMethod { ident, attr, sig, cfgs, .. } = method;
-    let (name, self_ty) = (&model.self_name, &model.self_ty);
+    let name = &model.self_name;
     let shim = shim_ident(method);
     let hook_ty = attr.hook_type(root);
     // Each argument is passed with its parameter's location, so that a parameter of the wrong
@@ -99,21 +100,23 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
     let args = match (&attr.kind, sig.args.as_slice()) {
         (_, []) => quote!(),
         (HookKind::StateChange, [old, new]) => {
-            let old = quote_spanned!(user_located(*old)=> arg.old);
-            let new = quote_spanned!(user_located(*new)=> arg.new);
+            let old = quote_spanned!(user_located(*old)=> __hooks_arg.old);
+            let new = quote_spanned!(user_located(*new)=> __hooks_arg.new);
             quote!(#old, #new)
         }
-        (kind, [arg, ..]) if kind.is_message() => quote_spanned!(user_located(*arg)=> input),
-        (_, [arg, ..]) => quote_spanned!(user_located(*arg)=> arg),
+        (kind, [arg, ..]) if kind.is_message() => quote_spanned!(user_located(*arg)=> __hooks_input),
+        (_, [arg, ..]) => quote_spanned!(user_located(*arg)=> __hooks_arg),
     };
     // The receiver, and the argument when the method takes one, downcast by one generic call.
     let receive = if sig.args.is_empty() {
         quote! {
-            let #root::Some(this) = #root::shim_this::<#self_ty>(this) else { return #root::Step::mismatch(#name, "receiver") };
+            let #root::Some(__hooks_this) = #root::shim_this::<Self>(__hooks_this) else { return #root::Step::mismatch(#name, "receiver") };
         }
     } else {
         quote! {
-            let #root::Some((this, arg)) = #root::shim_args::<#self_ty, <#hook_ty as #root::HookType>::Arg>(this, arg) else {
+            let #root::Some((__hooks_this, __hooks_arg)) =
+                #root::shim_args::<Self, <#hook_ty as #root::HookType>::Arg>(__hooks_this, __hooks_arg)
+            else {
                 return #root::Step::mismatch(#name, "receiver or argument");
             };
         }
@@ -122,19 +125,18 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
     // (`status: &Status`): a payload of another type is the hook's error, not a panic.
     let input = match sig.arg_types.first() {
         Some(ty) if attr.kind.is_message() => {
-            let message = if attr.kind.is_call() { quote!(&arg.message) } else { quote!(arg) };
+            let message = if attr.kind.is_call() { quote!(&__hooks_arg.message) } else { quote!(__hooks_arg) };
             match payload_type(ty) {
                 None => {
                     let at = user_located(syn::spanned::Spanned::span(ty));
                     let message = respan(message, at);
-                    quote_spanned!(at=> let input = #message;)
+                    quote_spanned!(at=> let __hooks_input = #message;)
                 }
                 Some(payload) => {
                     let at = user_located(syn::spanned::Spanned::span(payload));
                     quote_spanned! {at=>
-                        let input = match #root::Message::payload_or_err::<#payload>(#message) {
-                            #root::Ok(payload) => payload,
-                            #root::Err(error) => return #root::Step::Done(#root::Err(error)),
+                        let #root::Some(__hooks_input) = #root::Message::payload::<#payload>(#message) else {
+                            return #root::Step::Done(#root::Err(#root::Message::not_a::<#payload>(#message)));
                         };
                     }
                 }
@@ -148,30 +150,35 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
         Some(ctx) => {
             let at = user_located(ctx.span);
             let method = ident.to_string();
-            let pass = if ctx.mutable { quote_spanned!(at=> &mut ctx) } else { quote_spanned!(at=> &ctx) };
+            let pass =
+                if ctx.mutable { quote_spanned!(at=> &mut __hooks_ctx) } else { quote_spanned!(at=> &__hooks_ctx) };
             let args = if args.is_empty() { pass } else { quote!(#args, #pass) };
+            let binding = if ctx.mutable { quote!(mut __hooks_ctx) } else { quote!(__hooks_ctx) };
             let fetch = quote! {
-                #[allow(unused_mut)]
-                let mut ctx = match #root::Context::current() {
-                    #root::Some(ctx) => ctx,
-                    #root::None => return #root::Step::Done(#root::no_context(#name, #method)),
+                let #root::Some(#binding) = #root::Context::current() else {
+                    return #root::Step::Done(#root::no_context(#name, #method));
                 };
             };
             (fetch, args)
         }
     };
-    let call = quote!(this.#ident(#args));
+    // Message handlers: each message type's route (contract or dynamic), the argument checked
+    // against each (expand/message.rs).
+    let routes = message::Routes::of(method, root, sig.output_span);
+    let route_prelude = routes.as_ref().map(message::Routes::prelude);
+    let call = quote!(__hooks_this.#ident(#args));
     // The conversion carries the location of the user's `-> T`: an unsatisfied `IntoHookResult`
     // bound is then reported on `-> i32`, not on `#[hooks]`.
     let ret_span = user_located(sig.output_span);
-    let ret = quote_spanned!(ret_span=> ret);
-    // A command or request handler's value is the response; other hooks give `()` or an error.
-    let convert = if attr.kind.is_call() {
-        let respond = respan(quote!(#root::IntoResponse::respond_to), ret_span);
-        quote!(#respond(#ret, arg))
-    } else {
-        let into_hook_result = respan(quote!(#root::IntoHookResult::into_hook_result), ret_span);
-        quote!(#into_hook_result(#ret))
+    let ret = quote_spanned!(ret_span=> __hooks_ret);
+    // A command or request handler's value is the response, read as its message types' routes
+    // read it (expand/message.rs); other hooks give `()` or an error.
+    let (reply_checks, convert) = match &routes {
+        Some(routes) if attr.kind.is_call() => (routes.reply_checks(root), routes.respond(root)),
+        _ => {
+            let into_hook_result = respan(quote!(#root::IntoHookResult::into_hook_result), ret_span);
+            (quote!(), quote!(#into_hook_result(#ret)))
+        }
     };
     let body = if sig.is_async {
         // The future is located at the method's name: a future that is not `Send` is reported
@@ -180,22 +187,25 @@ fn shim(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStre
         let pin = respan(quote!(#root::Box::pin), at);
         let future = quote_spanned! {at=>
             #pin(async move {
-                let ret = #call.await;
+                let __hooks_ret = #call.await;
+                #reply_checks
                 #convert
             })
         };
         quote!(#root::Step::Pending(#future))
     } else {
         quote! {
-            let ret = #call;
+            let __hooks_ret = #call;
+            #reply_checks
             #root::Step::Done(#convert)
         }
     };
     quote! {
         #(#cfgs)*
-        fn #shim<'h>(this: &'h mut dyn #root::Any, arg: &'h dyn #root::Any) -> #root::Step<'h> {
+        fn #shim<'h>(__hooks_this: &'h mut dyn #root::Any, __hooks_arg: &'h dyn #root::Any) -> #root::Step<'h> {
             #receive
             #input
+            #route_prelude
             #context
             #body
         }
@@ -215,7 +225,8 @@ fn params_fn(method: &HookMethod, root: &TokenStream) -> Option<TokenStream> {
             };
         }
     } else {
-        quote!(let _ = __hooks_this;)
+        // Unused then; its leading underscore keeps rustc quiet.
+        quote!()
     };
     Some(quote! {
         #(#cfgs)*
@@ -226,24 +237,13 @@ fn params_fn(method: &HookMethod, root: &TokenStream) -> Option<TokenStream> {
     })
 }
 
-/// The payload type a message handler takes (`&Status` → `Status`), or `None` when it takes the
-/// whole `&Message` (or a type it cannot see through, passed as is for rustc to check).
-fn payload_type(ty: &syn::Type) -> Option<&syn::Type> {
-    let syn::Type::Reference(reference) = ty else { return None };
-    match &*reference.elem {
-        syn::Type::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Message") => None,
-        syn::Type::Infer(_) => None,
-        payload => Some(payload),
-    }
-}
-
 /// A span that resolves like the macro's own tokens (call site) but is reported at `location`.
-fn user_located(location: Span) -> Span {
+pub(crate) fn user_located(location: Span) -> Span {
     Span::call_site().located_at(location)
 }
 
 /// `tokens` with every top-level token at `span` (for paths built from the crate root).
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut token| {
@@ -276,13 +276,15 @@ fn params_resolver(method: &HookMethod, root: &TokenStream) -> Option<TokenStrea
             })]
         });
     }
+    // Message types route messages: contracts by their type, other values by a key (`Eq + Hash`).
+    if let Some(params) = message::params(method, root) {
+        return Some(params);
+    }
     if attr.params.is_empty() && attr.params_fn.is_none() {
         return None;
     }
-    // Message types route messages: they are made keys (`Eq + Hash`), checked at compile time.
-    let constructor = if attr.kind.is_message() { quote!(key) } else { quote!(new) };
     let static_value = |value: &syn::Expr| {
-        let new = respan(quote!(#root::ParamValue::#constructor), user_located(syn::spanned::Spanned::span(value)));
+        let new = respan(quote!(#root::ParamValue::new), user_located(syn::spanned::Spanned::span(value)));
         quote!(#new(#value))
     };
     if attr.params_fn.is_none() && attr.params.iter().all(|p| matches!(p, ParamArg::Static(_))) {
@@ -297,9 +299,9 @@ fn params_resolver(method: &HookMethod, root: &TokenStream) -> Option<TokenStrea
             let value = static_value(value);
             quote!(__hooks_params.push(#value);)
         }
-        ParamArg::Dynamic(f) => push_each(root, f, &constructor),
+        ParamArg::Dynamic(f) => push_each(root, f),
     });
-    let from_fn = attr.params_fn.as_ref().map(|f| push_each(root, f, &constructor));
+    let from_fn = attr.params_fn.as_ref().map(|f| push_each(root, f));
     Some(quote! {
         let mut __hooks_params = #root::Vec::new();
         #(#pushes)*
@@ -310,9 +312,9 @@ fn params_resolver(method: &HookMethod, root: &TokenStream) -> Option<TokenStrea
 
 /// Pushes every value `f(this)` yields. A `for` loop, not `extend(..map(..))`: a closure that
 /// returns something not iterable is then one error, on the closure.
-fn push_each(root: &TokenStream, f: &syn::Expr, constructor: &TokenStream) -> TokenStream {
+fn push_each(root: &TokenStream, f: &syn::Expr) -> TokenStream {
     let at = user_located(syn::spanned::Spanned::span(f));
-    let new = respan(quote!(#root::ParamValue::#constructor), at);
+    let new = respan(quote!(#root::ParamValue::new), at);
     let values = quote_spanned!(at=> (#f)(__hooks_this));
     quote! {
         for __hooks_value in #values {
@@ -346,9 +348,8 @@ fn provided_check(model: &HooksImpl, method: &HookMethod, root: &TokenStream) ->
 }
 
 /// One hook method's registration: what differs from the defaults of `Registration::new` only.
-fn registration(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> TokenStream {
+fn registration(method: &HookMethod, root: &TokenStream) -> TokenStream {
     let HookMethod { ident, attr, sig, .. } = method;
-    let self_ty = &model.self_ty;
     let hook_ty = attr.hook_type(root);
     let (method_name, shim) = (ident.to_string(), shim_ident(method));
     let index = proc_macro2::Literal::u32_unsuffixed(method.index);
@@ -356,13 +357,13 @@ fn registration(model: &HooksImpl, method: &HookMethod, root: &TokenStream) -> T
     // Through a typed constant: a priority that is not an `i32` is one error on the user's value.
     let priority = attr.priority.as_ref().map(|p| quote!(.priority({ const P: i32 = #p; P })));
     let timeout = attr.timeout.map(|(nanos, _)| quote!(.timeout(#nanos)));
-    let asynchronous = sig.is_async.then(|| quote!(.asynchronous()));
+    let is_async = sig.is_async;
     let params = params_resolver(method, root).is_some().then(|| {
         let (p, dynamic) = (params_ident(method), attr.has_dynamic_params());
-        quote!(.params(<#self_ty>::#p, #dynamic))
+        quote!(.params(__S::#p, #dynamic))
     });
     quote! {
-        #root::Registration::new::<#hook_ty>(&__OWNER, #method_name, #position, #shim)
-            #priority #timeout #asynchronous #params
+        #root::reg::<#hook_ty>(&__O, #method_name, #position, __S::#shim, #is_async)
+            #priority #timeout #params
     }
 }

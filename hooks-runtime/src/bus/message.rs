@@ -6,8 +6,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use hooks_core::{BoxError, HookResult, HookValue, Key, KeyValue};
 
-/// A message: a type key (the user's enum or a topic string) and a typed payload. Cheap to clone
-/// (the payload is shared), so one message can go to every subscriber.
+use super::Contract;
+
+/// A message: a type key (the user's enum or a topic string, or a message contract's type) and a
+/// typed payload. Cheap to clone (the payload is shared), so one message can go to every subscriber.
+///
+/// The untyped form, for keys known only at run time (topics from configuration, kinds from
+/// dynamic params). A message contract (`#[derive(Message)]`, see [`Contract`](crate::Contract))
+/// is sent as itself (`handle.command(Count)`) and becomes a `Message` of its type on the way
+/// ([`Message::typed`]); both share the bus, its routing, ordering, drain and observer rules.
 ///
 /// ```
 /// use hooks_runtime::Message;
@@ -22,9 +29,26 @@ use hooks_core::{BoxError, HookResult, HookValue, Key, KeyValue};
 /// ```
 #[derive(Clone)]
 pub struct Message {
-    kind: Key,
+    kind: KeyRef,
     payload: Payload,
     payload_type: &'static str,
+}
+
+/// A message's key: made for it, or a contract's, made once per type (cloning it costs nothing).
+#[derive(Clone)]
+enum KeyRef {
+    Owned(Key),
+    Static(&'static Key),
+}
+
+impl KeyRef {
+    #[inline]
+    fn get(&self) -> &Key {
+        match self {
+            KeyRef::Owned(key) => key,
+            KeyRef::Static(key) => key,
+        }
+    }
 }
 
 /// A message's payload: shared, or `()` (a signal), which needs no allocation.
@@ -55,7 +79,39 @@ impl Payload {
 impl Message {
     /// A message of type `kind` carrying `payload`.
     pub fn new<K: KeyValue, P: Any + Send + Sync>(kind: K, payload: P) -> Self {
-        Message { kind: Key::new(kind), payload: Payload::of(payload), payload_type: std::any::type_name::<P>() }
+        Message {
+            kind: KeyRef::Owned(Key::new(kind)),
+            payload: Payload::of(payload),
+            payload_type: std::any::type_name::<P>(),
+        }
+    }
+
+    /// A message of the contract `M` carrying `value`: what `handle.publish(value)` and the other
+    /// call sites make of a contract's value. It routes by `M`'s type (see [`Contract`]), never by
+    /// a `Debug` text.
+    ///
+    /// ```
+    /// use hooks_runtime::prelude::*;
+    ///
+    /// #[derive(Message)]
+    /// struct Status { busy: bool }
+    ///
+    /// let msg = Message::typed(Status { busy: true });
+    /// assert!(msg.is::<Status>());
+    /// assert_eq!(msg.payload::<Status>().map(|s| s.busy), Some(true));
+    /// assert_eq!(format!("{:?}", msg.key()), "Status");
+    /// ```
+    pub fn typed<M: Contract>(value: M) -> Self {
+        Message {
+            kind: KeyRef::Static(M::key()),
+            payload: Payload::of(value),
+            payload_type: std::any::type_name::<M>(),
+        }
+    }
+
+    /// Whether this is a message of the contract `M` (made from an `M`, see [`Message::typed`]).
+    pub fn is<M: Contract>(&self) -> bool {
+        self.kind.get().is_type::<M>()
     }
 
     /// A message of type `kind` with no payload (`()`).
@@ -65,12 +121,12 @@ impl Message {
 
     /// The type key, if it is a `K`.
     pub fn kind<K: Any>(&self) -> Option<&K> {
-        self.kind.downcast_ref()
+        self.kind.get().downcast_ref()
     }
 
     /// The type key, erased (what subscriptions match).
     pub fn key(&self) -> &Key {
-        &self.kind
+        self.kind.get()
     }
 
     /// The payload, if it is a `P`.
@@ -81,20 +137,55 @@ impl Message {
     /// The payload, or an error naming the expected and the actual payload types (what a handler
     /// declared with `msg: &P` receives when the payload is not a `P`).
     pub fn payload_or_err<P: Any>(&self) -> Result<&P, BoxError> {
-        self.payload().ok_or_else(|| {
-            format!(
-                "message {:?} carries a `{}`, not the `{}` the handler takes",
-                self.kind,
-                self.payload_type,
-                std::any::type_name::<P>()
-            )
-            .into()
-        })
+        self.payload().ok_or_else(|| self.not_a::<P>())
+    }
+
+    /// The error of a handler taking `&P` given this message, whose payload is not a `P`.
+    #[doc(hidden)]
+    #[cold]
+    pub fn not_a<P: Any>(&self) -> BoxError {
+        format!(
+            "message {:?} carries a `{}`, not the `{}` the handler takes",
+            self.kind.get(),
+            self.payload_type,
+            std::any::type_name::<P>()
+        )
+        .into()
     }
 
     /// Whether the payload is a `P`.
     pub fn payload_is<P: Any>(&self) -> bool {
         (*self.payload.get()).type_id() == TypeId::of::<P>()
+    }
+
+    /// The payload by value, if it is a `P` and this is its only copy; else the message back. How
+    /// a refused send gives a contract's value back (see [`SendError::into_payload`](crate::SendError::into_payload)).
+    ///
+    /// ```
+    /// use hooks_runtime::Message;
+    ///
+    /// let msg = Message::new("job", String::from("payload"));
+    /// let copy = msg.clone();
+    /// let msg = msg.into_payload::<String>().unwrap_err(); // `copy` shares it
+    /// drop(copy);
+    /// assert_eq!(msg.into_payload::<String>().ok().as_deref(), Some("payload"));
+    /// ```
+    pub fn into_payload<P: Any + Send + Sync>(self) -> Result<P, Message> {
+        let Message { kind, payload, payload_type } = self;
+        match payload {
+            Payload::Unit => {
+                let unit: Box<dyn Any> = Box::new(());
+                unit.downcast::<P>().map(|p| *p).map_err(|_| Message { kind, payload: Payload::Unit, payload_type })
+            }
+            Payload::Shared(shared) => match shared.downcast::<P>() {
+                Ok(typed) => Arc::try_unwrap(typed).map_err(|typed| Message {
+                    kind,
+                    payload: Payload::Shared(typed),
+                    payload_type,
+                }),
+                Err(shared) => Err(Message { kind, payload: Payload::Shared(shared), payload_type }),
+            },
+        }
     }
 }
 
@@ -107,7 +198,7 @@ impl Default for Message {
 
 impl fmt::Debug for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Message").field("kind", &self.kind).field("payload", &self.payload_type).finish()
+        f.debug_struct("Message").field("kind", self.kind.get()).field("payload", &self.payload_type).finish()
     }
 }
 

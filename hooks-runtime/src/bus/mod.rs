@@ -1,6 +1,11 @@
 //! The in-process message bus of a [`Runtime`](crate::Runtime): subscriptions, work queues,
 //! observers and dead letters.
 //!
+//! A message type is a message contract ([`Contract`], `#[derive(Message)]`: routed by its type,
+//! typed at the handler and the call site) or a dynamic value routed by its `Debug` text (an
+//! untyped [`Message`](struct@Message)); every call site takes either ([`IntoMessage`]), and the rules below are
+//! the same for both.
+//!
 //! - `on_message(types..)`: publish/subscribe. `Runtime::publish` (and `Context::publish` from a
 //!   hook) delivers a message to every running component with a handler for its type;
 //!   `Handle::publish` delivers to one component.
@@ -16,7 +21,10 @@
 //! delivered, in order, once it is. When stop begins the mailbox closes (a later send fails and
 //! hands the message back) and what it holds is handled before the `on_stop` hooks run.
 
+mod contract;
 mod message;
+mod remote;
+pub(crate) mod route;
 mod routes;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -25,7 +33,10 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use hooks_core::{HookError, Key, MultiError};
 use tokio::sync::{mpsc, oneshot};
 
+pub use contract::{Contract, ContractOf, IntoMessage};
 pub use message::{Call, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest, Response};
+#[cfg(feature = "serde")]
+pub use remote::{remote_contracts, RemoteContract, RemoteContractInfo};
 use routes::KeyMap;
 pub(crate) use routes::Routes;
 
@@ -145,6 +156,28 @@ impl SendError {
     pub fn into_message(self) -> Message {
         self.message
     }
+
+    /// The value that was sent, when it is a `P` (a contract's value, or an untyped message's
+    /// payload) and nothing else holds a copy of the message (an observer that kept one); else the
+    /// error back, whose `message` still lends it (`message.payload::<P>()`).
+    ///
+    /// ```
+    /// use hooks_runtime::prelude::*;
+    /// use hooks_runtime::SendError;
+    ///
+    /// #[derive(Message, Debug, PartialEq)]
+    /// struct Job { id: u32 }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let runtime = Runtime::new();
+    /// let refused: SendError = runtime.push(Job { id: 7 }).await.unwrap_err(); // nobody pulls `Job`
+    /// assert_eq!(refused.into_payload::<Job>().ok(), Some(Job { id: 7 }));
+    /// # }
+    /// ```
+    pub fn into_payload<P: std::any::Any + Send + Sync>(self) -> Result<P, SendError> {
+        let SendError { component, message, reason } = self;
+        message.into_payload().map_err(|message| SendError { component, message, reason })
+    }
 }
 
 /// Why a command or request got no response.
@@ -179,6 +212,19 @@ pub enum CallError {
         component: Arc<str>,
         /// The message type.
         kind: Key,
+    },
+    /// A handler attached at run time answered a contract's command or request with a value of
+    /// another type than its reply (handlers declared with `#[hooks]` are checked at compile time).
+    #[error("`{component}` answered {kind:?} with a `{found}`, not the `{expected}` its contract replies with")]
+    WrongReply {
+        /// The component's name.
+        component: Arc<str>,
+        /// The message type.
+        kind: Key,
+        /// The contract's reply type.
+        expected: &'static str,
+        /// The type of the value the handler gave.
+        found: &'static str,
     },
     /// No response within the timeout (`Handle::request_with_timeout`).
     #[error("`{component}` did not answer {kind:?} within {timeout:?}")]

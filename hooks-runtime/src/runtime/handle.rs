@@ -12,7 +12,9 @@ use tokio::time::Instant;
 
 use super::actor::Watch;
 use super::{lock, RuntimeInner};
-use crate::bus::{Answer, Bus, CallError, CallKind, Delivery, Message, PendingCall, Rejection, Response, SendError};
+use crate::bus::{
+    Answer, Bus, CallError, CallKind, Delivery, IntoMessage, Message, PendingCall, Rejection, Response, SendError,
+};
 use crate::context::{Context, StopRequest};
 use crate::error::LifecycleError;
 
@@ -271,15 +273,17 @@ impl<T: Hooks> Handle<T> {
         })
     }
 
-    /// Delivers `message` to this component's `on_message` handlers for its type, waiting while the
-    /// mailbox is full. Accepted messages are handled exactly once, even when a stop follows; once
-    /// stop has begun the message is handed back in the error.
-    pub async fn publish(&self, message: Message) -> Result<(), SendError> {
-        send!(self, Delivery::Message(message))
+    /// Delivers `message` (a contract's value, or a `Message`) to this component's `on_message`
+    /// handlers for its type, waiting while the mailbox is full. Accepted messages are handled
+    /// exactly once, even when a stop follows; once stop has begun the message is handed back in
+    /// the error (a contract's value: [`SendError::into_payload`]).
+    pub async fn publish<M: IntoMessage>(&self, message: M) -> Result<(), SendError> {
+        send!(self, Delivery::Message(message.into_message()))
     }
 
     /// [`publish`](Self::publish) without waiting: a full mailbox hands the message back too.
-    pub fn try_publish(&self, message: Message) -> Result<(), SendError> {
+    pub fn try_publish<M: IntoMessage>(&self, message: M) -> Result<(), SendError> {
+        let message = message.into_message();
         let observed = self.shared.bus.observed_send(&message);
         self.shared.bus.sending(&observed, &self.shared.name);
         self.shared.mail.try_send(Delivery::Message(message)).map_err(|e| {
@@ -293,27 +297,40 @@ impl<T: Hooks> Handle<T> {
     }
 
     /// Delivers `message` to this component's `on_pull_message` handlers.
-    pub async fn push(&self, message: Message) -> Result<(), SendError> {
-        send!(self, Delivery::Pull(message))
+    pub async fn push<M: IntoMessage>(&self, message: M) -> Result<(), SendError> {
+        send!(self, Delivery::Pull(message.into_message()))
     }
 
-    /// Sends a command and waits for the response: what the `on_command` handler returned.
-    /// No handler, or a failing one, is an error, never silence.
-    pub async fn command(&self, message: Message) -> Result<Response, CallError> {
-        call!(self, CallKind::Command, message)
+    /// Sends a command and waits for the response: what the `on_command` handler returned. No
+    /// handler, or a failing one, is an error, never silence.
+    ///
+    /// The response's type is the message's: a contract's reply (`handle.command(Count)` is a
+    /// `Result<u32, CallError>` for `#[message(reply = u32)] struct Count;`), or a [`Response`]
+    /// to downcast for an untyped `Message`.
+    pub async fn command<M: IntoMessage>(&self, message: M) -> Result<M::Reply, CallError> {
+        let response = call!(self, CallKind::Command, message.into_message())?;
+        M::reply(response, &self.shared.name)
     }
 
-    /// Sends a request and waits for the reply (`on_request` handlers).
-    pub async fn request(&self, message: Message) -> Result<Response, CallError> {
-        call!(self, CallKind::Request, message)
+    /// Sends a request and waits for the reply (`on_request` handlers); typed as for
+    /// [`command`](Self::command).
+    pub async fn request<M: IntoMessage>(&self, message: M) -> Result<M::Reply, CallError> {
+        let response = call!(self, CallKind::Request, message.into_message())?;
+        M::reply(response, &self.shared.name)
     }
 
     /// [`request`](Self::request), giving up after `timeout` (`CallError::TimedOut`).
-    pub async fn request_with_timeout(&self, message: Message, timeout: Duration) -> Result<Response, CallError> {
+    pub async fn request_with_timeout<M: IntoMessage>(
+        &self,
+        message: M,
+        timeout: Duration,
+    ) -> Result<M::Reply, CallError> {
+        let message = message.into_message();
         let kind = message.key().clone();
-        tokio::time::timeout(timeout, self.call_with(CallKind::Request, message))
+        let response = tokio::time::timeout(timeout, self.call_with(CallKind::Request, message))
             .await
-            .unwrap_or_else(|_| Err(CallError::TimedOut { component: self.shared.name.clone(), kind, timeout }))
+            .unwrap_or_else(|_| Err(CallError::TimedOut { component: self.shared.name.clone(), kind, timeout }))?;
+        M::reply(response, &self.shared.name)
     }
 
     async fn call_with(&self, kind: CallKind, message: Message) -> Result<Response, CallError> {

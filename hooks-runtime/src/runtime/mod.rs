@@ -14,7 +14,7 @@ use std::time::Duration;
 use hooks_core::{Hooks, LifecycleState, MultiError, StopReason};
 use tokio::sync::{mpsc, watch};
 
-use crate::bus::{Bus, DeadLetter, Message, MessageEvent, SendError, MAILBOX as MESSAGE_MAILBOX};
+use crate::bus::{Bus, DeadLetter, IntoMessage, MessageEvent, SendError, MAILBOX as MESSAGE_MAILBOX};
 use crate::context::{Context, StopRequest};
 use crate::error::LifecycleError;
 use actor::{Actor, Watch};
@@ -81,7 +81,7 @@ pub struct Runtime {
 }
 
 #[derive(Default)]
-struct RuntimeInner {
+pub(crate) struct RuntimeInner {
     /// Every component, in spawn order.
     components: Mutex<Registry>,
     next_id: AtomicU64,
@@ -114,8 +114,15 @@ impl Runtime {
         let (state_tx, state_rx) = watch::channel(LifecycleState::Created);
         let stop_requested = Arc::new(StopRequest::default());
         let bus = self.inner.bus.clone();
-        let context =
-            Context::new(name.clone(), id, stop_requested.clone(), state_rx.clone(), bus.clone(), mail_tx.clone());
+        let context = Context::new(
+            name.clone(),
+            id,
+            stop_requested.clone(),
+            state_rx.clone(),
+            bus.clone(),
+            mail_tx.clone(),
+            Arc::downgrade(&self.inner),
+        );
         let watch = Arc::new(Watch::new(state_tx));
         let actor = Actor {
             component,
@@ -256,16 +263,52 @@ impl Runtime {
         errors.into_result()
     }
 
-    /// Publishes `message` to every running component with an `on_message` handler for its type;
-    /// returns how many accepted it (waiting while a mailbox is full).
-    pub async fn publish(&self, message: Message) -> usize {
-        self.inner.bus.publish(message).await
+    /// Publishes `message` (a contract's value, or a `Message`) to every running component with an
+    /// `on_message` handler for its type; returns how many accepted it (waiting while a mailbox is
+    /// full).
+    pub async fn publish<M: IntoMessage>(&self, message: M) -> usize {
+        self.inner.bus.publish(message.into_message()).await
     }
 
-    /// Puts `message` on the work queue of its type: exactly one component with an
-    /// `on_pull_message` handler for that type will handle it.
-    pub async fn push(&self, message: Message) -> Result<(), SendError> {
-        self.inner.bus.push(message).await
+    /// Puts `message` (a contract's value, or a `Message`) on the work queue of its type: exactly
+    /// one component with an `on_pull_message` handler for that type will handle it. Refused (the
+    /// message handed back, see [`SendError::into_payload`]) when no running component pulls it.
+    pub async fn push<M: IntoMessage>(&self, message: M) -> Result<(), SendError> {
+        self.inner.bus.push(message.into_message()).await
+    }
+
+    /// The handle of the component named `name` (its `spawn_named` name; `spawn` names it after
+    /// its type) if it is a `T` and has not been handed back by `stop()`: how one component
+    /// reaches another without holding its handle (a hook does the same with
+    /// [`Context::lookup`]). With several of that name and type, the first spawned.
+    ///
+    /// ```
+    /// use hooks_runtime::prelude::*;
+    ///
+    /// #[derive(Message)]
+    /// #[message(reply = u32)]
+    /// struct Count;
+    ///
+    /// #[derive(Hooks, Default)]
+    /// struct Worker { #[hooks(base)] service: Service, #[hooks(base)] commands: CommandHandler, n: u32 }
+    ///
+    /// #[hooks]
+    /// impl Worker {
+    ///     #[on_command]
+    ///     fn count(&mut self, _: &Count) -> u32 { self.n }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = Runtime::new();
+    /// runtime.spawn_named("worker-1", Worker { n: 3, ..Worker::default() });
+    /// runtime.start_all().await?;
+    /// let worker = runtime.lookup::<Worker>("worker-1").expect("spawned, not stopped");
+    /// assert_eq!(worker.command(Count).await?, 3);
+    /// assert!(runtime.lookup::<Worker>("worker-2").is_none());
+    /// # runtime.stop_all().await?; Ok(()) }
+    /// ```
+    pub fn lookup<T: Hooks>(&self, name: &str) -> Option<Handle<T>> {
+        lookup(&self.inner, name)
     }
 
     /// Calls `observer` for every message sent to or received by a component of this runtime
@@ -314,12 +357,23 @@ async fn signal() {
     }
 }
 
+/// [`Runtime::lookup`] on `runtime` (also what [`Context::lookup`] runs).
+pub(crate) fn lookup<T: Hooks>(runtime: &RuntimeInner, name: &str) -> Option<Handle<T>> {
+    let components = lock(&runtime.components);
+    components
+        .entries
+        .values()
+        .filter(|e| e.handle.name() == name)
+        .find_map(|e| e.handle.as_any().downcast_ref::<Handle<T>>().cloned())
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A component as the runtime sees it, whatever its type.
 trait Managed: Send + Sync {
+    fn as_any(&self) -> &dyn std::any::Any;
     fn name(&self) -> &str;
     fn state(&self) -> LifecycleState;
     fn start(&self) -> BoxFuture<'_, Result<(), LifecycleError>>;
@@ -327,6 +381,9 @@ trait Managed: Send + Sync {
 }
 
 impl<T: Hooks> Managed for Handle<T> {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
     fn name(&self) -> &str {
         Handle::name(self)
     }

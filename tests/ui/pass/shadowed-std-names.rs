@@ -34,6 +34,15 @@ struct Walker;
 struct ParamValue;
 struct IntoHookResult;
 struct TABLE;
+struct KEY;
+struct Key;
+struct Contract;
+struct ContractOf;
+struct Probe;
+struct Typed;
+struct Dynamic;
+struct Call;
+struct Response;
 mod core {}
 mod std {}
 mod inventory {}
@@ -54,6 +63,15 @@ enum Kind {
     A,
 }
 
+#[derive(hooks_runtime::Message)]
+#[message(reply = u32)]
+struct Count;
+
+#[derive(hooks_runtime::Message)]
+struct Status {
+    busy: bool,
+}
+
 #[derive(Hooks)]
 #[provides_hooks(OnMessage)]
 struct Worker {
@@ -61,6 +79,8 @@ struct Worker {
     service: Service,
     #[hooks(base)]
     bus: MessageBusClient,
+    #[hooks(base)]
+    commands: CommandHandler,
     extra: bool,
 }
 
@@ -85,6 +105,19 @@ impl Worker {
 
     #[on_message(Kind::A, |this: &Self| if this.extra { ::std::vec![Kind::A] } else { ::std::vec![] })]
     fn message(&mut self, _msg: &Message) {}
+
+    #[on_message(Status)]
+    fn status(&mut self, _status: &Status) {}
+
+    #[on_command]
+    fn count(&mut self, _count: &Count) -> u32 {
+        0
+    }
+
+    #[on_command(Count)]
+    async fn count_again(&mut self, _msg: &Message) -> ::std::result::Result<u32, ::std::string::String> {
+        ::std::result::Result::Ok(1)
+    }
 
     #[background_task(interval = "5s")]
     async fn tick(&mut self) {}

@@ -1,0 +1,7 @@
+use hooks_runtime::prelude::*;
+
+#[derive(Message)]
+#[message(name = "workers status")]
+struct Status;
+
+fn main() {}

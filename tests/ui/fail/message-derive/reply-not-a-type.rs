@@ -1,0 +1,7 @@
+use hooks_runtime::prelude::*;
+
+#[derive(Message)]
+#[message(reply = 5)]
+struct Count;
+
+fn main() {}

@@ -1,0 +1,7 @@
+use hooks_runtime::prelude::*;
+
+#[derive(Message)]
+#[message(reply = std::rc::Rc<u32>)]
+struct Count;
+
+fn main() {}

@@ -1,0 +1,30 @@
+use hooks_runtime::prelude::*;
+
+#[derive(Message)]
+#[message(reply = u32)]
+struct Count;
+
+#[derive(Hooks, Default)]
+struct Worker {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    bus: MessageBusClient,
+    #[hooks(base)]
+    commands: CommandHandler,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Count,
+}
+
+#[hooks]
+impl Worker {
+    #[on_command(Kind::Count)]
+    fn count(&mut self, _msg: &Message) -> u32 {
+        0
+    }
+}
+
+fn main() {}

@@ -1,0 +1,25 @@
+use hooks_runtime::prelude::*;
+
+#[derive(Message)]
+#[message(reply = u32)]
+struct Count;
+
+#[derive(Hooks, Default)]
+struct Worker {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    bus: MessageBusClient,
+    #[hooks(base)]
+    commands: CommandHandler,
+}
+
+#[hooks]
+impl Worker {
+    #[on_command(Count)]
+    fn count(&mut self, _n: &u32) -> u32 {
+        0
+    }
+}
+
+fn main() {}
