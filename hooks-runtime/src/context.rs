@@ -100,6 +100,11 @@ impl Context {
         Self::with_current(|c| c.inner.name.clone())
     }
 
+    /// The id of the component whose hook is running, if any.
+    pub(crate) fn current_id() -> Option<u64> {
+        Self::with_current(|c| c.inner.id)
+    }
+
     /// Whether the code running now is a hook of the component whose stop request is `stop`.
     pub(crate) fn current_is(stop: &Arc<StopRequest>) -> bool {
         Self::with_current(|c| Arc::ptr_eq(&c.inner.stop_requested, stop)).unwrap_or(false)
@@ -140,7 +145,21 @@ impl Context {
     /// `Runtime::publish`); returns how many components accepted it. Waits while a mailbox is
     /// full: publishing to the component's own full mailbox from its own hook would wait forever.
     pub async fn publish<M: IntoMessage>(&self, message: M) -> usize {
-        self.inner.bus.publish(message.into_message()).await
+        crate::bus::publish_everywhere(&self.inner.bus, message.into_message()).await
+    }
+
+    /// Sends a command to whichever component handles its type, in this runtime or, over its
+    /// transport, another process (see `Runtime::command`). A call to this component itself is
+    /// `CallError::Reentrant`.
+    pub async fn command<M: IntoMessage>(&self, message: M) -> Result<M::Reply, crate::CallError> {
+        let (component, response) = self.inner.bus.call(crate::bus::CallKind::Command, message.into_message()).await?;
+        M::reply(response, &component)
+    }
+
+    /// [`command`](Self::command) for `on_request` handlers.
+    pub async fn request<M: IntoMessage>(&self, message: M) -> Result<M::Reply, crate::CallError> {
+        let (component, response) = self.inner.bus.call(crate::bus::CallKind::Request, message.into_message()).await?;
+        M::reply(response, &component)
     }
 
     /// The handle of the component of the same runtime named `name`, if it is a `T` and has not

@@ -10,6 +10,8 @@
 //!   type makes it a `RemoteContract` (payload and reply `Serialize + DeserializeOwned`, its
 //!   stable name the subject a transport sends it under) and registers it (`remote_contracts()`).
 //!   Adds serde. Without it, `#[message(serde)]` is one compile error that names the feature.
+//! - `nats` (turns on `serde`): `NatsTransport` and `Runtime::with_transport`, the bus across
+//!   processes over a NATS server (`docs/distributed.md`). Adds async-nats and serde_json.
 //!
 //! Without `config`, `#[callback(name = "..")]` is one compile error that names the feature (a
 //! registration nothing could build would break as soon as another crate of the build turned the

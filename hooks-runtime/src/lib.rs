@@ -84,6 +84,11 @@
 //! - Feature `serde` (off by default): `#[message(serde)]` makes a contract a
 //!   `RemoteContract` (payload and reply `Serialize + DeserializeOwned`, its name a subject) for a
 //!   transport between processes; `remote_contracts()` lists them. It adds serde to the build.
+//! - Feature `nats` (off by default, turns on `serde`): `NatsTransport`, the bus across
+//!   processes over a NATS server (`Runtime::with_transport`): `#[message(serde)]` contracts are
+//!   published, pushed (queue groups, or JetStream for durable work) and called (request/reply)
+//!   between processes, JSON on the wire; see `docs/distributed.md`. It adds async-nats and
+//!   serde_json to the build.
 //! - Feature `timeline` (off by default): [`Timeline`] records hook runs, transitions and messages
 //!   per component from the runtime's `tracing` spans and message events, and writes an SVG
 //!   picture and a Chrome/Perfetto trace. It adds tracing-subscriber and serde_json to the build.
@@ -99,6 +104,8 @@ mod context;
 mod error;
 pub mod features;
 mod lifecycle;
+#[cfg(feature = "nats")]
+mod nats;
 pub mod prelude;
 mod runtime;
 mod task;
@@ -111,7 +118,7 @@ pub use base::{CommandHandler, MessageBusClient, PullClient, ReplyClient, Reques
 pub use bus::{remote_contracts, RemoteContract, RemoteContractInfo};
 pub use bus::{
     Call, CallError, Contract, ContractOf, IntoMessage, IntoResponse, Message, MessageEvent, OnCommand, OnMessage,
-    OnPullMessage, OnRequest, Rejection, Response, SendError,
+    OnPullMessage, OnRequest, Rejection, Response, SendError, TransportError,
 };
 pub use context::Context;
 pub use error::{LifecycleError, Recovered};
@@ -132,6 +139,8 @@ pub use hooks_macros::{
     background_task, callback, hook, hooks, on_command, on_init, on_message, on_pull_message, on_request, on_start,
     on_state_change, on_stop, Hooks, Message,
 };
+#[cfg(feature = "nats")]
+pub use nats::{Codec, NatsTransport, Route};
 pub use runtime::{Handle, Runtime};
 #[cfg(feature = "timeline")]
 pub use timeline::Timeline;

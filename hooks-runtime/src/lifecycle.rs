@@ -129,7 +129,8 @@ impl<T: Hooks> Actor<T> {
             }
         }
         for queue in self.unsubscribe() {
-            unhandled.extend(queue.close_and_drain().await);
+            // Unhandled here: a transport that waits for it (JetStream) has it redelivered.
+            unhandled.extend(queue.close_and_drain().await.into_iter().map(|work| work.message));
         }
         for message in unhandled {
             self.bus.dead_letter(DeadLetter { component: self.name.clone(), message, errors: (*errors).clone() });
@@ -165,8 +166,8 @@ impl<T: Hooks> Actor<T> {
             self.deliver(delivery).await;
         }
         for queue in last_queues {
-            for message in queue.close_and_drain().await {
-                self.deliver(Delivery::Pull(message)).await;
+            for work in queue.close_and_drain().await {
+                self.deliver_work(work).await;
             }
         }
         if !self.rolled_back {

@@ -87,6 +87,7 @@ impl Recorder {
                 MessageEvent::Sent { to, kind, .. } => format!("send {kind:?} -> {to}"),
                 MessageEvent::Received { by, kind, .. } => format!("recv {kind:?} by {by}"),
                 MessageEvent::Refused { to, kind, .. } => format!("refused {kind:?} -> {to}"),
+                MessageEvent::Undecodable { contract, sender, .. } => format!("undecodable {contract} from {sender}"),
             };
             log.record(entry);
         });

@@ -284,6 +284,8 @@ impl Shared {
                     });
                 }
             }
+            // Not an edge between components: nothing to draw.
+            MessageEvent::Undecodable { .. } => {}
         }
     }
 }

@@ -26,9 +26,10 @@ mod message;
 mod remote;
 pub(crate) mod route;
 mod routes;
+mod transport;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use hooks_core::{HookError, Key, MultiError};
 use tokio::sync::{mpsc, oneshot};
@@ -37,8 +38,12 @@ pub use contract::{Contract, ContractOf, IntoMessage};
 pub use message::{Call, IntoResponse, Message, OnCommand, OnMessage, OnPullMessage, OnRequest, Response};
 #[cfg(feature = "serde")]
 pub use remote::{remote_contracts, RemoteContract, RemoteContractInfo};
-use routes::KeyMap;
+pub(crate) use routes::KeyMap;
 pub(crate) use routes::Routes;
+#[cfg(feature = "nats")]
+pub(crate) use transport::BoxFuture;
+pub use transport::TransportError;
+pub(crate) use transport::{Interest, Transport};
 
 /// How many messages a component's mailbox, and a work queue, hold before senders wait.
 pub const MAILBOX: usize = 1024;
@@ -69,6 +74,40 @@ impl Delivery {
             Delivery::Call(mut call) => call.take().map(|(_, m, _)| m).unwrap_or_default(),
         }
     }
+}
+
+/// Publishes `message` in the process and, when the transport carries its type, to the other
+/// processes (a failure there is logged).
+pub(crate) async fn publish_everywhere(bus: &Bus, message: Message) -> usize {
+    match bus.carrier(message.key()) {
+        None => bus.publish(message).await,
+        Some(transport) => {
+            let accepted = bus.publish(message.clone()).await;
+            if let Err(error) = transport.publish(message).await {
+                tracing::error!(%error, "a message was not sent to the other processes");
+            }
+            accepted
+        }
+    }
+}
+
+/// [`publish_everywhere`], the transport's failure returned.
+pub(crate) async fn publish_checked(bus: &Bus, message: Message) -> Result<usize, TransportError> {
+    match bus.carrier(message.key()) {
+        None => Ok(bus.publish(message).await),
+        Some(transport) => {
+            let accepted = bus.publish(message.clone()).await;
+            transport.publish(message).await.map(|()| accepted)
+        }
+    }
+}
+
+/// Why a call in this process got no answer.
+pub(crate) enum LocalCall {
+    /// No running component of this process answers its type: the message back.
+    NoTarget(Message),
+    /// The call's error.
+    Failed(CallError),
 }
 
 /// How a component answers a call: its handlers' response, or the message handed back unhandled.
@@ -149,6 +188,10 @@ pub enum Rejection {
     /// No running component pulls messages of this type: the work would have nowhere to go.
     #[error("no running component has an `on_pull_message` handler for it")]
     NoPuller,
+    /// The transport between processes could not take it (the server is unreachable, or the
+    /// message does not encode; the log says which).
+    #[error("the transport between processes could not take it")]
+    Unavailable,
 }
 
 impl SendError {
@@ -236,6 +279,10 @@ pub enum CallError {
         /// The budget.
         timeout: std::time::Duration,
     },
+    /// The call went to another process and the transport failed: the server is unreachable, or
+    /// the call or its reply did not decode (see [`TransportError`]).
+    #[error(transparent)]
+    Transport(TransportError),
 }
 
 impl CallError {
@@ -288,6 +335,18 @@ pub enum MessageEvent {
         /// The message.
         message: Message,
     },
+    /// A message from another process that does not decode as its contract says (feature
+    /// `nats`): it is not delivered; the component it was for goes on.
+    Undecodable {
+        /// The contract's name.
+        contract: &'static str,
+        /// The subject it came on.
+        subject: String,
+        /// Who sent it (its transport's name).
+        sender: String,
+        /// The codec's error.
+        error: String,
+    },
 }
 
 /// A send that someone observes: the message (a shared copy) and who sends it, taken before the
@@ -310,18 +369,31 @@ pub struct DeadLetter {
     pub errors: MultiError,
 }
 
+/// A pulled message, and who hears whether its handler succeeded (a transport that acknowledges
+/// work only once it is done: JetStream). Dropped unhandled, it tells `Err`.
+pub(crate) struct Work {
+    pub(crate) message: Message,
+    pub(crate) done: Option<oneshot::Sender<bool>>,
+}
+
+impl Work {
+    pub(crate) fn new(message: Message) -> Self {
+        Work { message, done: None }
+    }
+}
+
 /// A work queue: the running components that pull its type share the receiver; each message is
 /// received once. It exists only while it has pullers (see [`Bus::join_queue`]).
 #[derive(Clone)]
 pub(crate) struct WorkQueue {
-    tx: mpsc::Sender<Message>,
-    pub(crate) rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Message>>>,
+    tx: mpsc::Sender<Work>,
+    pub(crate) rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Work>>>,
 }
 
 impl WorkQueue {
     /// Closes the queue and takes what is in it, also what a push that was accepted before the
     /// close is still writing (so nothing accepted is stranded).
-    pub(crate) async fn close_and_drain(&self) -> Vec<Message> {
+    pub(crate) async fn close_and_drain(&self) -> Vec<Work> {
         let mut rx = self.rx.lock().await;
         rx.close();
         let mut left = Vec::new();
@@ -338,9 +410,22 @@ struct Queue {
     pullers: usize,
 }
 
+/// The running components with a command or request handler for a type, by id.
+#[derive(Default)]
+struct Callers {
+    command: BTreeMap<u64, Subscriber>,
+    request: BTreeMap<u64, Subscriber>,
+}
+
 /// The bus of one runtime.
 #[derive(Default)]
 pub(crate) struct Bus {
+    /// The transport to other processes, if the runtime was made with one.
+    transport: OnceLock<Arc<dyn Transport>>,
+    /// Message type → components with a command or request handler for it.
+    callers: RwLock<KeyMap<Callers>>,
+    /// The keys of `callers` each component registered.
+    callers_by_component: Mutex<HashMap<u64, Vec<Key>>>,
     /// Message type → subscribed components' mailboxes, by component id.
     subscribers: RwLock<Subscribers>,
     queues: Mutex<KeyMap<Queue>>,
@@ -405,12 +490,16 @@ impl Bus {
                 subscription.by_id.remove(&id);
                 if subscription.by_id.is_empty() {
                     subs.by_key.remove(&old);
+                    self.interest(Interest::Message, &old, false);
                 } else {
                     subscription.changed();
                 }
             }
         }
         for key in &keys {
+            if !subs.by_key.contains_key(key) {
+                self.interest(Interest::Message, key, true);
+            }
             let subscription = subs.by_key.entry(key.clone()).or_default();
             subscription.by_id.insert(id, (name.clone(), mailbox.clone()));
             subscription.changed();
@@ -425,6 +514,7 @@ impl Bus {
                 subscription.by_id.remove(&id);
                 if subscription.by_id.is_empty() {
                     subs.by_key.remove(&key);
+                    self.interest(Interest::Message, &key, false);
                 } else {
                     subscription.changed();
                 }
@@ -506,6 +596,7 @@ impl Bus {
     pub(crate) fn join_queue(&self, key: &Key) -> WorkQueue {
         let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = queues.entry(key.clone()).or_insert_with(|| {
+            self.interest(Interest::Pull, key, true);
             let (tx, rx) = mpsc::channel(MAILBOX);
             Queue { queue: WorkQueue { tx, rx: Arc::new(tokio::sync::Mutex::new(rx)) }, pullers: 0 }
         });
@@ -523,28 +614,164 @@ impl Bus {
         if entry.pullers > 0 {
             return None;
         }
+        self.interest(Interest::Pull, key, false);
         queues.remove(key).map(|q| q.queue)
     }
 
-    /// Puts `message` on the queue of its type, waiting while it is full; refused (the message
-    /// handed back) when no running component pulls that type, or when the last one stopped
-    /// before the message got in.
+    /// Puts `message` on the queue of its type: the transport's when it carries the type (shared
+    /// by the pullers of every process), else this process's.
     pub(crate) async fn push(&self, message: Message) -> Result<(), SendError> {
-        let refused = |message, reason| SendError { component: "queue".into(), message, reason };
+        match self.carrier(message.key()) {
+            Some(transport) => transport.push(message).await,
+            None => self.push_local(Work::new(message)).await,
+        }
+    }
+
+    /// Puts `work` on this process's queue of its type, waiting while it is full; refused (the
+    /// message handed back) when no running component pulls that type, or when the last one
+    /// stopped before the message got in.
+    pub(crate) async fn push_local(&self, work: Work) -> Result<(), SendError> {
+        let refused = |work: Work, reason| SendError { component: "queue".into(), message: work.message, reason };
         let tx = {
             let queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
-            match queues.get(message.key()) {
+            match queues.get(work.message.key()) {
                 Some(q) => q.queue.tx.clone(),
-                None => return Err(refused(message, Rejection::NoPuller)),
+                None => return Err(refused(work, Rejection::NoPuller)),
             }
         };
-        let observed = self.observed_send(&message);
+        let observed = self.observed_send(&work.message);
         let queue: Arc<str> = Arc::from("queue");
         self.sending(&observed, &queue);
-        tx.send(message).await.map_err(|e| {
+        tx.send(work).await.map_err(|e| {
             self.refused(&observed, &queue);
             refused(e.0, Rejection::NoPuller)
         })
+    }
+
+    /// Makes `transport` this bus's way to other processes; `false` if it had one.
+    #[cfg(feature = "nats")]
+    pub(crate) fn set_transport(&self, transport: Arc<dyn Transport>) -> bool {
+        self.transport.set(transport).is_ok()
+    }
+
+    /// The transport, if any.
+    #[inline]
+    pub(crate) fn transport(&self) -> Option<&Arc<dyn Transport>> {
+        self.transport.get()
+    }
+
+    /// The transport, if it carries messages of `key`.
+    #[inline]
+    pub(crate) fn carrier(&self, key: &Key) -> Option<&Arc<dyn Transport>> {
+        self.transport.get().filter(|t| t.carries(key))
+    }
+
+    /// Tells the transport (if it carries `key`) that local interest in it began or ended.
+    #[inline]
+    fn interest(&self, interest: Interest, key: &Key, on: bool) {
+        if let Some(transport) = self.carrier(key) {
+            transport.interest(interest, key, on);
+        }
+    }
+
+    /// Makes `command` and `request` the keys component `id` answers calls of.
+    pub(crate) fn register_calls<'k>(
+        &self,
+        id: u64,
+        command: impl Iterator<Item = &'k Key>,
+        request: impl Iterator<Item = &'k Key>,
+        name: &Arc<str>,
+        mailbox: &mpsc::Sender<Delivery>,
+    ) {
+        self.unregister_calls(id);
+        let mut callers = self.callers.write().unwrap_or_else(PoisonError::into_inner);
+        let mut keys = Vec::new();
+        for (kind, key) in command.map(|k| (CallKind::Command, k)).chain(request.map(|k| (CallKind::Request, k))) {
+            let entry = callers.entry(key.clone()).or_default();
+            let table = match kind {
+                CallKind::Command => &mut entry.command,
+                CallKind::Request => &mut entry.request,
+            };
+            if table.is_empty() {
+                self.interest(Interest::of(kind), key, true);
+            }
+            table.insert(id, (name.clone(), mailbox.clone()));
+            keys.push(key.clone());
+        }
+        if !keys.is_empty() {
+            self.callers_by_component.lock().unwrap_or_else(PoisonError::into_inner).insert(id, keys);
+        }
+    }
+
+    /// Component `id` answers no call any more.
+    pub(crate) fn unregister_calls(&self, id: u64) {
+        let Some(keys) = self.callers_by_component.lock().unwrap_or_else(PoisonError::into_inner).remove(&id) else {
+            return;
+        };
+        let mut callers = self.callers.write().unwrap_or_else(PoisonError::into_inner);
+        for key in keys {
+            let Some(entry) = callers.get_mut(&key) else { continue };
+            for (kind, table) in [(CallKind::Command, &mut entry.command), (CallKind::Request, &mut entry.request)] {
+                if table.remove(&id).is_some() && table.is_empty() {
+                    self.interest(Interest::of(kind), &key, false);
+                }
+            }
+            if entry.command.is_empty() && entry.request.is_empty() {
+                callers.remove(&key);
+            }
+        }
+    }
+
+    /// A command or request to whichever component answers its type: a running component of
+    /// this process when there is one (the first spawned), else, for a type the transport
+    /// carries, one of another process. Gives the answering component's name and its response.
+    pub(crate) async fn call(&self, kind: CallKind, message: Message) -> Result<(Arc<str>, Response), CallError> {
+        match self.call_local(kind, message).await {
+            Ok(answer) => Ok(answer),
+            Err(LocalCall::Failed(error)) => Err(error),
+            Err(LocalCall::NoTarget(message)) => match self.carrier(message.key()) {
+                Some(transport) => transport.call(kind, message).await,
+                None => Err(CallError::NoHandler { component: Arc::from("runtime"), kind: message.key().clone() }),
+            },
+        }
+    }
+
+    /// A call to a component of this process only (what a transport hands in).
+    pub(crate) async fn call_local(&self, kind: CallKind, message: Message) -> Result<(Arc<str>, Response), LocalCall> {
+        let target = {
+            let callers = self.callers.read().unwrap_or_else(PoisonError::into_inner);
+            callers.get(message.key()).and_then(|entry| {
+                let table = match kind {
+                    CallKind::Command => &entry.command,
+                    CallKind::Request => &entry.request,
+                };
+                table.iter().next().map(|(id, (name, mailbox))| (*id, name.clone(), mailbox.clone()))
+            })
+        };
+        let Some((id, name, mailbox)) = target else { return Err(LocalCall::NoTarget(message)) };
+        if crate::context::Context::current_id() == Some(id) {
+            return Err(LocalCall::Failed(CallError::Reentrant { component: name, kind: message.key().clone() }));
+        }
+        let refused = |name: &Arc<str>, message| {
+            LocalCall::Failed(CallError::Rejected(SendError {
+                component: name.clone(),
+                message,
+                reason: Rejection::Stopped,
+            }))
+        };
+        let observed = self.observed_send(&message);
+        self.sending(&observed, &name);
+        let (reply, rx) = oneshot::channel();
+        if let Err(e) = mailbox.send(Delivery::Call(PendingCall::new(kind, message, reply))).await {
+            self.refused(&observed, &name);
+            return Err(refused(&name, e.0.into_message()));
+        }
+        match rx.await {
+            Ok(Answer::Done(Ok(response))) => Ok((name, response)),
+            Ok(Answer::Done(Err(error))) => Err(LocalCall::Failed(error)),
+            Ok(Answer::Returned(message)) => Err(refused(&name, message)),
+            Err(_) => Err(refused(&name, Message::default())),
+        }
     }
 
     pub(crate) fn observe(&self, observer: Observer) {

@@ -45,13 +45,22 @@ mod enabled {
         name: &'static str,
         type_name: fn() -> &'static str,
         key: fn() -> &'static Key,
+        /// How its payload and reply cross the wire.
+        #[cfg(feature = "nats")]
+        pub(crate) codec: crate::nats::ContractCodec,
     }
 
     impl RemoteContractInfo {
         /// The registration of `M` (what `#[message(serde)]` submits).
         #[doc(hidden)]
         pub const fn of<M: RemoteContract>() -> Self {
-            RemoteContractInfo { name: M::NAME, type_name: std::any::type_name::<M>, key: M::key }
+            RemoteContractInfo {
+                name: M::NAME,
+                type_name: std::any::type_name::<M>,
+                key: M::key,
+                #[cfg(feature = "nats")]
+                codec: crate::nats::ContractCodec::of::<M>(),
+            }
         }
 
         /// Its stable name: the subject.

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use super::handle::Op;
 use crate::bus::{
     Answer, Bus, Call, CallError, CallKind, DeadLetter, Delivery, Message, MessageEvent, OnCommand, OnMessage,
-    OnPullMessage, OnRequest, Response, Routes, WorkQueue,
+    OnPullMessage, OnRequest, Response, Routes, Work, WorkQueue,
 };
 use crate::context::{Context, StopRequest};
 use crate::error::{LifecycleError, Recovered};
@@ -162,7 +162,7 @@ enum Event<T> {
     /// From the mailbox.
     Delivery(Delivery),
     /// From a work queue.
-    Pull(Message),
+    Pull(Work),
     /// A background task is due.
     Tick,
 }
@@ -292,7 +292,7 @@ impl<T: Hooks> Actor<T> {
                     self.deliver(delivery).await;
                     self.deliver_queued(&ops.rx).await;
                 }
-                Event::Pull(message) => self.deliver(Delivery::Pull(message)).await,
+                Event::Pull(work) => self.deliver_work(work).await,
                 Event::Tick => self.run_due_tasks().await,
             }
         }
@@ -309,6 +309,7 @@ impl<T: Hooks> Actor<T> {
     pub(crate) fn subscribe(&mut self, routes: Routes) -> Vec<WorkQueue> {
         self.routes_generation = self.attached_generation();
         self.bus.resubscribe(self.id, routes.message.keys(), &self.name, &self.mail_tx);
+        self.bus.register_calls(self.id, routes.command.keys(), routes.request.keys(), &self.name, &self.mail_tx);
         let mut left = Vec::new();
         let mut pulls = Vec::with_capacity(routes.pull.len());
         for (key, queue) in self.pulls.drain(..) {
@@ -332,6 +333,7 @@ impl<T: Hooks> Actor<T> {
     /// of, removed from the bus, for the caller to empty.
     pub(crate) fn unsubscribe(&mut self) -> Vec<WorkQueue> {
         self.bus.unsubscribe(self.id);
+        self.bus.unregister_calls(self.id);
         let pulls = std::mem::take(&mut self.pulls);
         pulls.into_iter().filter_map(|(key, _)| self.bus.leave_queue(&key)).collect()
     }
@@ -357,8 +359,8 @@ impl<T: Hooks> Actor<T> {
             Ok(routes) => {
                 for queue in self.subscribe(routes) {
                     // Work of a type it no longer pulls, left with no puller at all.
-                    for message in queue.close_and_drain().await {
-                        self.dead_letter(message, "no puller is left for this type".into());
+                    for work in queue.close_and_drain().await {
+                        self.dead_letter(work.message, "no puller is left for this type".into());
                     }
                 }
             }
@@ -382,8 +384,20 @@ impl<T: Hooks> Actor<T> {
         }
     }
 
-    /// Runs the handlers of one delivery, in hook order; every failure is reported.
-    pub(crate) async fn deliver(&mut self, delivery: Delivery) {
+    /// Runs the handlers of a pulled message, and tells whoever waits for it whether they
+    /// succeeded.
+    pub(crate) async fn deliver_work(&mut self, work: Work) {
+        let Work { message, done } = work;
+        let ok = self.deliver(Delivery::Pull(message)).await;
+        if let Some(done) = done {
+            let _ = done.send(ok);
+        }
+    }
+
+    /// Runs the handlers of one delivery, in hook order; every failure is reported. `false` when
+    /// a pulled message failed (kept as a dead letter).
+    pub(crate) async fn deliver(&mut self, delivery: Delivery) -> bool {
+        let mut ok = true;
         self.received(delivery.message());
         let cap = self.cap();
         // Resolved when the component started; a delivery before (while it stops without having
@@ -411,7 +425,7 @@ impl<T: Hooks> Actor<T> {
                 }
             }
             Delivery::Call(mut call) => {
-                let Some((kind, message, reply)) = call.take() else { return };
+                let Some((kind, message, reply)) = call.take() else { return true };
                 let table = match kind {
                     CallKind::Command => &routes.command,
                     CallKind::Request => &routes.request,
@@ -445,6 +459,7 @@ impl<T: Hooks> Actor<T> {
                 let positions = routes.pull.get(message.key()).map_or(&[][..], Vec::as_slice);
                 let mut errors = run_at!(self.component, OnPullMessage, positions, &message, cap);
                 if positions.is_empty() || !errors.is_empty() {
+                    ok = false;
                     if positions.is_empty() {
                         errors.push(no_handler::<T>(format!("no handler for {:?}", message.key())));
                     }
@@ -457,6 +472,7 @@ impl<T: Hooks> Actor<T> {
             // Boxed: its future (it may empty a work queue) would make every delivery's larger.
             Box::pin(self.refresh_routes()).await;
         }
+        ok
     }
 
     /// Keeps `message` as a dead letter of this component, with `why`.
@@ -569,7 +585,7 @@ impl<T> Ops<T> {
 }
 
 /// The next message of any of `queues` (cancel-safe: a message is taken only when returned).
-async fn next_pull(queues: &[(Key, WorkQueue)]) -> Message {
+async fn next_pull(queues: &[(Key, WorkQueue)]) -> Work {
     let receivers = queues.iter().map(|(_, q)| {
         Box::pin(async move {
             match q.rx.lock().await.recv().await {

@@ -178,6 +178,10 @@ impl<T: Hooks> Handle<T> {
     /// letters) and nothing of the component runs after the rollback.
     pub async fn start(&self) -> Result<(), LifecycleError> {
         self.call("start", Op::Start).await?;
+        // Its subscriptions on the transport (if any) are in effect before this returns.
+        if let Some(transport) = self.shared.bus.transport() {
+            transport.ready().await;
+        }
         if let Some(rt) = self.shared.runtime.upgrade() {
             let mut registry = lock(&rt.components);
             let start = registry.starts;

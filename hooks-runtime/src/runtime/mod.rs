@@ -14,7 +14,9 @@ use std::time::Duration;
 use hooks_core::{Hooks, LifecycleState, MultiError, StopReason};
 use tokio::sync::{mpsc, watch};
 
-use crate::bus::{Bus, DeadLetter, IntoMessage, MessageEvent, SendError, MAILBOX as MESSAGE_MAILBOX};
+use crate::bus::{
+    Bus, CallError, CallKind, DeadLetter, IntoMessage, MessageEvent, SendError, MAILBOX as MESSAGE_MAILBOX,
+};
 use crate::context::{Context, StopRequest};
 use crate::error::LifecycleError;
 use actor::{Actor, Watch};
@@ -194,6 +196,36 @@ impl Runtime {
         self.stop_each(None).await
     }
 
+    /// A runtime whose bus also reaches other processes through `transport`: the messages of
+    /// every `#[message(serde)]` contract are published, pushed and called across processes;
+    /// everything else stays in the process. Connects first; see `NatsTransport` (feature `nats`)
+    /// and `docs/distributed.md`.
+    ///
+    /// ```no_run
+    /// use hooks_runtime::prelude::*;
+    /// use hooks_runtime::NatsTransport;
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = Runtime::with_transport(NatsTransport::new("nats://127.0.0.1:4222").prefix("demo")).await?;
+    /// # runtime.stop_all().await?; Ok(()) }
+    /// ```
+    #[cfg(feature = "nats")]
+    pub async fn with_transport(transport: crate::nats::NatsTransport) -> Result<Runtime, crate::bus::TransportError> {
+        let runtime = Runtime::new();
+        let bridge = transport.start(Arc::downgrade(&runtime.inner.bus)).await?;
+        runtime.inner.bus.set_transport(bridge);
+        Ok(runtime)
+    }
+
+    /// Waits until the transport to other processes (if any) listens for everything the running
+    /// components handle: a message another process sends from now on reaches them.
+    /// `Handle::start` and `start_all` wait for this themselves.
+    pub async fn transport_ready(&self) {
+        if let Some(transport) = self.inner.bus.transport() {
+            transport.ready().await;
+        }
+    }
+
     /// [`stop_all`](Self::stop_all) with a budget per component (see
     /// [`Handle::stop_with_timeout`]): a component that does not stop within it is cancelled and
     /// its `HookError::TimedOut` (naming what was still running) is among the errors; the
@@ -260,14 +292,48 @@ impl Runtime {
                 Ok(()) => {}
             }
         }
+        // Unsubscribed from the other processes, and what was published or answered on the way
+        // out is sent, before this returns.
+        if let Some(transport) = self.inner.bus.transport() {
+            transport.ready().await;
+            if let Err(error) = transport.flush().await {
+                tracing::error!(%error, "the transport did not flush");
+            }
+        }
         errors.into_result()
     }
 
     /// Publishes `message` (a contract's value, or a `Message`) to every running component with an
     /// `on_message` handler for its type; returns how many accepted it (waiting while a mailbox is
     /// full).
+    ///
+    /// With a transport (`Runtime::with_transport`), a contract it carries is also sent to the
+    /// other processes (the count is this process's); a failure to send it there is logged, and
+    /// [`publish_remote`](Self::publish_remote) returns it.
     pub async fn publish<M: IntoMessage>(&self, message: M) -> usize {
-        self.inner.bus.publish(message.into_message()).await
+        crate::bus::publish_everywhere(&self.inner.bus, message.into_message()).await
+    }
+
+    /// [`publish`](Self::publish), and the transport's failure to send the message to other
+    /// processes as an error (the server unreachable past the publish budget, a payload that
+    /// does not encode) rather than a log line. Without a transport, or for a message it does
+    /// not carry, it is `Ok` with the local count.
+    pub async fn publish_remote<M: IntoMessage>(&self, message: M) -> Result<usize, crate::bus::TransportError> {
+        crate::bus::publish_checked(&self.inner.bus, message.into_message()).await
+    }
+
+    /// Sends a command to whichever component handles its type: one of this runtime (the first
+    /// spawned that runs) or, for a contract the transport carries, one of another process. The
+    /// response as for [`Handle::command`]; no handler anywhere is `CallError::NoHandler`.
+    pub async fn command<M: IntoMessage>(&self, message: M) -> Result<M::Reply, CallError> {
+        let (component, response) = self.inner.bus.call(CallKind::Command, message.into_message()).await?;
+        M::reply(response, &component)
+    }
+
+    /// [`command`](Self::command) for `on_request` handlers.
+    pub async fn request<M: IntoMessage>(&self, message: M) -> Result<M::Reply, CallError> {
+        let (component, response) = self.inner.bus.call(CallKind::Request, message.into_message()).await?;
+        M::reply(response, &component)
     }
 
     /// Puts `message` (a contract's value, or a `Message`) on the work queue of its type: exactly

@@ -1,0 +1,539 @@
+//! The bus across processes over NATS (issue #15): each test starts its own `nats-server` on a
+//! free loopback port (skipped, saying so, when there is none; see `support/nats_server.rs`).
+//! Multi-process tests run this test binary again as the other processes: the `child_process`
+//! test does nothing unless `HOOKS_NATS_CHILD` names a role.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hooks_runtime::prelude::*;
+use hooks_runtime::{CallError, MessageEvent, NatsTransport, Rejection, Route, TransportError};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+#[path = "support/nats_server.rs"]
+mod nats_server;
+use nats_server::NatsServer;
+
+/// Generous: real processes and a real server on a shared machine. Never asserted on.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+#[derive(Message, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[message(serde)]
+struct Ping {
+    n: u32,
+}
+
+#[derive(Message, Serialize, Deserialize, Debug, Clone)]
+#[message(serde)]
+struct Pong {
+    n: u32,
+    from: u32,
+}
+
+#[derive(Message, Serialize, Deserialize, Debug, Clone)]
+#[message(serde)]
+struct Job {
+    id: u32,
+}
+
+#[derive(Message, Serialize, Deserialize, Debug, Clone)]
+#[message(serde, name = "jobs.durable")]
+struct DurableJob {
+    id: u32,
+}
+
+#[derive(Message, Serialize, Deserialize, Debug, Clone)]
+#[message(serde)]
+struct Done {
+    id: u32,
+    worker: u32,
+}
+
+#[derive(Message, Serialize, Deserialize, Debug, Clone)]
+#[message(serde)]
+struct Started {
+    id: u32,
+    worker: u32,
+}
+
+#[derive(Message, Serialize, Deserialize, Debug, Clone)]
+#[message(serde)]
+struct Ready {
+    worker: u32,
+}
+
+#[derive(Message, Serialize, Deserialize, Debug, Clone)]
+#[message(serde)]
+struct Shutdown;
+
+#[derive(Message, Serialize, Deserialize, Debug)]
+#[message(reply = u32, name = "workers.count", serde)]
+struct Count {
+    add: u32,
+}
+
+#[derive(Message, Serialize, Deserialize, Debug)]
+#[message(reply = u32, serde)]
+struct Fail;
+
+#[derive(Message, Serialize, Deserialize, Debug)]
+#[message(reply = String, serde)]
+struct Nobody;
+
+fn transport(server: &NatsServer, prefix: &str, name: &str) -> NatsTransport {
+    NatsTransport::new(server.url())
+        .prefix(prefix)
+        .name(name)
+        .durable::<DurableJob>()
+        .ack_wait(Duration::from_secs(1))
+        .request_timeout(Duration::from_secs(5))
+}
+
+async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(PATIENCE, future).await.unwrap_or_else(|_| panic!("{what}: nothing within {PATIENCE:?}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Components
+
+/// Forwards what it receives to the test through a channel.
+#[derive(Hooks)]
+struct Sink {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    bus: MessageBusClient,
+    tx: mpsc::UnboundedSender<String>,
+}
+
+#[hooks]
+impl Sink {
+    #[on_message]
+    fn ping(&mut self, ping: &Ping) {
+        let _ = self.tx.send(format!("ping {}", ping.n));
+    }
+
+    #[on_message]
+    fn pong(&mut self, pong: &Pong) {
+        let _ = self.tx.send(format!("pong {} from {}", pong.n, pong.from));
+    }
+
+    #[on_message]
+    fn done(&mut self, done: &Done) {
+        let _ = self.tx.send(format!("done {} by {}", done.id, done.worker));
+    }
+
+    #[on_message]
+    fn started(&mut self, started: &Started) {
+        let _ = self.tx.send(format!("started {} by {}", started.id, started.worker));
+    }
+
+    #[on_message]
+    fn ready(&mut self, ready: &Ready) {
+        let _ = self.tx.send(format!("ready {}", ready.worker));
+    }
+}
+
+fn sink() -> (Sink, mpsc::UnboundedReceiver<String>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    (Sink { service: Service::default(), bus: MessageBusClient::default(), tx }, rx)
+}
+
+/// Answers commands; `Fail` fails.
+#[derive(Hooks, Default)]
+struct Counter {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    commands: CommandHandler,
+    total: u32,
+}
+
+#[hooks]
+impl Counter {
+    #[on_command]
+    fn count(&mut self, count: &Count) -> u32 {
+        self.total += count.add;
+        self.total
+    }
+
+    #[on_command]
+    fn fail(&mut self, _: &Fail) -> Result<u32, std::io::Error> {
+        Err(std::io::Error::other("the disk is full"))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One process, two runtimes, two connections: the wire, without processes.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_reaches_another_runtime_and_the_local_one_once() {
+    let Some(server) = NatsServer::start("pubsub") else { return };
+    let a = Runtime::with_transport(transport(&server, "t1", "a")).await.expect("connects");
+    let b = Runtime::with_transport(transport(&server, "t1", "b")).await.expect("connects");
+    let (sink_a, mut rx_a) = sink();
+    let (sink_b, mut rx_b) = sink();
+    a.spawn(sink_a).start().await.unwrap();
+    b.spawn(sink_b).start().await.unwrap();
+    for n in 0..5 {
+        assert_eq!(a.publish(Ping { n }).await, 1, "the local subscriber");
+    }
+    for n in 0..5 {
+        assert_eq!(within("a's ping", rx_a.recv()).await.as_deref(), Some(format!("ping {n}").as_str()));
+        assert_eq!(within("b's ping", rx_b.recv()).await.as_deref(), Some(format!("ping {n}").as_str()));
+    }
+    a.stop_all().await.unwrap();
+    b.stop_all().await.unwrap();
+    // The local one got each once: not again from the server.
+    assert!(rx_a.try_recv().is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_round_trip_carries_replies_and_error_kinds() {
+    let Some(server) = NatsServer::start("command") else { return };
+    let caller = Runtime::with_transport(transport(&server, "t2", "caller")).await.expect("connects");
+    let callee = Runtime::with_transport(transport(&server, "t2", "callee")).await.expect("connects");
+    callee.spawn_named("counter", Counter::default()).start().await.unwrap();
+
+    assert_eq!(caller.command(Count { add: 2 }).await.unwrap(), 2);
+    assert_eq!(caller.command(Count { add: 3 }).await.unwrap(), 5);
+
+    match caller.command(Fail).await {
+        Err(CallError::Failed { component, errors, .. }) => {
+            assert_eq!(&*component, "counter");
+            let [error] = errors.errors() else { panic!("one failure: {errors:?}") };
+            assert_eq!((error.owner(), error.method(), error.hook_type()), ("Counter", "fail", "OnCommand"));
+            assert!(error.to_string().contains("the disk is full"), "{error}");
+        }
+        other => panic!("expected CallError::Failed, got {other:?}"),
+    }
+    match caller.command(Nobody).await {
+        Err(CallError::NoHandler { kind, .. }) => assert_eq!(format!("{kind:?}"), "Nobody"),
+        other => panic!("expected CallError::NoHandler, got {other:?}"),
+    }
+    // A handler of this process is preferred; none here for `Count`, so the answer is remote.
+    callee.stop_all().await.unwrap();
+    let gone = caller.command(Count { add: 1 }).await;
+    assert!(matches!(gone, Err(CallError::NoHandler { .. })), "{gone:?}");
+    caller.stop_all().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payload_that_does_not_decode_is_reported_and_the_component_goes_on() {
+    let Some(server) = NatsServer::start("bad-payload") else { return };
+    let runtime = Runtime::with_transport(transport(&server, "t3", "receiver")).await.expect("connects");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    runtime.observe({
+        let seen = seen.clone();
+        move |event| {
+            if let MessageEvent::Undecodable { contract, sender, subject, .. } = event {
+                seen.lock().unwrap().push(format!("{contract} from {sender} on {subject}"));
+            }
+        }
+    });
+    let (sink, mut rx) = sink();
+    runtime.spawn(sink).start().await.unwrap();
+    runtime.spawn_named("counter", Counter::default()).start().await.unwrap();
+
+    let raw = async_nats::connect(server.url()).await.unwrap();
+    let names = NatsTransport::new("").prefix("t3");
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Hooks-Sender", "mallory");
+    raw.publish_with_headers(names.subject::<Ping>(Route::Publish), headers.clone(), "{\"n\": \"nine\"}".into())
+        .await
+        .unwrap();
+    // A call that does not decode is answered with the error, naming the contract.
+    let reply =
+        raw.request_with_headers(names.subject::<Count>(Route::Command), headers.clone(), "[]".into()).await.unwrap();
+    let header = |name: &str| reply.headers.as_ref().and_then(|h| h.get(name)).map(|v| v.as_str().to_owned());
+    assert_eq!(header("Hooks-Error").as_deref(), Some("decode"));
+    let body = String::from_utf8_lossy(&reply.payload).into_owned();
+    assert!(body.contains("workers.count") && body.contains("mallory"), "{body}");
+    // Still running: a good one after the bad ones is handled.
+    raw.publish_with_headers(names.subject::<Ping>(Route::Publish), headers, "{\"n\": 9}".into()).await.unwrap();
+    raw.flush().await.unwrap();
+    assert_eq!(within("the good ping", rx.recv()).await.as_deref(), Some("ping 9"));
+    assert_eq!(runtime.command(Count { add: 4 }).await.unwrap(), 4);
+    // Two subscriptions: in either order.
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(seen, ["Ping from mallory on t3.msg.Ping", "workers.count from mallory on t3.cmd.workers.count"]);
+    runtime.stop_all().await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several processes: this binary again, as `child_process` with a role.
+
+/// A pulling worker: handles `Job` (queue group) and `DurableJob` (JetStream), publishes `Done`;
+/// stops on `Shutdown`. With `slow`, it announces each durable job and then never finishes it.
+#[derive(Hooks)]
+struct Worker {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    bus: MessageBusClient,
+    #[hooks(base)]
+    pull: PullClient,
+    id: u32,
+    slow: bool,
+}
+
+#[hooks]
+impl Worker {
+    #[on_pull_message]
+    async fn job(&mut self, job: &Job, ctx: &Context) {
+        ctx.publish(Done { id: job.id, worker: self.id }).await;
+    }
+
+    #[on_pull_message]
+    async fn durable(&mut self, job: &DurableJob, ctx: &Context) {
+        if self.slow {
+            ctx.publish(Started { id: job.id, worker: self.id }).await;
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        ctx.publish(Done { id: job.id, worker: self.id }).await;
+    }
+
+    #[on_message]
+    fn ping(&mut self, ping: &Ping, ctx: &Context) {
+        let (n, from, ctx) = (ping.n, self.id, ctx.clone());
+        ctx.clone().spawn(async move { ctx.publish(Pong { n, from }).await });
+    }
+
+    #[on_message]
+    fn shutdown(&mut self, _: &Shutdown, ctx: &Context) {
+        ctx.request_stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_process() {
+    let Ok(role) = std::env::var("HOOKS_NATS_CHILD") else { return };
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is set by the parent"));
+    let id: u32 = var("HOOKS_NATS_WORKER").parse().expect("a worker number");
+    let mut nats = NatsTransport::new(var("HOOKS_NATS_URL"))
+        .prefix(var("HOOKS_NATS_PREFIX"))
+        .name(format!("worker-{id}"))
+        .ack_wait(Duration::from_secs(1));
+    if std::env::var("HOOKS_NATS_DURABLE").is_ok() {
+        nats = nats.durable::<DurableJob>();
+    }
+    let runtime = Runtime::with_transport(nats).await.expect("the child connects");
+    let worker = runtime.spawn(Worker {
+        service: Service::default(),
+        bus: MessageBusClient::default(),
+        pull: PullClient::default(),
+        id,
+        slow: role == "slow",
+    });
+    // Once `start` returns its subscriptions are in effect on the server: ready for work.
+    worker.start().await.expect("the worker starts");
+    runtime.publish(Ready { worker: id }).await;
+    worker.wait_stopped().await;
+    runtime.stop_all().await.expect("stops");
+}
+
+/// Child processes, killed if still running when dropped.
+struct Children(Vec<Child>);
+
+impl Children {
+    fn spawn(&mut self, server: &NatsServer, prefix: &str, role: &str, worker: u32, durable: bool) -> usize {
+        let exe = std::env::current_exe().expect("this test binary");
+        let mut command = Command::new(exe);
+        command
+            .args(["child_process", "--exact", "--nocapture", "--test-threads=1"])
+            .env("HOOKS_NATS_CHILD", role)
+            .env("HOOKS_NATS_URL", server.url())
+            .env("HOOKS_NATS_PREFIX", prefix)
+            .env("HOOKS_NATS_WORKER", worker.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if durable {
+            command.env("HOOKS_NATS_DURABLE", "1");
+        }
+        self.0.push(command.spawn().expect("the child process starts"));
+        self.0.len() - 1
+    }
+
+    fn kill(&mut self, i: usize) {
+        let _ = self.0[i].kill();
+        let _ = self.0[i].wait();
+    }
+
+    /// Waits for every child still running to exit by itself; `true` if all exited cleanly.
+    async fn wait_all(&mut self) -> bool {
+        let mut clean = true;
+        for child in &mut self.0 {
+            let deadline = tokio::time::Instant::now() + PATIENCE;
+            loop {
+                match child.try_wait() {
+                    Ok(Some(status)) => {
+                        clean &= status.success();
+                        break;
+                    }
+                    Ok(None) if tokio::time::Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    _ => {
+                        let _ = child.kill();
+                        clean = false;
+                        break;
+                    }
+                }
+            }
+        }
+        clean
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Waits for `n` lines starting with `prefix`, gives them (others are kept aside, in order).
+async fn expect_lines(rx: &mut mpsc::UnboundedReceiver<String>, prefix: &str, n: usize) -> Vec<String> {
+    let mut got = Vec::new();
+    while got.len() < n {
+        let line = within(prefix, rx.recv()).await.expect("the sink runs");
+        if line.starts_with(prefix) {
+            got.push(line);
+        }
+    }
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_and_pull_across_processes_each_job_to_exactly_one() {
+    let Some(server) = NatsServer::start("processes") else { return };
+    let prefix = "t4";
+    let runtime = Runtime::with_transport(transport(&server, prefix, "controller")).await.expect("connects");
+    let (sink, mut rx) = sink();
+    runtime.spawn(sink).start().await.unwrap();
+    let mut children = Children(Vec::new());
+    for worker in 1..=3 {
+        children.spawn(&server, prefix, "worker", worker, false);
+    }
+    expect_lines(&mut rx, "ready", 3).await;
+
+    // Publish/subscribe between processes: each worker answers each ping.
+    runtime.publish(Ping { n: 7 }).await;
+    let mut pongs = expect_lines(&mut rx, "pong 7", 3).await;
+    pongs.sort();
+    assert_eq!(pongs, ["pong 7 from 1", "pong 7 from 2", "pong 7 from 3"]);
+
+    // Pull: every job to exactly one of the three processes.
+    const JOBS: u32 = 300;
+    for id in 0..JOBS {
+        runtime.push(Job { id }).await.expect("a puller takes it");
+    }
+    let done = expect_lines(&mut rx, "done", JOBS as usize).await;
+    let mut by_id: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    let mut workers = BTreeSet::new();
+    for line in &done {
+        let mut words = line.split(' ');
+        let id: u32 = words.nth(1).and_then(|w| w.parse().ok()).expect("done {id} by {worker}");
+        workers.insert(words.nth(1).map(str::to_owned));
+        by_id.entry(id).or_default().push(line.clone());
+    }
+    assert_eq!(by_id.len(), JOBS as usize, "every job handled");
+    assert!(by_id.values().all(|lines| lines.len() == 1), "each exactly once");
+    assert_eq!(workers.len(), 3, "spread over the three processes: {workers:?}");
+
+    runtime.publish(Shutdown).await;
+    assert!(children.wait_all().await, "the workers stop by themselves, cleanly");
+    // Nobody pulls any more: a push says so instead of vanishing.
+    let refused = runtime.push(Job { id: 9999 }).await.expect_err("no puller");
+    assert_eq!(refused.reason, Rejection::NoPuller);
+    runtime.stop_all().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_message_under_jetstream_loses_nothing() {
+    let Some(server) = NatsServer::start("killed") else { return };
+    let prefix = "t5";
+    let runtime = Runtime::with_transport(transport(&server, prefix, "controller")).await.expect("connects");
+    let (sink, mut rx) = sink();
+    runtime.spawn(sink).start().await.unwrap();
+    let mut children = Children(Vec::new());
+    // Stored by the server before anyone pulls: durable work waits for its pullers.
+    const JOBS: u32 = 20;
+    for id in 0..JOBS {
+        runtime.push(DurableJob { id }).await.expect("stored by JetStream");
+    }
+    let slow = children.spawn(&server, prefix, "slow", 1, true);
+    let started = expect_lines(&mut rx, "started", 1).await;
+    // Dies in the middle of its first job, with more fetched and not acknowledged.
+    children.kill(slow);
+    children.spawn(&server, prefix, "worker", 2, true);
+    let done = expect_lines(&mut rx, "done", JOBS as usize).await;
+    let ids: BTreeSet<u32> = done.iter().filter_map(|l| l.split(' ').nth(1)?.parse().ok()).collect();
+    assert_eq!(ids.len(), JOBS as usize, "every job done, the killed one's too: {done:?}");
+    assert!(done.iter().all(|l| l.ends_with("by 2")), "by the survivor: {done:?}");
+    let first: u32 = started[0].split(' ').nth(1).and_then(|w| w.parse().ok()).unwrap();
+    assert!(ids.contains(&first), "the job it died in was handled once more");
+
+    runtime.publish(Shutdown).await;
+    children.wait_all().await;
+    runtime.stop_all().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restart_mid_run_loses_no_acknowledged_work() {
+    let Some(mut server) = NatsServer::start("restart") else { return };
+    let prefix = "t6";
+    let producer = Runtime::with_transport(transport(&server, prefix, "producer")).await.expect("connects");
+    let consumer = Runtime::with_transport(transport(&server, prefix, "consumer")).await.expect("connects");
+    let (sink, mut rx) = sink();
+    consumer.spawn(sink).start().await.unwrap();
+    let worker = consumer.spawn(Worker {
+        service: Service::default(),
+        bus: MessageBusClient::default(),
+        pull: PullClient::default(),
+        id: 1,
+        slow: false,
+    });
+    worker.start().await.unwrap();
+
+    let mut acknowledged = BTreeSet::new();
+    for id in 0..10 {
+        producer.push(DurableJob { id }).await.expect("stored");
+        acknowledged.insert(id);
+    }
+    server.restart();
+    // During and after the restart: a push either is acknowledged (stored) or fails clearly.
+    let mut refused = 0;
+    for id in 10..30 {
+        match producer.push(DurableJob { id }).await {
+            Ok(()) => {
+                acknowledged.insert(id);
+            }
+            Err(error) => {
+                assert_eq!(error.reason, Rejection::Unavailable, "{error}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(acknowledged.len() + refused == 30);
+    let mut done = BTreeSet::new();
+    while !acknowledged.is_subset(&done) {
+        let line = within("every acknowledged job done", rx.recv()).await.expect("the sink runs");
+        if let Some(id) = line.strip_prefix("done ").and_then(|l| l.split(' ').next()?.parse::<u32>().ok()) {
+            done.insert(id);
+        }
+    }
+    // A publish during an outage: buffered, or a clear error; never lost silently.
+    server.kill();
+    let outage = producer.publish_remote(Ping { n: 1 }).await;
+    assert!(matches!(outage, Ok(_) | Err(TransportError::Unavailable { .. })), "{outage:?}");
+    server.restart();
+    producer.stop_all().await.unwrap();
+    consumer.stop_all().await.unwrap();
+}

@@ -1,0 +1,96 @@
+//! A `nats-server` for a test: started on a free loopback port (JetStream on, its store in a
+//! scratch directory), stopped when dropped. Without the binary the test is skipped, saying so
+//! and how to install it, unless `HOOKS_REQUIRE_NATS=1` (CI), which makes it a failure.
+
+#![allow(dead_code)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct NatsServer {
+    binary: PathBuf,
+    port: u16,
+    store: PathBuf,
+    child: Option<Child>,
+}
+
+/// The server binary: `$NATS_SERVER`, else `nats-server` on the `PATH`, else Debian's
+/// `/usr/sbin/nats-server`.
+fn binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("NATS_SERVER") {
+        return Some(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/local/bin")])
+        .map(|dir| dir.join("nats-server"))
+        .find(|candidate| candidate.is_file())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+}
+
+impl NatsServer {
+    /// A running server, or `None` (the test is skipped, said on stderr) when there is no
+    /// `nats-server` and `HOOKS_REQUIRE_NATS` is not `1`.
+    pub fn start(test: &str) -> Option<NatsServer> {
+        let Some(binary) = binary() else {
+            let required = std::env::var("HOOKS_REQUIRE_NATS").is_ok_and(|v| v == "1");
+            let message =
+                "nats-server not found: install it with `apt-get install nats-server` (or set NATS_SERVER to its path)";
+            if required {
+                panic!("{message}; HOOKS_REQUIRE_NATS=1 makes this a failure ({test})");
+            }
+            eprintln!("{test}: {message}; skipped");
+            return None;
+        };
+        let store = std::env::temp_dir().join(format!("hooks-nats-{}-{test}-{}", std::process::id(), free_port()));
+        let mut server = NatsServer { binary, port: free_port(), store, child: None };
+        server.launch();
+        Some(server)
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    fn launch(&mut self) {
+        let child = Command::new(&self.binary)
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
+            .arg(&self.store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not listen on port {} within 10 s", self.port);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the server (as a crash would).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again, same port, same JetStream store.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.launch();
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.store);
+    }
+}
