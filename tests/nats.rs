@@ -537,3 +537,42 @@ async fn a_server_restart_mid_run_loses_no_acknowledged_work() {
     producer.stop_all().await.unwrap();
     consumer.stop_all().await.unwrap();
 }
+
+/// Pulls `Job`s slowly, counting them.
+#[derive(Hooks, Default)]
+struct SlowPuller {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    pull: PullClient,
+    handled: Vec<u32>,
+}
+
+#[hooks]
+impl SlowPuller {
+    #[on_pull_message]
+    async fn job(&mut self, job: &Job) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        self.handled.push(job.id);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_handles_every_push_this_process_accepted() {
+    let Some(server) = NatsServer::start("drain") else { return };
+    let producer = Runtime::with_transport(transport(&server, "t7", "producer")).await.expect("connects");
+    let workers = Runtime::with_transport(transport(&server, "t7", "workers")).await.expect("connects");
+    let puller = workers.spawn(SlowPuller::default());
+    puller.start().await.unwrap();
+    // Each push returns once the workers' process accepted it; most are still queued there.
+    for id in 0..40 {
+        producer.push(Job { id }).await.expect("accepted");
+    }
+    let handled = within("the stop", puller.stop()).await.unwrap().handled;
+    assert_eq!(handled, (0..40).collect::<Vec<_>>(), "every accepted push handled, in order, before stop returned");
+    // Nobody pulls now: refused, handed back.
+    let refused = producer.push(Job { id: 40 }).await.expect_err("no puller left");
+    assert_eq!((refused.reason, refused.into_payload::<Job>().map(|j| j.id).ok()), (Rejection::NoPuller, Some(40)));
+    workers.stop_all().await.unwrap();
+    producer.stop_all().await.unwrap();
+}
