@@ -13,6 +13,7 @@
 //! [`NatsTransport::rename`] replaces the contract's name in them.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -476,11 +477,18 @@ impl Transport for Bridge {
             let Some(carried) = shared.carried(message.key()) else { return Ok(()) };
             let payload = shared.encode(carried, &message)?;
             let subject = carried.subject(Route::Publish);
-            let sent = tokio::time::timeout(
-                shared.publish_timeout,
-                shared.client.publish_with_headers(subject.to_owned(), shared.headers(), payload.into()),
-            )
-            .await;
+            let mut publish = std::pin::pin!(shared.client.publish_with_headers(
+                subject.to_owned(),
+                shared.headers(),
+                payload.into()
+            ));
+            // Polled once first: with room in the outbound buffer (the common case) it is done, and
+            // no timer is armed; only a full buffer (an outage) waits, up to the publish budget.
+            let first = std::future::poll_fn(|cx| std::task::Poll::Ready(publish.as_mut().poll(cx))).await;
+            let sent = match first {
+                std::task::Poll::Ready(sent) => Ok(sent),
+                std::task::Poll::Pending => tokio::time::timeout(shared.publish_timeout, publish).await,
+            };
             match sent {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) => Err(TransportError::Unavailable { subject: subject.to_owned(), reason: e.to_string() }),
