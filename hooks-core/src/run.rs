@@ -328,6 +328,22 @@ pub(crate) async fn run_hooks(
                 let result = match call(&mut *this, &scheduled, arg) {
                     Ok(Step::Done(Ok(value))) => Ok(value),
                     Ok(Step::Done(Err(error))) => Err(Failure::Error(error)),
+                    // No timeout, no spans: `settle`'s first poll, in place (no state of its own).
+                    Ok(Step::Pending(mut future))
+                        if h.reg.timeout.is_none()
+                            && options.timeout_cap.is_none()
+                            && !tracing::level_enabled!(tracing::Level::DEBUG) =>
+                    {
+                        let first = std::future::poll_fn(|cx| {
+                            std::task::Poll::Ready(catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))))
+                        })
+                        .await;
+                        match first {
+                            Ok(std::task::Poll::Ready(result)) => settled(Ok(result)),
+                            Ok(std::task::Poll::Pending) => Box::pin(wait(&scheduled, hook, future)).await,
+                            Err(payload) => settled(Err(payload)),
+                        }
+                    }
                     Ok(Step::Pending(future)) => settle(&scheduled, hook, future, options.timeout_cap).await,
                     Err(payload) => Err(Failure::Panic(panic_message(&*payload))),
                 };
@@ -535,6 +551,7 @@ async fn run_statics_traced<Rec: Record>(
 
 /// What the fast path does with one hook's result: `true` when the run ends here (a
 /// `Control::Stop`, or a failure of a fail-fast type).
+#[inline]
 fn outcome<Rec: Record>(
     scheduled: &Scheduled<'_>,
     hook: &HookId,
@@ -767,6 +784,7 @@ async fn wait(scheduled: &Scheduled<'_>, hook: &HookId, future: HookFuture<'_>) 
 }
 
 /// A hook future's outcome, caught.
+#[inline]
 fn settled(caught: std::thread::Result<HookResult>) -> Result<HookValue, Failure> {
     match caught {
         Ok(Ok(value)) => Ok(value),
@@ -819,6 +837,7 @@ fn names(hook: &Scheduled<'_>) -> (&'static str, Cow<'static, str>) {
 }
 
 /// The smaller of the hook's own timeout and the run's cap.
+#[inline]
 fn timeout_of(hook: &Scheduled<'_>, cap: Option<Duration>) -> Option<Duration> {
     let own = match hook {
         Scheduled::Static(h) => h.reg.timeout,
