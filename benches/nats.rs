@@ -114,6 +114,19 @@ impl Counting {
     }
 }
 
+/// Waits for `all` (every message of the run counted); a run that lost messages (core NATS is at
+/// most once: a subscriber the server finds too slow is dropped) fails loudly instead of hanging.
+async fn all_seen(case: &str, all: impl std::future::Future<Output = ()>, seen: &AtomicU64, target: &AtomicU64) {
+    if tokio::time::timeout(Duration::from_secs(30), all).await.is_err() {
+        panic!(
+            "{case}: {} of the run's messages arrived within 30 s (seen {}, expected {}); run with RUST_LOG=info to see the connection's events",
+            MESSAGES.saturating_sub(target.load(Ordering::Relaxed).saturating_sub(seen.load(Ordering::Relaxed))),
+            seen.load(Ordering::Relaxed),
+            target.load(Ordering::Relaxed)
+        );
+    }
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
@@ -140,6 +153,7 @@ fn load_average() -> String {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     if std::env::args().any(|a| a == "--list") {
         return Ok(());
     }
@@ -210,7 +224,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         for n in 0..MESSAGES {
             caller.publish(Tick { n }).await;
         }
-        all.await;
+        all_seen("hooks over NATS", all, &counting.seen, &counting.target).await;
         start.elapsed()
     })
     .await;
@@ -240,7 +254,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             let payload = serde_json::to_vec(&Tick { n }).expect("json");
             bare_caller.publish(bare_subject.clone(), payload.into()).await.expect("published");
         }
-        done.await;
+        all_seen("bare async-nats", done, &seen, &target).await;
         start.elapsed()
     })
     .await;
@@ -254,7 +268,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         for n in 0..MESSAGES {
             local.publish(Tick { n }).await;
         }
-        all.await;
+        all_seen("in-process", all, &local_counting.seen, &local_counting.target).await;
         start.elapsed()
     })
     .await;

@@ -245,6 +245,8 @@ async fn a_payload_that_does_not_decode_is_reported_and_the_component_goes_on() 
     raw.publish_with_headers(names.subject::<Ping>(Route::Publish), headers.clone(), "{\"n\": \"nine\"}".into())
         .await
         .unwrap();
+    // A hooks process names itself in a publish's reply field (no headers on publishes).
+    raw.publish_with_reply(names.subject::<Ping>(Route::Publish), "_HOOKS.FROM.eve", "\"x\"".into()).await.unwrap();
     // A call that does not decode is answered with the error, naming the contract.
     let reply =
         raw.request_with_headers(names.subject::<Count>(Route::Command), headers.clone(), "[]".into()).await.unwrap();
@@ -260,7 +262,14 @@ async fn a_payload_that_does_not_decode_is_reported_and_the_component_goes_on() 
     // Two subscriptions: in either order.
     let mut seen = seen.lock().unwrap().clone();
     seen.sort();
-    assert_eq!(seen, ["Ping from mallory on t3.msg.Ping", "workers.count from mallory on t3.cmd.workers.count"]);
+    assert_eq!(
+        seen,
+        [
+            "Ping from eve on t3.msg.Ping",
+            "Ping from mallory on t3.msg.Ping",
+            "workers.count from mallory on t3.cmd.workers.count"
+        ]
+    );
     runtime.stop_all().await.unwrap();
 }
 
