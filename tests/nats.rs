@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hooks_runtime::prelude::*;
-use hooks_runtime::{CallError, MessageEvent, NatsTransport, Rejection, Route, TransportError};
+use hooks_runtime::{CallError, Codec, MessageEvent, NatsTransport, Rejection, Route, TransportError};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -31,6 +31,13 @@ struct Ping {
 struct Pong {
     n: u32,
     from: u32,
+}
+
+/// Large enough (2 MiB) for a server's default `max_payload` (1 MiB) to refuse it.
+#[derive(Message, Serialize, Deserialize, Debug, Clone)]
+#[message(serde, reply = String)]
+struct Blob {
+    data: String,
 }
 
 #[derive(Message, Serialize, Deserialize, Debug, Clone)]
@@ -164,6 +171,16 @@ impl Counter {
     fn fail(&mut self, _: &Fail) -> Result<u32, std::io::Error> {
         Err(std::io::Error::other("the disk is full"))
     }
+
+    /// Echoes the blob; `grow` answers 2 MiB.
+    #[on_command]
+    fn blob(&mut self, blob: &Blob) -> String {
+        if blob.data == "grow" {
+            "x".repeat(2 << 20)
+        } else {
+            blob.data.clone()
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,6 +288,70 @@ async fn a_payload_that_does_not_decode_is_reported_and_the_component_goes_on() 
         ]
     );
     runtime.stop_all().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_larger_than_the_server_takes_is_refused_with_its_size_and_nothing_breaks() {
+    let Some(server) = NatsServer::start("too-large") else { return };
+    // No request timeout to speak of: a reply that never comes shows as the `within` guard.
+    let patient = |name| transport(&server, "t4", name).request_timeout(Duration::from_secs(3600));
+    let caller = Runtime::with_transport(patient("caller")).await.expect("connects");
+    let callee = Runtime::with_transport(patient("callee")).await.expect("connects");
+    callee.spawn_named("counter", Counter::default()).start().await.unwrap();
+    let big = || Blob { data: "y".repeat(2 << 20) };
+    let too_large = |error: &TransportError| matches!(error, TransportError::TooLarge { contract: "Blob", size, max } if *size > *max);
+
+    match caller.publish_remote(big()).await {
+        Err(error) => assert!(too_large(&error), "{error}"),
+        Ok(n) => panic!("a 2 MiB publish was sent ({n} local)"),
+    }
+    match caller.command(big()).await {
+        Err(CallError::Transport(error)) => assert!(too_large(&error), "{error}"),
+        other => panic!("expected TransportError::TooLarge, got {other:?}"),
+    }
+    // A reply too large is an error reply at once, not a wait for the timeout.
+    match within("the oversized reply's error", caller.command(Blob { data: "grow".into() })).await {
+        Err(CallError::Transport(error)) => {
+            assert!(error.to_string().contains("larger than the server takes"), "{error}")
+        }
+        other => panic!("expected the reply's size error, got {other:?}"),
+    }
+    // Both sides go on.
+    assert_eq!(caller.command(Blob { data: "small".into() }).await.unwrap(), "small");
+    assert_eq!(caller.command(Count { add: 1 }).await.unwrap(), 1);
+    caller.stop_all().await.unwrap();
+    callee.stop_all().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_messagepack_codec_carries_publishes_calls_and_errors() {
+    let Some(server) = NatsServer::start("msgpack") else { return };
+    let packed = |name| transport(&server, "t5", name).codec(Codec::MessagePack);
+    let caller = Runtime::with_transport(packed("caller")).await.expect("connects");
+    let callee = Runtime::with_transport(packed("callee")).await.expect("connects");
+    callee.spawn_named("counter", Counter::default()).start().await.unwrap();
+    let (sink, mut rx) = sink();
+    callee.spawn(sink).start().await.unwrap();
+
+    assert_eq!(caller.command(Count { add: 2 }).await.unwrap(), 2);
+    assert_eq!(caller.command(Blob { data: "naïve ✓".into() }).await.unwrap(), "naïve ✓");
+    assert!(matches!(caller.command(Fail).await, Err(CallError::Failed { .. })));
+    caller.publish(Ping { n: 4 }).await;
+    assert_eq!(within("the packed ping", rx.recv()).await.as_deref(), Some("ping 4"));
+    // A process on JSON cannot read it: a decode error naming the sender, not a wrong value.
+    let json = Runtime::with_transport(transport(&server, "t5", "json")).await.expect("connects");
+    match json.command(Count { add: 1 }).await {
+        Err(CallError::Transport(TransportError::Remote { reason, .. })) => {
+            assert!(reason.contains("json"), "{reason}")
+        }
+        Err(CallError::Transport(error @ TransportError::Decode { .. })) => {
+            assert!(error.to_string().contains("json"), "{error}")
+        }
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+    json.stop_all().await.unwrap();
+    caller.stop_all().await.unwrap();
+    callee.stop_all().await.unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------

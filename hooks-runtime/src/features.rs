@@ -12,6 +12,8 @@
 //!   Adds serde. Without it, `#[message(serde)]` is one compile error that names the feature.
 //! - `nats` (turns on `serde`): `NatsTransport` and `Runtime::with_transport`, the bus across
 //!   processes over a NATS server (`docs/distributed.md`). Adds async-nats and serde_json.
+//! - `msgpack` (turns on `nats`): `Codec::MessagePack`, a compact binary wire format for the NATS
+//!   transport. Adds rmp-serde.
 //!
 //! Without `config`, `#[callback(name = "..")]` is one compile error that names the feature (a
 //! registration nothing could build would break as soon as another crate of the build turned the

@@ -45,6 +45,11 @@ pub enum Codec {
     /// JSON (`serde_json`): readable with `nats sub`, the default.
     #[default]
     Json,
+    /// MessagePack (`rmp-serde`, feature `msgpack`): binary and compact. Structs are written as
+    /// maps with their field names, as in JSON, so that a field added with `#[serde(default)]`
+    /// or reordered stays readable by the other version; enums by their variant names.
+    #[cfg(feature = "msgpack")]
+    MessagePack,
 }
 
 /// Which of a contract's four subjects (see the module's table and [`NatsTransport::subject`]).
@@ -269,6 +274,7 @@ impl NatsTransport {
                 })?;
             }
         }
+        let max_payload = max_payload(&client);
         let shared = Arc::new(Shared {
             client,
             pubsub,
@@ -281,6 +287,7 @@ impl NatsTransport {
             publish_timeout: self.publish_timeout,
             ack_wait: self.ack_wait,
             codec: self.codec,
+            max_payload,
             streams: self.durable.iter().map(|name| (*name, self.stream_of(name))).collect(),
             tasks: TaskTracker::new(),
         });
@@ -306,6 +313,14 @@ impl NatsTransport {
             .connect(self.url.as_str())
             .await
             .map_err(|e| TransportError::Setup(format!("cannot connect to {}: {e}", self.url)))
+    }
+}
+
+/// The largest payload the server takes, as it said when the client connected.
+fn max_payload(client: &Client) -> usize {
+    match client.server_info().max_payload {
+        0 => usize::MAX,
+        max => max,
     }
 }
 
@@ -366,12 +381,22 @@ impl ContractCodec {
 fn to_bytes<T: serde::Serialize>(value: &T, codec: Codec) -> Result<Vec<u8>, String> {
     match codec {
         Codec::Json => serde_json::to_vec(value).map_err(|e| e.to_string()),
+        #[cfg(feature = "msgpack")]
+        Codec::MessagePack => rmp_serde::to_vec_named(value).map_err(|e| e.to_string()),
     }
 }
 
 fn from_bytes<T: serde::de::DeserializeOwned>(bytes: &[u8], codec: Codec) -> Result<T, String> {
     match codec {
         Codec::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
+        #[cfg(feature = "msgpack")]
+        Codec::MessagePack => {
+            // As deep as serde_json reads (128): rmp-serde's own limit (1024) overflows a thread's
+            // stack on nested enums before it is reached, and a payload is hostile input.
+            let mut reader = rmp_serde::Deserializer::from_read_ref(bytes);
+            reader.set_max_depth(128);
+            T::deserialize(&mut reader).map_err(|e| e.to_string())
+        }
     }
 }
 
@@ -416,6 +441,9 @@ struct Shared {
     publish_timeout: Duration,
     ack_wait: Duration,
     codec: Codec,
+    /// The server's `max_payload` when this process connected: larger payloads are refused
+    /// before they are sent.
+    max_payload: usize,
     streams: HashMap<&'static str, String>,
     /// Replies and acknowledgements on their way: `flush` waits for them.
     tasks: TaskTracker,
@@ -444,8 +472,16 @@ impl Shared {
     }
 
     fn encode(&self, carried: &Carried, message: &Message) -> Result<Vec<u8>, TransportError> {
-        (carried.info.codec.encode)(message, self.codec)
-            .map_err(|reason| TransportError::Encode { contract: carried.info.name(), reason })
+        let payload = (carried.info.codec.encode)(message, self.codec)
+            .map_err(|reason| TransportError::Encode { contract: carried.info.name(), reason })?;
+        if payload.len() > self.max_payload {
+            return Err(TransportError::TooLarge {
+                contract: carried.info.name(),
+                size: payload.len(),
+                max: self.max_payload,
+            });
+        }
+        Ok(payload)
     }
 
     /// Decodes what arrived; an error names the contract and the sender, and is told to the
@@ -924,6 +960,18 @@ async fn on_called(
         shared.tasks.clone().spawn(async move {
             let answer = match bus.call_local(kind, decoded).await {
                 Ok((component, response)) => match (carried.info.codec.encode_reply)(response, shared.codec) {
+                    // The server would refuse it and the caller wait out its timeout: an error now.
+                    Ok(body) if body.len() > shared.max_payload => Err((
+                        "encode",
+                        component.to_string(),
+                        TransportError::TooLarge {
+                            contract: carried.info.name(),
+                            size: body.len(),
+                            max: shared.max_payload,
+                        }
+                        .to_string()
+                        .into_bytes(),
+                    )),
                     Ok(body) => Ok((component, body)),
                     Err(reason) => Err(("encode", component.to_string(), reason.into_bytes())),
                 },
@@ -1020,7 +1068,71 @@ async fn on_durable(
 
 #[cfg(test)]
 mod tests {
-    use super::subject_token;
+    use super::{from_bytes, subject_token, to_bytes, Codec};
+
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    enum Tree {
+        Leaf(u32),
+        Node(Vec<Tree>),
+    }
+
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Job {
+        id: u64,
+        name: String,
+        tree: Tree,
+    }
+
+    fn codecs() -> Vec<Codec> {
+        vec![
+            Codec::Json,
+            #[cfg(feature = "msgpack")]
+            Codec::MessagePack,
+        ]
+    }
+
+    #[test]
+    fn every_codec_round_trips_and_refuses_what_is_not_its_type() {
+        let job = Job { id: 7, name: "résumé".into(), tree: Tree::Node(vec![Tree::Leaf(1), Tree::Node(vec![])]) };
+        for codec in codecs() {
+            let bytes = to_bytes(&job, codec).unwrap();
+            assert_eq!(from_bytes::<Job>(&bytes, codec).unwrap(), job, "{codec:?}");
+            assert!(from_bytes::<Job>(&bytes[..bytes.len() / 2], codec).is_err(), "{codec:?}: cut short");
+            assert!(from_bytes::<Job>(b"", codec).is_err(), "{codec:?}: empty");
+            assert!(from_bytes::<u64>(&bytes, codec).is_err(), "{codec:?}: another type");
+        }
+    }
+
+    #[cfg(feature = "msgpack")]
+    #[test]
+    fn messagepack_is_smaller_than_json_and_reads_fields_by_name() {
+        #[derive(serde::Serialize)]
+        struct Reordered<'a> {
+            tree: Tree,
+            name: &'a str,
+            id: u64,
+        }
+        let job = Job { id: 123_456, name: "worker".into(), tree: Tree::Leaf(3) };
+        let packed = to_bytes(&job, Codec::MessagePack).unwrap();
+        assert!(packed.len() < to_bytes(&job, Codec::Json).unwrap().len());
+        let other_version =
+            to_bytes(&Reordered { tree: Tree::Leaf(3), name: "worker", id: 123_456 }, Codec::MessagePack);
+        assert_eq!(from_bytes::<Job>(&other_version.unwrap(), Codec::MessagePack).unwrap(), job);
+    }
+
+    #[test]
+    fn a_payload_nested_100_000_deep_is_an_error_not_a_stack_overflow() {
+        let depth = 100_000;
+        let json = format!("{}{}", "{\"Node\":[".repeat(depth), "]}".repeat(depth));
+        assert!(from_bytes::<Tree>(json.as_bytes(), Codec::Json).is_err());
+        #[cfg(feature = "msgpack")]
+        {
+            // {"Node": [ .. ]} as MessagePack: a map of one entry, a 4-byte string, an array of one.
+            let mut packed = [0x81, 0xa4, b'N', b'o', b'd', b'e', 0x91].repeat(depth);
+            packed.extend([0x81, 0xa4, b'L', b'e', b'a', b'f', 0x01]);
+            assert!(from_bytes::<Tree>(&packed, Codec::MessagePack).is_err());
+        }
+    }
 
     #[test]
     fn a_name_becomes_one_subject_token() {

@@ -105,6 +105,18 @@ pub enum TransportError {
         /// The codec's error.
         reason: String,
     },
+    /// An encoded message is larger than the server takes (NATS `max_payload`, 1 MiB unless the
+    /// server is configured otherwise): it was not sent. Send a reference (a key, a path) to
+    /// large data instead, or raise the server's limit.
+    #[error("a `{contract}` of {size} bytes is larger than the server takes ({max} bytes, its max_payload): not sent")]
+    TooLarge {
+        /// The contract's name.
+        contract: &'static str,
+        /// The encoded size.
+        size: usize,
+        /// The server's limit.
+        max: usize,
+    },
     /// The transport could not be set up (connect, subscriptions, JetStream streams).
     #[error("the transport cannot be set up: {0}")]
     Setup(String),
