@@ -15,9 +15,7 @@ use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 // tokio's clock: the same as std's, except that tests on a paused clock measure simulated time.
@@ -266,169 +264,66 @@ async fn run_staged_erased(this: &mut dyn Component, hook: &'static HookId, arg:
 }
 
 /// Runs every hook of the type `hook` on `this` with `arg`; returns every failure.
-///
-/// A small future (callers move it): its first poll runs the plain `fn` hooks of the fast path
-/// in place, synchronously; only a run that reaches an async hook, or leaves the fast path,
-/// continues in a boxed future ([`run_statics`], [`run`]).
-pub(crate) fn run_hooks<'a>(
-    this: &'a mut dyn Component,
+pub(crate) async fn run_hooks(
+    this: &mut dyn Component,
     hook: &'static HookId,
-    arg: ArgOf<'a>,
+    arg: ArgOf<'_>,
     options: RunOptions,
-) -> RunHooks<'a> {
-    RunHooks { state: RunState::Start { this, hook, arg, options } }
-}
-
-/// The future of [`run_hooks`].
-pub(crate) struct RunHooks<'a> {
-    state: RunState<'a>,
-}
-
-enum RunState<'a> {
-    Start { this: &'a mut dyn Component, hook: &'static HookId, arg: ArgOf<'a>, options: RunOptions },
-    Boxed(Pin<Box<dyn Future<Output = Result<(), MultiError>> + Send + 'a>>),
-    Done,
-}
-
-impl Future for RunHooks<'_> {
-    type Output = Result<(), MultiError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let run = self.get_mut();
-        loop {
-            match std::mem::replace(&mut run.state, RunState::Done) {
-                RunState::Start { this, hook, arg, options } => match start(this, hook, arg, options) {
-                    Started::Done(result) => return Poll::Ready(result),
-                    Started::Continue(future) => run.state = RunState::Boxed(future),
-                },
-                RunState::Boxed(mut future) => {
-                    let poll = future.as_mut().poll(cx);
-                    if poll.is_pending() {
-                        run.state = RunState::Boxed(future);
-                    }
-                    return poll;
-                }
-                // As an `async fn`'s future does.
-                RunState::Done => panic!("`run_hooks` polled after it completed"),
-            }
-        }
-    }
-}
-
-/// How the first poll of a run ended.
-enum Started<'a> {
-    Done(Result<(), MultiError>),
-    Continue(Pin<Box<dyn Future<Output = Result<(), MultiError>> + Send + 'a>>),
-}
-
-/// The first poll of [`run_hooks`]: the fast path's plain `fn` hooks, in place.
-fn start<'a>(this: &'a mut dyn Component, hook: &'static HookId, arg: ArgOf<'a>, options: RunOptions) -> Started<'a> {
+) -> Result<(), MultiError> {
     let arg = match arg {
         ArgOf::Borrowed(arg) => arg,
-        // Rare (a default argument other than `()`): the run owns it.
-        ArgOf::Default(make) => return Started::Continue(Box::pin(run_owned(this, hook, make(), options))),
+        // Rare (a default argument other than `()`): boxed, so that the argument the run owns
+        // costs the common run nothing.
+        ArgOf::Default(make) => return Box::pin(run_owned(this, hook, make(), options)).await,
     };
+    let mut errors = MultiError::default();
     // The fast path: static hooks only, nothing attached, disabled or wrapped, no statistics,
-    // history or budget.
+    // history or budget. Its loop is here, not in a function of its own, so that the run's
+    // future (which callers move) holds its arguments once.
     let (root, statics) = (this.root(), this.table().of(hook.id()));
     let plain = hook.history == 0
         && options.budget.is_none()
         && this.store().is_none_or(|store| !store.touches(root, hook.id()));
     if !plain {
-        return Started::Continue(Box::pin(async move {
-            let mut errors = MultiError::default();
-            run(this, hook, arg, options, &mut errors).await;
-            errors.into_result()
-        }));
+        // Boxed: the general loop's states would make every run's future larger.
+        Box::pin(run(this, hook, arg, options, &mut errors)).await;
+        return errors.into_result();
     }
     let this = this.any_mut();
     if tracing::level_enabled!(tracing::Level::DEBUG) {
-        return Started::Continue(Box::pin(async move {
-            let mut errors = MultiError::default();
-            run_statics_traced(this, statics, hook, arg, options, &mut errors).await;
-            errors.into_result()
-        }));
+        // Boxed: inlined, its states would make every run's future larger, for the rare path.
+        Box::pin(run_statics_traced(this, statics, hook, arg, options, &mut errors)).await;
+        return errors.into_result();
     }
-    let mut errors = MultiError::default();
     let mut order = statics.iter();
     loop {
-        let (h, result) = match stretch(&mut *this, &mut order, arg, options) {
-            (_, Stretched::End) => return Started::Done(errors.into_result()),
-            (_, Stretched::Async(h)) => {
-                let rest = run_statics(this, order, h, hook, arg, options, errors);
-                return Started::Continue(Box::pin(rest));
+        // The plain-fn stretch: hooks that return `()` (or `Ok(())`) at once are only called;
+        // the first async hook, or the first with something to look at, ends it. A panic ends it
+        // too: `at` names the hook that raised it.
+        let mut at = None;
+        let stretch = catch_unwind(AssertUnwindSafe(|| loop {
+            let next = if options.reversed { order.next_back() } else { order.next() };
+            let Some(h) = next else { return Stretch::End };
+            at = Some(h);
+            if h.reg.is_async {
+                return Stretch::Async(h);
             }
-            (Some(h), Stretched::Ran(result)) => (h, result),
-            (None, Stretched::Ran(_)) => return Started::Done(errors.into_result()),
-        };
-        if outcome(&Scheduled::Static(h), hook, options, result, &mut errors) {
-            return Started::Done(errors.into_result());
-        }
-    }
-}
-
-/// What a stretch of plain `fn` hooks ended at.
-enum Stretched<'s> {
-    /// Every hook ran.
-    End,
-    /// At an async hook, not called yet.
-    Async(&'s StaticHook),
-    /// At a hook (the one returned beside) that returned a value, a control or an error, or
-    /// panicked.
-    Ran(Result<HookValue, Failure>),
-}
-
-/// Calls the next plain `fn` hooks of `order` inside one `catch_unwind`: those that return `()`
-/// (or `Ok(())`) at once are only called; the first async hook, or the first with something to
-/// look at, ends the stretch. A panic ends it too, attributed to the hook it was at.
-fn stretch<'s>(
-    this: &mut (dyn Any + Send),
-    order: &mut std::slice::Iter<'s, StaticHook>,
-    arg: Arg<'_>,
-    options: RunOptions,
-) -> (Option<&'s StaticHook>, Stretched<'s>) {
-    let mut at = None;
-    let ended = catch_unwind(AssertUnwindSafe(|| loop {
-        let next = if options.reversed { order.next_back() } else { order.next() };
-        let Some(h) = next else { return Stretch::End };
-        at = Some(h);
-        if h.reg.is_async {
-            return Stretch::Async(h);
-        }
-        let Some(target) = h.owner_mut(&mut *this) else {
-            return Stretch::Done(h, Err(mismatch(h.reg.owner_name, "a receiver of another type")));
-        };
-        match (h.reg.call)(target, arg) {
-            Step::Done(Ok(HookValue::Unit)) => {}
-            Step::Done(result) => return Stretch::Done(h, result),
-            Step::Pending(_) => return Stretch::Done(h, Err(mismatch(h.reg.owner_name, "a future from a plain fn"))),
-        }
-    }));
-    match ended {
-        Ok(Stretch::End) => (None, Stretched::End),
-        Ok(Stretch::Async(h)) => (Some(h), Stretched::Async(h)),
-        Ok(Stretch::Done(h, Ok(value))) => (Some(h), Stretched::Ran(Ok(value))),
-        Ok(Stretch::Done(h, Err(error))) => (Some(h), Stretched::Ran(Err(Failure::Error(error)))),
-        Err(payload) => (at, Stretched::Ran(Err(Failure::Panic(panic_message(&*payload))))),
-    }
-}
-
-/// The fast path from the async hook `first` on: awaits it, then goes on with the stretches and
-/// async hooks left in `order`.
-#[allow(clippy::too_many_arguments)]
-async fn run_statics<'a>(
-    this: &'a mut (dyn Any + Send),
-    mut order: std::slice::Iter<'a, StaticHook>,
-    first: &'a StaticHook,
-    hook: &'static HookId,
-    arg: Arg<'a>,
-    options: RunOptions,
-    mut errors: MultiError,
-) -> Result<(), MultiError> {
-    let mut next = Some(first);
-    loop {
-        let (h, result) = match next.take() {
-            Some(h) => {
+            let Some(target) = h.owner_mut(&mut *this) else {
+                return Stretch::Done(h, Err(mismatch(h.reg.owner_name, "a receiver of another type")));
+            };
+            match (h.reg.call)(target, arg) {
+                Step::Done(Ok(HookValue::Unit)) => {}
+                Step::Done(result) => return Stretch::Done(h, result),
+                Step::Pending(_) => {
+                    return Stretch::Done(h, Err(mismatch(h.reg.owner_name, "a future from a plain fn")))
+                }
+            }
+        }));
+        let (h, result) = match stretch {
+            Ok(Stretch::End) => return errors.into_result(),
+            Ok(Stretch::Done(h, Ok(value))) => (h, Ok(value)),
+            Ok(Stretch::Done(h, Err(error))) => (h, Err(Failure::Error(error))),
+            Ok(Stretch::Async(h)) => {
                 let scheduled = Scheduled::Static(h);
                 let result = match call(&mut *this, &scheduled, arg) {
                     Ok(Step::Done(Ok(value))) => Ok(value),
@@ -440,12 +335,12 @@ async fn run_statics<'a>(
                             && !tracing::level_enabled!(tracing::Level::DEBUG) =>
                     {
                         let first = std::future::poll_fn(|cx| {
-                            Poll::Ready(catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))))
+                            std::task::Poll::Ready(catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))))
                         })
                         .await;
                         match first {
-                            Ok(Poll::Ready(result)) => settled(Ok(result)),
-                            Ok(Poll::Pending) => Box::pin(wait(&scheduled, hook, future)).await,
+                            Ok(std::task::Poll::Ready(result)) => settled(Ok(result)),
+                            Ok(std::task::Poll::Pending) => Box::pin(wait(&scheduled, hook, future)).await,
                             Err(payload) => settled(Err(payload)),
                         }
                     }
@@ -454,13 +349,9 @@ async fn run_statics<'a>(
                 };
                 (h, result)
             }
-            None => match stretch(&mut *this, &mut order, arg, options) {
-                (_, Stretched::End) | (None, Stretched::Ran(_)) => return errors.into_result(),
-                (_, Stretched::Async(h)) => {
-                    next = Some(h);
-                    continue;
-                }
-                (Some(h), Stretched::Ran(result)) => (h, result),
+            Err(payload) => match at {
+                Some(h) => (h, Err(Failure::Panic(panic_message(&*payload)))),
+                None => return errors.into_result(),
             },
         };
         if outcome(&Scheduled::Static(h), hook, options, result, &mut errors) {
