@@ -1,23 +1,39 @@
 //! `nats`: what the NATS transport (feature `nats`) costs over loopback, against bare async-nats
 //! doing the same work in the same run, and against the in-process bus.
 //!
-//! - `round trip`: 2,000 sequential commands `runtime.command(Count { add: 1 })` answered by a
+//! - `round_trip`: sequential commands `runtime.command(Count { add: 1 })` answered by a
 //!   `#[on_command]` handler of a runtime with its own connection (the reply a `u32`, JSON both
 //!   ways). Baseline `bare`: `client.request(subject, json)` answered by a task on another
 //!   connection that decodes the same struct and replies with the JSON of a `u32`, the caller
 //!   decoding it. Variant `in-process`: the same command with both components in one runtime
-//!   without transport.
-//! - `publish`: 20,000 `runtime.publish(Tick { n })` to an `#[on_message]` handler of a runtime on
-//!   another connection, timed until it counted all of them. Baseline `bare`: `client.publish` of
-//!   the same JSON to a subscriber on another connection that decodes each. Variant `in-process`:
-//!   one runtime, no transport.
+//!   without transport. One criterion iteration is one round trip.
+//! - `publish`: `runtime.publish(Tick { n })` to an `#[on_message]` handler of a runtime on another
+//!   connection. Baseline `bare`: `client.publish` of the same JSON to a subscriber on another
+//!   connection that decodes each. Variant `in-process`: one runtime, no transport. One criterion
+//!   iteration is one message: a batch of criterion's is published in chunks of at most 20,000,
+//!   each timed until the handler (or subscriber) counted all of it, so the time includes the
+//!   delivery (the chunks bound what is in flight: core NATS is at most once, and a subscriber
+//!   that falls too far behind loses messages; a chunk not seen within 30 s panics, naming the case).
 //!
-//! Each case runs 3 times (after one warm-up run); the median is reported, with the load average.
-//! Goals (issue #15): round trip ≤ 1.2x bare async-nats; publish throughput ≥ 80 % of bare.
-//! Needs `nats-server` (it starts one on a free loopback port); without it, says so and exits.
+//! The server (`nats-server` on a free loopback port, started by the bench), the connections, the
+//! runtimes and components and the bare tasks are set up once, outside the timing, on one tokio
+//! 2-worker `multi_thread` runtime (with I/O); each criterion batch is one `block_on` that times itself.
+//! After criterion, a table gives µs per round trip and messages per second for each variant, with
+//! hooks / bare, all from this run (each timed batch of criterion's `iter_custom` is recorded; the
+//! estimate is criterion's own slope of time over iterations across the samples), and the load
+//! average at the start and at the end. Goals (issue #15): round trip ≤ 1.2x bare async-nats;
+//! publish throughput ≥ 80 % of bare. Needs `nats-server`; without it, says so and exits.
 //!
-//! Run with `cargo bench --bench nats`.
+//! Run with `cargo bench --bench nats`; `cargo test --benches` runs each case once (criterion's
+//! test mode), without the table.
 
+mod support;
+
+#[path = "../tests/support/nats_server.rs"]
+mod nats_server;
+
+use std::future::Future;
+use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,14 +42,17 @@ use futures_util::StreamExt;
 use hooks_runtime::prelude::*;
 use hooks_runtime::{NatsTransport, Route};
 use serde::{Deserialize, Serialize};
+use support::{figure, quotient, ratio, Run};
 use tokio::sync::Notify;
 
-#[path = "../tests/support/nats_server.rs"]
-mod nats_server;
-
-const ROUND_TRIPS: u64 = 2_000;
-const MESSAGES: u64 = 20_000;
-const RUNS: usize = 3;
+/// The most messages published before waiting until all of them arrived.
+const CHUNK: u64 = 20_000;
+/// How long a chunk may take to arrive before the bench fails.
+const PATIENCE: Duration = Duration::from_secs(30);
+/// Issue #15: a command round trip costs at most this many bare async-nats requests.
+const ROUND_TRIP_GOAL: f64 = 1.2;
+/// Issue #15: publish throughput is at least this share (%) of bare async-nats's.
+const PUBLISH_GOAL: f64 = 80.0;
 
 #[derive(Message, Serialize, Deserialize, Debug)]
 #[message(reply = u32, serde, name = "bench.count")]
@@ -60,7 +79,7 @@ struct Counter {
 impl Counter {
     #[on_command]
     fn count(&mut self, count: &Count) -> u32 {
-        self.total += count.add;
+        self.total = self.total.wrapping_add(count.add);
         self.total
     }
 }
@@ -71,22 +90,19 @@ struct Ticks {
     service: Service,
     #[hooks(base)]
     bus: MessageBusClient,
-    seen: Arc<AtomicU64>,
-    all: Arc<Notify>,
-    target: Arc<AtomicU64>,
+    counting: Counting,
 }
 
 #[hooks]
 impl Ticks {
     #[on_message]
     fn tick(&mut self, _: &Tick) {
-        let seen = self.seen.fetch_add(1, Ordering::Relaxed) + 1;
-        if seen == self.target.load(Ordering::Relaxed) {
-            self.all.notify_one();
-        }
+        self.counting.seen();
     }
 }
 
+/// What a receiver counts, and the signal that a chunk arrived whole.
+#[derive(Clone)]
 struct Counting {
     seen: Arc<AtomicU64>,
     all: Arc<Notify>,
@@ -98,13 +114,14 @@ impl Counting {
         Counting { seen: Arc::default(), all: Arc::default(), target: Arc::new(AtomicU64::new(u64::MAX)) }
     }
 
-    fn component(&self) -> Ticks {
-        Ticks {
-            service: Service::default(),
-            bus: MessageBusClient::default(),
-            seen: self.seen.clone(),
-            all: self.all.clone(),
-            target: self.target.clone(),
+    fn ticks(&self) -> Ticks {
+        Ticks { service: Service::default(), bus: MessageBusClient::default(), counting: self.clone() }
+    }
+
+    /// One more message arrived.
+    fn seen(&self) {
+        if self.seen.fetch_add(1, Ordering::Relaxed) + 1 == self.target.load(Ordering::Relaxed) {
+            self.all.notify_one();
         }
     }
 
@@ -112,191 +129,250 @@ impl Counting {
     fn expect(&self, n: u64) {
         self.target.store(self.seen.load(Ordering::Relaxed) + n, Ordering::Relaxed);
     }
-}
 
-/// Waits for `all` (every message of the run counted); a run that lost messages (core NATS is at
-/// most once: a subscriber the server finds too slow is dropped) fails loudly instead of hanging.
-async fn all_seen(case: &str, all: impl std::future::Future<Output = ()>, seen: &AtomicU64, target: &AtomicU64) {
-    if tokio::time::timeout(Duration::from_secs(30), all).await.is_err() {
-        panic!(
-            "{case}: {} of the run's messages arrived within 30 s (seen {}, expected {}); run with RUST_LOG=info to see the connection's events",
-            MESSAGES.saturating_sub(target.load(Ordering::Relaxed).saturating_sub(seen.load(Ordering::Relaxed))),
-            seen.load(Ordering::Relaxed),
-            target.load(Ordering::Relaxed)
-        );
+    /// Waits for `all` (every message of a chunk of `n` counted); a chunk that lost messages (core
+    /// NATS is at most once: a subscriber that falls too far behind loses them) fails loudly
+    /// instead of hanging.
+    async fn all_seen(&self, case: &str, all: impl Future<Output = ()>, n: u64) {
+        if tokio::time::timeout(PATIENCE, all).await.is_err() {
+            let (seen, target) = (self.seen.load(Ordering::Relaxed), self.target.load(Ordering::Relaxed));
+            panic!(
+                "publish, {case}: {} of a chunk's {n} messages arrived within {PATIENCE:?} (seen {seen}, expected \
+                 {target}); run with RUST_LOG=info to see the connection's events",
+                n.saturating_sub(target.saturating_sub(seen)),
+            );
+        }
     }
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
-
-async fn measure<F, Fut>(mut run: F) -> f64
+/// `iters` sequential round trips of `call`, timed.
+async fn round_trips<F, Fut>(iters: u64, mut call: F) -> Duration
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Duration>,
+    Fut: Future,
 {
-    run().await; // warm-up
-    let mut times = Vec::new();
-    for _ in 0..RUNS {
-        times.push(run().await.as_secs_f64());
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(call().await);
     }
-    median(times)
+    start.elapsed()
 }
 
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".to_owned())
-}
-
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
-    if std::env::args().any(|a| a == "--list") {
-        return Ok(());
-    }
-    let Some(server) = nats_server::NatsServer::start("bench") else { return Ok(()) };
-    let url = server.url();
-    let names = NatsTransport::new("").prefix("bench");
-
-    // Round trip.
-    let caller = Runtime::with_transport(NatsTransport::new(&url).prefix("bench").name("caller")).await?;
-    let callee = Runtime::with_transport(NatsTransport::new(&url).prefix("bench").name("callee")).await?;
-    callee.spawn(Counter::default()).start().await?;
-    let hooks_rt = measure(|| async {
-        let start = Instant::now();
-        for _ in 0..ROUND_TRIPS {
-            std::hint::black_box(caller.command(Count { add: 1 }).await.expect("answered"));
-        }
-        start.elapsed()
-    })
-    .await;
-
-    let bare_caller = async_nats::connect(&url).await?;
-    let bare_callee = async_nats::connect(&url).await?;
-    let subject = "bare.count";
-    let mut requests = bare_callee.subscribe(subject).await?;
-    bare_callee.flush().await?;
-    let responder = tokio::spawn({
-        let client = bare_callee.clone();
-        async move {
-            let mut total = 0u32;
-            while let Some(request) = requests.next().await {
-                let count: Count = serde_json::from_slice(&request.payload).expect("a Count");
-                total += count.add;
-                if let Some(reply) = request.reply {
-                    let _ = client.publish(reply, serde_json::to_vec(&total).expect("json").into()).await;
-                }
-            }
-        }
-    });
-    let bare_rt = measure(|| async {
-        let start = Instant::now();
-        for _ in 0..ROUND_TRIPS {
-            let payload = serde_json::to_vec(&Count { add: 1 }).expect("json");
-            let reply = bare_caller.request(subject, payload.into()).await.expect("answered");
-            std::hint::black_box(serde_json::from_slice::<u32>(&reply.payload).expect("a u32"));
-        }
-        start.elapsed()
-    })
-    .await;
-
-    let local = Runtime::new();
-    local.spawn(Counter::default()).start().await?;
-    let local_rt = measure(|| async {
-        let start = Instant::now();
-        for _ in 0..ROUND_TRIPS {
-            std::hint::black_box(local.command(Count { add: 1 }).await.expect("answered"));
-        }
-        start.elapsed()
-    })
-    .await;
-
-    // Publish throughput.
-    let counting = Counting::new();
-    callee.spawn(counting.component()).start().await?;
-    let hooks_pub = measure(|| async {
-        counting.expect(MESSAGES);
+/// `iters` messages sent by `publish(n)` in chunks of at most `CHUNK`, each chunk timed until
+/// `counting` counted all of it.
+async fn publishes<F, Fut>(case: &str, counting: &Counting, iters: u64, mut publish: F) -> Duration
+where
+    F: FnMut(u64) -> Fut,
+    Fut: Future,
+{
+    let start = Instant::now();
+    let mut n = 0;
+    while n < iters {
+        let chunk = (iters - n).min(CHUNK);
+        counting.expect(chunk);
         let all = counting.all.notified();
-        let start = Instant::now();
-        for n in 0..MESSAGES {
-            caller.publish(Tick { n }).await;
+        for _ in 0..chunk {
+            black_box(publish(n).await);
+            n += 1;
         }
-        all_seen("hooks over NATS", all, &counting.seen, &counting.target).await;
-        start.elapsed()
-    })
-    .await;
+        counting.all_seen(case, all, chunk).await;
+    }
+    start.elapsed()
+}
 
-    let seen = Arc::new(AtomicU64::new(0));
-    let all = Arc::new(Notify::new());
-    let target = Arc::new(AtomicU64::new(u64::MAX));
-    let bare_subject = names.subject::<Tick>(Route::Publish).replace("bench.", "bare.");
-    let mut ticks = bare_callee.subscribe(bare_subject.clone()).await?;
-    bare_callee.flush().await?;
-    let subscriber = tokio::spawn({
-        let (seen, all, target) = (seen.clone(), all.clone(), target.clone());
-        async move {
-            while let Some(message) = ticks.next().await {
-                std::hint::black_box(serde_json::from_slice::<Tick>(&message.payload).expect("a Tick"));
-                if seen.fetch_add(1, Ordering::Relaxed) + 1 == target.load(Ordering::Relaxed) {
-                    all.notify_one();
+/// Everything the cases use, set up once.
+struct Setup {
+    caller: Runtime,
+    callee: Runtime,
+    local: Runtime,
+    bare_caller: async_nats::Client,
+    bare_subject: String,
+    ticks: Counting,
+    bare_ticks: Counting,
+    local_ticks: Counting,
+    bare_tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// The subject of the bare round trips.
+const BARE_COUNT: &str = "bare.count";
+
+impl Setup {
+    async fn new(url: &str) -> Setup {
+        let caller =
+            Runtime::with_transport(NatsTransport::new(url).prefix("bench").name("caller")).await.expect("caller");
+        let callee =
+            Runtime::with_transport(NatsTransport::new(url).prefix("bench").name("callee")).await.expect("callee");
+        callee.spawn(Counter::default()).start().await.expect("started");
+        let ticks = Counting::new();
+        callee.spawn(ticks.ticks()).start().await.expect("started");
+
+        let local = Runtime::new();
+        local.spawn(Counter::default()).start().await.expect("started");
+        let local_ticks = Counting::new();
+        local.spawn(local_ticks.ticks()).start().await.expect("started");
+
+        let bare_caller = async_nats::connect(url).await.expect("connected");
+        let bare_callee = async_nats::connect(url).await.expect("connected");
+        let mut requests = bare_callee.subscribe(BARE_COUNT).await.expect("subscribed");
+        let bare_subject =
+            NatsTransport::new("").prefix("bench").subject::<Tick>(Route::Publish).replace("bench.", "bare.");
+        let mut bare_messages = bare_callee.subscribe(bare_subject.clone()).await.expect("subscribed");
+        bare_callee.flush().await.expect("flushed");
+        let responder = tokio::spawn({
+            let client = bare_callee.clone();
+            async move {
+                let mut total = 0u32;
+                while let Some(request) = requests.next().await {
+                    let count: Count = serde_json::from_slice(&request.payload).expect("a Count");
+                    total = total.wrapping_add(count.add);
+                    if let Some(reply) = request.reply {
+                        let _ = client.publish(reply, serde_json::to_vec(&total).expect("json").into()).await;
+                    }
                 }
             }
+        });
+        let bare_ticks = Counting::new();
+        let subscriber = tokio::spawn({
+            let counting = bare_ticks.clone();
+            async move {
+                while let Some(message) = bare_messages.next().await {
+                    black_box(serde_json::from_slice::<Tick>(&message.payload).expect("a Tick"));
+                    counting.seen();
+                }
+            }
+        });
+        Setup {
+            caller,
+            callee,
+            local,
+            bare_caller,
+            bare_subject,
+            ticks,
+            bare_ticks,
+            local_ticks,
+            bare_tasks: vec![responder, subscriber],
         }
+    }
+
+    async fn stop(self) {
+        for task in &self.bare_tasks {
+            task.abort();
+        }
+        self.caller.stop_all().await.expect("stopped");
+        self.callee.stop_all().await.expect("stopped");
+        self.local.stop_all().await.expect("stopped");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurement
+
+const BENCH: &str = "nats";
+const ROUND_TRIP: &str = "round_trip";
+const PUBLISH: &str = "publish";
+const MULTI_THREAD: &str = "multi_thread";
+const HOOKS: &str = "hooks";
+const BARE: &str = "bare";
+const IN_PROCESS: &str = "in-process";
+
+type Results = support::Results<Run>;
+
+/// The key of `case`'s `variant`: one iteration is one round trip or one message.
+fn key(case: &'static str, variant: &'static str) -> Run {
+    Run { bench: BENCH, case, flavor: MULTI_THREAD, variant, units: 1 }
+}
+
+fn bench(criterion: &mut criterion::Criterion, results: &Results, rt: &tokio::runtime::Runtime, setup: &Setup) {
+    let Setup { caller, local, bare_caller, bare_subject, ticks, bare_ticks, local_ticks, .. } = setup;
+
+    results.bench_batches(criterion, key(ROUND_TRIP, HOOKS), |iters| {
+        rt.block_on(round_trips(iters, || async { caller.command(Count { add: 1 }).await.expect("answered") }))
     });
-    let bare_pub = measure(|| async {
-        target.store(seen.load(Ordering::Relaxed) + MESSAGES, Ordering::Relaxed);
-        let done = all.notified();
-        let start = Instant::now();
-        for n in 0..MESSAGES {
+    results.bench_batches(criterion, key(ROUND_TRIP, BARE), |iters| {
+        rt.block_on(round_trips(iters, || async {
+            let payload = serde_json::to_vec(&Count { add: 1 }).expect("json");
+            let reply = bare_caller.request(BARE_COUNT, payload.into()).await.expect("answered");
+            serde_json::from_slice::<u32>(&reply.payload).expect("a u32")
+        }))
+    });
+    results.bench_batches(criterion, key(ROUND_TRIP, IN_PROCESS), |iters| {
+        rt.block_on(round_trips(iters, || async { local.command(Count { add: 1 }).await.expect("answered") }))
+    });
+
+    results.bench_batches(criterion, key(PUBLISH, HOOKS), |iters| {
+        rt.block_on(publishes("hooks over NATS", ticks, iters, |n| caller.publish(Tick { n })))
+    });
+    results.bench_batches(criterion, key(PUBLISH, BARE), |iters| {
+        rt.block_on(publishes("bare async-nats", bare_ticks, iters, |n| async move {
             let payload = serde_json::to_vec(&Tick { n }).expect("json");
             bare_caller.publish(bare_subject.clone(), payload.into()).await.expect("published");
-        }
-        all_seen("bare async-nats", done, &seen, &target).await;
-        start.elapsed()
-    })
-    .await;
+        }))
+    });
+    results.bench_batches(criterion, key(PUBLISH, IN_PROCESS), |iters| {
+        rt.block_on(publishes("in-process", local_ticks, iters, |n| local.publish(Tick { n })))
+    });
+}
 
-    let local_counting = Counting::new();
-    local.spawn(local_counting.component()).start().await?;
-    let local_pub = measure(|| async {
-        local_counting.expect(MESSAGES);
-        let all = local_counting.all.notified();
-        let start = Instant::now();
-        for n in 0..MESSAGES {
-            local.publish(Tick { n }).await;
-        }
-        all_seen("in-process", all, &local_counting.seen, &local_counting.target).await;
-        start.elapsed()
-    })
-    .await;
+// ---------------------------------------------------------------------------------------------
+// Report
 
-    responder.abort();
-    subscriber.abort();
-    caller.stop_all().await?;
-    callee.stop_all().await?;
-    local.stop_all().await?;
+fn print_table(results: &Results, load_at_start: &str) {
+    let ns = |case, variant| results.ns_per_unit(&key(case, HOOKS), variant);
+    let micros = |case, variant| figure(ns(case, variant).map(|ns| ns / 1e3), 2);
+    let rate = |variant| figure(ns(PUBLISH, variant).map(|ns| 1e9 / ns), 0);
+    let round_trip = quotient(ns(ROUND_TRIP, HOOKS), ns(ROUND_TRIP, BARE));
+    let publish = quotient(ns(PUBLISH, BARE), ns(PUBLISH, HOOKS)).map(|share| 100.0 * share);
 
-    let per = |secs: f64, n: u64| secs * 1e6 / n as f64;
-    let rate = |secs: f64| MESSAGES as f64 / secs;
-    println!("nats bench over loopback (median of {RUNS} runs; load average {})", load_average());
+    println!();
+    println!(
+        "nats over loopback: criterion slope estimate per round trip / per message, hooks / bare from this run; \
+         load average {load_at_start} at the start, {} at the end",
+        support::load_average()
+    );
     println!("| case | hooks over NATS | bare async-nats | in-process bus | hooks / bare |");
     println!("|---|---|---|---|---|");
     println!(
-        "| command round trip | {:.1} µs | {:.1} µs | {:.2} µs | {:.2}x (goal ≤ 1.2x) |",
-        per(hooks_rt, ROUND_TRIPS),
-        per(bare_rt, ROUND_TRIPS),
-        per(local_rt, ROUND_TRIPS),
-        hooks_rt / bare_rt
+        "| command round trip | {} µs | {} µs | {} µs | {} (goal ≤ {ROUND_TRIP_GOAL}x) |",
+        micros(ROUND_TRIP, HOOKS),
+        micros(ROUND_TRIP, BARE),
+        micros(ROUND_TRIP, IN_PROCESS),
+        ratio(ns(ROUND_TRIP, HOOKS), ns(ROUND_TRIP, BARE)),
     );
     println!(
-        "| publish throughput | {:.0} msg/s | {:.0} msg/s | {:.0} msg/s | {:.0} % (goal ≥ 80 %) |",
-        rate(hooks_pub),
-        rate(bare_pub),
-        rate(local_pub),
-        100.0 * bare_pub / hooks_pub
+        "| publish throughput | {} msg/s | {} msg/s | {} msg/s | {} % (goal ≥ {PUBLISH_GOAL} %) |",
+        rate(HOOKS),
+        rate(BARE),
+        rate(IN_PROCESS),
+        figure(publish, 0),
     );
-    Ok(())
+    println!();
+    if let Some(r) = round_trip {
+        let verdict = if r <= ROUND_TRIP_GOAL { "met" } else { "NOT met" };
+        println!("goal (issue #15: command round trip <= {ROUND_TRIP_GOAL}x bare async-nats): {r:.2}x, {verdict}");
+    }
+    if let Some(p) = publish {
+        let verdict = if p >= PUBLISH_GOAL { "met" } else { "NOT met" };
+        println!("goal (issue #15: publish throughput >= {PUBLISH_GOAL} % of bare async-nats): {p:.0} %, {verdict}");
+    }
+}
+
+fn main() {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    let load_at_start = support::load_average();
+    let mut criterion = support::criterion(Duration::from_secs(2), Duration::from_secs(8), 20);
+    let Some(server) = nats_server::NatsServer::start("bench") else { return };
+    let rt = support::multi_thread_io();
+    let setup = rt.block_on(Setup::new(&server.url()));
+    let results = Results::default();
+
+    bench(&mut criterion, &results, &rt, &setup);
+
+    rt.block_on(setup.stop());
+    drop(rt);
+    drop(server);
+    criterion.final_summary();
+    // `cargo test` (`--test`), `--list` and `--profile-time` run nothing criterion times: no table.
+    if support::timed_run() {
+        print_table(&results, &load_at_start);
+    }
 }

@@ -159,6 +159,19 @@ impl<K> Default for Results<K> {
 impl<K: Key> Results<K> {
     /// Benchmarks `run` (one iteration) as `group/variant/parameter` of `key` and records its batches.
     pub fn bench(&self, criterion: &mut Criterion, key: K, mut run: impl FnMut()) {
+        self.bench_batches(criterion, key, |iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                run();
+            }
+            start.elapsed()
+        });
+    }
+
+    /// Benchmarks `batch` as `group/variant/parameter` of `key` and records its batches: `batch(iters)`
+    /// runs `iters` iterations and returns the time they took, for a batch that times itself (one
+    /// `block_on` around the whole batch, a batch of messages timed until all of them arrived, ..).
+    pub fn bench_batches(&self, criterion: &mut Criterion, key: K, mut batch: impl FnMut(u64) -> Duration) {
         let (group, id) = (key.group(), BenchmarkId::new(key.variant(), key.parameter()));
         let index = {
             let mut all = self.0.borrow_mut();
@@ -168,11 +181,7 @@ impl<K: Key> Results<K> {
         let mut g = criterion.benchmark_group(group);
         g.bench_function(id, |b| {
             b.iter_custom(|iters| {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    run();
-                }
-                let elapsed = start.elapsed();
+                let elapsed = batch(iters);
                 self.0.borrow_mut()[index].batches.push((iters, elapsed));
                 elapsed
             });
@@ -260,6 +269,12 @@ pub fn multi_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().expect("tokio runtime")
 }
 
+/// A tokio `multi_thread` runtime of 2 workers, with time and I/O (sockets: the `nats` bench). Its
+/// `net` feature comes from async-nats, a dev-dependency.
+pub fn multi_thread_io() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime")
+}
+
 /// `value` with `decimals` decimals, or `-`.
 pub fn figure(value: Option<f64>, decimals: usize) -> String {
     value.map_or_else(|| "-".to_owned(), |value| format!("{value:.decimals$}"))
@@ -271,6 +286,13 @@ pub fn quotient(a: Option<f64>, b: Option<f64>) -> Option<f64> {
         (Some(a), Some(b)) if b > 0.0 => Some(a / b),
         _ => None,
     }
+}
+
+/// The load average of the machine (`/proc/loadavg`'s first three figures), or `?`.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".to_owned())
 }
 
 /// `a / b` as `1.23x`, or `-`.
