@@ -666,3 +666,49 @@ async fn stop_handles_every_push_this_process_accepted() {
     workers.stop_all().await.unwrap();
     producer.stop_all().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishes_during_an_outage_are_buffered_up_to_the_bound_then_refused() {
+    let Some(mut server) = NatsServer::start("outage") else { return };
+    let bounded = transport(&server, "t8", "sender").buffer(4).publish_timeout(Duration::from_millis(50));
+    let sender = Runtime::with_transport(bounded).await.expect("connects");
+    server.kill();
+    // Until the client sees the connection gone, a publish may still go to the socket; after,
+    // the outbound buffer fills and each publish past it fails within the publish timeout.
+    let (mut accepted, mut refused) = (0, 0);
+    for n in 0..64 {
+        match within("a publish during the outage", sender.publish_remote(Ping { n })).await {
+            Ok(_) => accepted += 1,
+            Err(TransportError::Unavailable { subject, reason }) => {
+                assert_eq!(subject, "t8.msg.Ping");
+                assert!(reason.contains("outbound buffer"), "{reason}");
+                refused += 1;
+            }
+            Err(other) => panic!("expected TransportError::Unavailable, got {other}"),
+        }
+    }
+    assert!(refused > 0, "no bound: {accepted} publishes accepted during the outage");
+    assert_eq!(accepted + refused, 64);
+    // The runtime goes on once the server is back.
+    server.restart();
+    let receiver = Runtime::with_transport(transport(&server, "t8", "receiver")).await.expect("connects");
+    let (sink, mut rx) = sink();
+    receiver.spawn(sink).start().await.unwrap();
+    within("the sender reconnected", async {
+        while sender.publish_remote(Ping { n: 1000 }).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    // Core NATS is at most once: what was buffered may reach the receiver before it subscribed,
+    // so this waits for a publish made after both are connected.
+    loop {
+        sender.publish_remote(Ping { n: 2000 }).await.expect("connected");
+        let line = within("a publish after the outage", rx.recv()).await.expect("the sink runs");
+        if line == "ping 2000" {
+            break;
+        }
+    }
+    sender.stop_all().await.unwrap();
+    receiver.stop_all().await.unwrap();
+}
