@@ -225,10 +225,7 @@ impl NatsTransport {
     /// The JetStream stream of a durable contract.
     fn stream_of(&self, name: &'static str) -> String {
         let name = self.renamed.get(name).map_or(name, String::as_str);
-        format!("HOOKS_{}_{}", self.prefix, name)
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-            .collect()
+        subject_token(&format!("HOOKS_{}_{}", self.prefix, name))
     }
 
     /// Connects, checks the contracts, makes the durable streams, and starts the task that
@@ -474,14 +471,22 @@ impl Shared {
     fn encode(&self, carried: &Carried, message: &Message) -> Result<Vec<u8>, TransportError> {
         let payload = (carried.info.codec.encode)(message, self.codec)
             .map_err(|reason| TransportError::Encode { contract: carried.info.name(), reason })?;
-        if payload.len() > self.max_payload {
-            return Err(TransportError::TooLarge {
-                contract: carried.info.name(),
-                size: payload.len(),
-                max: self.max_payload,
-            });
-        }
+        self.fits(carried, payload.len())?;
         Ok(payload)
+    }
+
+    /// Whether `size` encoded bytes of `carried` fit the server's `max_payload`.
+    fn fits(&self, carried: &Carried, size: usize) -> Result<(), TransportError> {
+        if size > self.max_payload {
+            return Err(TransportError::TooLarge { contract: carried.info.name(), size, max: self.max_payload });
+        }
+        Ok(())
+    }
+
+    /// Sends what both connections buffered.
+    async fn flush(&self) -> Result<(), async_nats::client::FlushError> {
+        let (calls, publishes) = tokio::join!(self.client.flush(), self.pubsub.flush());
+        calls.and(publishes)
     }
 
     /// Decodes what arrived; an error names the contract and the sender, and is told to the
@@ -686,9 +691,9 @@ impl Transport for Bridge {
             tasks.close();
             tasks.wait().await;
             tasks.reopen();
-            let (calls, publishes) = tokio::join!(self.shared.client.flush(), self.shared.pubsub.flush());
-            calls
-                .and(publishes)
+            self.shared
+                .flush()
+                .await
                 .map_err(|e| TransportError::Unavailable { subject: "(flush)".to_owned(), reason: e.to_string() })
         })
     }
@@ -837,8 +842,7 @@ async fn follow(shared: Arc<Shared>, mut control: mpsc::UnboundedReceiver<Contro
                 }
             }
             Control::Ready(done) => {
-                let (calls, publishes) = tokio::join!(shared.client.flush(), shared.pubsub.flush());
-                if let Err(error) = calls.and(publishes) {
+                if let Err(error) = shared.flush().await {
                     tracing::warn!(%error, "the transport did not flush");
                 }
                 let _ = done.send(());
@@ -961,18 +965,10 @@ async fn on_called(
             let answer = match bus.call_local(kind, decoded).await {
                 Ok((component, response)) => match (carried.info.codec.encode_reply)(response, shared.codec) {
                     // The server would refuse it and the caller wait out its timeout: an error now.
-                    Ok(body) if body.len() > shared.max_payload => Err((
-                        "encode",
-                        component.to_string(),
-                        TransportError::TooLarge {
-                            contract: carried.info.name(),
-                            size: body.len(),
-                            max: shared.max_payload,
-                        }
-                        .to_string()
-                        .into_bytes(),
-                    )),
-                    Ok(body) => Ok((component, body)),
+                    Ok(body) => match shared.fits(&carried, body.len()) {
+                        Ok(()) => Ok((component, body)),
+                        Err(too_large) => Err(("encode", component.to_string(), too_large.to_string().into_bytes())),
+                    },
                     Err(reason) => Err(("encode", component.to_string(), reason.into_bytes())),
                 },
                 Err(LocalCall::NoTarget(_)) => Err(("no-handler", shared.sender.clone(), Vec::new())),
