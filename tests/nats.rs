@@ -712,3 +712,141 @@ async fn publishes_during_an_outage_are_buffered_up_to_the_bound_then_refused() 
     sender.stop_all().await.unwrap();
     receiver.stop_all().await.unwrap();
 }
+
+#[derive(Message, Serialize, Deserialize, Debug, Clone)]
+#[message(serde, reply = u32)]
+struct Explode;
+
+#[derive(Message, Serialize, Deserialize, Debug, Clone)]
+#[message(serde, reply = u32)]
+struct Hang;
+
+/// Answers `Explode` with a panic and `Hang` never; `Count` as `Counter` does.
+#[derive(Hooks, Default)]
+struct Faulty {
+    #[hooks(base)]
+    service: Service,
+    #[hooks(base)]
+    commands: CommandHandler,
+    total: u32,
+}
+
+#[hooks]
+impl Faulty {
+    #[on_command]
+    fn count(&mut self, count: &Count) -> u32 {
+        self.total += count.add;
+        self.total
+    }
+
+    #[on_command]
+    fn explode(&mut self, _: &Explode) -> u32 {
+        panic!("the handler exploded")
+    }
+
+    #[on_command]
+    async fn hang(&mut self, _: &Hang) -> u32 {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_handler_that_panics_or_hangs_is_an_error_to_the_caller_and_the_stop_budget_holds() {
+    let Some(server) = NatsServer::start("faults") else { return };
+    let short = |name| transport(&server, "t9", name).request_timeout(Duration::from_millis(300));
+    let caller = Runtime::with_transport(short("caller")).await.expect("connects");
+    let callee = Runtime::with_transport(short("callee")).await.expect("connects");
+    let faulty = callee.spawn_named("faulty", Faulty::default());
+    faulty.start().await.unwrap();
+
+    // A panic is a failure carried back as a panic, with its message; the component goes on.
+    match within("the panicking command", caller.command(Explode)).await {
+        Err(CallError::Failed { component, errors, .. }) => {
+            assert_eq!(&*component, "faulty");
+            let [error] = errors.errors() else { panic!("one failure: {errors:?}") };
+            assert!(matches!(error, HookError::Panicked { .. }), "{error:?}");
+            assert!(error.to_string().contains("the handler exploded"), "{error}");
+        }
+        other => panic!("expected CallError::Failed, got {other:?}"),
+    }
+    assert_eq!(within("a command after the panic", caller.command(Count { add: 2 })).await.unwrap(), 2);
+
+    // A hang: the caller gets TimedOut (its request timeout), it does not wait on.
+    match within("the hanging command", caller.command(Hang)).await {
+        Err(CallError::TimedOut { .. }) => {}
+        other => panic!("expected CallError::TimedOut, got {other:?}"),
+    }
+    // The callee is still inside the hung handler: its stop is bounded by its budget and says so.
+    match within("the bounded stop", faulty.stop_with_timeout(Duration::from_millis(200))).await {
+        Err(LifecycleError::TimedOut { .. }) => {}
+        other => panic!("expected LifecycleError::TimedOut, got {:?}", other.map(|_| "stopped")),
+    }
+    caller.stop_all().await.unwrap();
+    callee.stop_all().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pushes_and_commands_from_many_senders_while_the_workers_stop_are_each_handled_once_or_refused() {
+    let Some(server) = NatsServer::start("senders") else { return };
+    let producer = Runtime::with_transport(transport(&server, "t10", "producer")).await.expect("connects");
+    let workers = Runtime::with_transport(transport(&server, "t10", "workers")).await.expect("connects");
+    let puller = workers.spawn(SlowPuller::default());
+    puller.start().await.unwrap();
+    let counter = workers.spawn_named("counter", Counter::default());
+    counter.start().await.unwrap();
+
+    // 8 senders, each pushing its own ids and sending commands, while the workers stop.
+    let (going, mut under_way) = mpsc::unbounded_channel();
+    let senders: Vec<_> = (0..8u32)
+        .map(|sender| {
+            let (producer, going) = (producer.clone(), going.clone());
+            tokio::spawn(async move {
+                let (mut accepted, mut refused, mut answered) = (Vec::new(), Vec::new(), 0u32);
+                for i in 0..25u32 {
+                    let id = sender * 1000 + i;
+                    match producer.push(Job { id }).await {
+                        Ok(()) => accepted.push(id),
+                        Err(error) => {
+                            let back = error.into_payload::<Job>().map(|job| job.id).ok();
+                            assert_eq!(back, Some(id), "a refused push hands its message back");
+                            refused.push(id);
+                        }
+                    }
+                    match producer.command(Count { add: 1 }).await {
+                        Ok(_) => answered += 1,
+                        Err(CallError::NoHandler { .. } | CallError::Rejected(_)) => {}
+                        Err(other) => panic!("a command while stopping: {other:?}"),
+                    }
+                    if i == 2 {
+                        let _ = going.send(());
+                    }
+                }
+                (accepted, refused, answered)
+            })
+        })
+        .collect();
+    // The stops begin once every sender is under way.
+    for _ in 0..8 {
+        within("the senders under way", under_way.recv()).await.expect("a sender");
+    }
+    let (handled, counted) = within("the stops", async {
+        let handled = puller.stop().await.unwrap().handled;
+        let counted = counter.stop().await.unwrap().total;
+        (handled, counted)
+    })
+    .await;
+    let (mut accepted, mut answered) = (Vec::new(), 0);
+    for sender in senders {
+        let (a, r, n) = within("a sender", sender).await.expect("the sender did not panic");
+        assert_eq!(a.len() + r.len(), 25);
+        accepted.extend(a);
+        answered += n;
+    }
+    let mut handled_sorted = handled.clone();
+    handled_sorted.sort_unstable();
+    accepted.sort_unstable();
+    assert_eq!(handled_sorted, accepted, "every accepted push handled exactly once, nothing refused was handled");
+    assert_eq!(counted, answered, "every answered command counted once");
+    producer.stop_all().await.unwrap();
+    workers.stop_all().await.unwrap();
+}

@@ -231,6 +231,23 @@ async fn a_stop_budget_bounds_a_stop_behind_a_command_handler_that_never_returns
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_component_cancelled_past_its_stop_budget_leaves_the_bus() {
+    let runtime = Runtime::new();
+    let h = runtime.spawn(Stuck::default());
+    h.start().await.unwrap();
+    let call = tokio::spawn({
+        let h = h.clone();
+        async move { h.command(Message::signal(Kind::Hang)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    times_out_naming(&h, "never_answers").await;
+    assert!(call.await.unwrap().is_err(), "the caller hears back");
+    // Its call routes went with it: nobody answers, rather than a dead component refusing.
+    let after = runtime.command(Message::signal(Kind::Hang)).await;
+    assert!(matches!(after, Err(CallError::NoHandler { .. })), "{after:?}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_stop_budget_bounds_a_stop_that_arrives_during_a_hung_start() {
     let runtime = Runtime::new();
     let h = runtime.spawn(Stuck { hang_on_start: true, ..Stuck::default() });

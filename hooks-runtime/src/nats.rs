@@ -730,7 +730,8 @@ fn intern(name: &str) -> &'static str {
     if let Some(known) = names.get(name) {
         return known;
     }
-    if names.len() >= 1024 {
+    // What another process sends is not trusted: a bounded number of short names is kept.
+    if names.len() >= 1024 || name.len() > 256 {
         return "(remote)";
     }
     let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());

@@ -138,6 +138,33 @@ impl Watch {
     }
 }
 
+/// The work queues a component pulls from, by message type. Dropped with its task: a task that
+/// ends without a stop (cancelled past its stop budget, or its runtime dropped) takes the
+/// component off the bus here, so that no subscription, call route or queue membership (nor, with
+/// a transport, a subscription on the server) outlives it; after a stop it has nothing left to do.
+pub(crate) struct Pulls {
+    bus: Arc<Bus>,
+    id: u64,
+    pub(crate) queues: Vec<(Key, WorkQueue)>,
+}
+
+impl Pulls {
+    pub(crate) fn new(bus: Arc<Bus>, id: u64) -> Self {
+        Pulls { bus, id, queues: Vec::new() }
+    }
+}
+
+impl Drop for Pulls {
+    fn drop(&mut self) {
+        self.bus.unsubscribe(self.id);
+        self.bus.unregister_calls(self.id);
+        for (key, _) in self.queues.drain(..) {
+            // What a cancelled component's queue still holds is lost with it, as its mailbox is.
+            drop(self.bus.leave_queue(&key));
+        }
+    }
+}
+
 /// Runs the hooks of type `$H` at `$positions` (a message's handlers) on `$component`, collecting
 /// every failure in a `MultiError`. A macro rather than an `async fn`, to spare each delivery one
 /// layer of future around the hook runs.
@@ -187,8 +214,9 @@ pub(crate) struct Actor<T> {
     pub(crate) routes: Option<Routes>,
     /// The attached hooks' generation the routes were built at.
     pub(crate) routes_generation: u64,
-    /// The work queues this component pulls from while running, by message type.
-    pub(crate) pulls: Vec<(Key, WorkQueue)>,
+    /// The work queues this component pulls from while running, and its leaving of the bus if
+    /// its task ends without a stop.
+    pub(crate) pulls: Pulls,
     /// While stopping with a budget: when it is spent (each hook is capped at what is left).
     pub(crate) deadline: Option<Instant>,
 }
@@ -204,7 +232,7 @@ impl<T: Hooks> Actor<T> {
             let running = self.state == LifecycleState::Running;
             // What comes first: ops, then a stop request, then messages (in mailbox order), then
             // pulled messages, then background tasks.
-            let event = if self.pulls.is_empty() && self.tasks.is_empty() {
+            let event = if self.pulls.queues.is_empty() && self.tasks.is_empty() {
                 // The common case, without the select's futures for work queues and timers.
                 let (stop, mail) = (&self.stop_requested, &mut self.mail_rx);
                 std::future::poll_fn(|cx| {
@@ -229,7 +257,7 @@ impl<T: Hooks> Actor<T> {
                     op = ops.next() => Event::Op(op),
                     () = self.stop_requested.raised_armed(&mut stop_armed), if stoppable => Event::StopRequested,
                     Some(delivery) = self.mail_rx.recv(), if running => Event::Delivery(delivery),
-                    message = next_pull(&self.pulls), if running && !self.pulls.is_empty() => Event::Pull(message),
+                    message = next_pull(&self.pulls.queues), if running && !self.pulls.queues.is_empty() => Event::Pull(message),
                     () = sleep_until(next_tick), if next_tick.is_some() => Event::Tick,
                 }
             };
@@ -312,7 +340,7 @@ impl<T: Hooks> Actor<T> {
         self.bus.register_calls(self.id, routes.command.keys(), routes.request.keys(), &self.name, &self.mail_tx);
         let mut left = Vec::new();
         let mut pulls = Vec::with_capacity(routes.pull.len());
-        for (key, queue) in self.pulls.drain(..) {
+        for (key, queue) in self.pulls.queues.drain(..) {
             if routes.pull.contains_key(&key) {
                 pulls.push((key, queue));
             } else if let Some(queue) = self.bus.leave_queue(&key) {
@@ -324,7 +352,7 @@ impl<T: Hooks> Actor<T> {
                 pulls.push((key.clone(), self.bus.join_queue(key)));
             }
         }
-        self.pulls = pulls;
+        self.pulls.queues = pulls;
         self.routes = Some(routes);
         left
     }
@@ -334,7 +362,7 @@ impl<T: Hooks> Actor<T> {
     pub(crate) fn unsubscribe(&mut self) -> Vec<WorkQueue> {
         self.bus.unsubscribe(self.id);
         self.bus.unregister_calls(self.id);
-        let pulls = std::mem::take(&mut self.pulls);
+        let pulls = std::mem::take(&mut self.pulls.queues);
         pulls.into_iter().filter_map(|(key, _)| self.bus.leave_queue(&key)).collect()
     }
 

@@ -19,7 +19,7 @@ use crate::bus::{
 };
 use crate::context::{Context, StopRequest};
 use crate::error::LifecycleError;
-use actor::{Actor, Watch};
+use actor::{Actor, Pulls, Watch};
 pub use handle::Handle;
 use handle::Shared;
 
@@ -141,7 +141,7 @@ impl Runtime {
             bus: bus.clone(),
             routes: None,
             routes_generation: 0,
-            pulls: Vec::new(),
+            pulls: Pulls::new(bus.clone(), id),
             deadline: None,
         };
         let running = watch.running.clone();
