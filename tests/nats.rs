@@ -208,6 +208,28 @@ async fn publish_reaches_another_runtime_and_the_local_one_once() {
     assert!(rx_a.try_recv().is_err());
 }
 
+/// `start` returns once the server routes to the new subscription: a publish sent from another
+/// connection right after it is never lost. (Flushing the subscription onto the socket is not
+/// enough: the server may route the other connection's publish first.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_right_after_start_returns_reaches_the_new_subscriber() {
+    let Some(server) = NatsServer::start("ready") else { return };
+    let a = Runtime::with_transport(transport(&server, "t9", "a")).await.expect("connects");
+    let b = Runtime::with_transport(transport(&server, "t9", "b")).await.expect("connects");
+    for n in 0..40 {
+        let (sink_b, mut rx_b) = sink();
+        let handle = b.spawn(sink_b);
+        handle.start().await.unwrap();
+        assert_eq!(a.publish(Ping { n }).await, 0, "no local subscriber");
+        let got = within("b's ping", rx_b.recv()).await;
+        assert_eq!(got.as_deref(), Some(format!("ping {n}").as_str()), "round {n}");
+        // The last handler of `Ping` in b stops: b unsubscribes, and subscribes again next round.
+        handle.stop().await.unwrap();
+    }
+    a.stop_all().await.unwrap();
+    b.stop_all().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn command_round_trip_carries_replies_and_error_kinds() {
     let Some(server) = NatsServer::start("command") else { return };

@@ -288,8 +288,9 @@ impl NatsTransport {
             streams: self.durable.iter().map(|name| (*name, self.stream_of(name))).collect(),
             tasks: TaskTracker::new(),
         });
+        let probe = Probe::new(&shared.client).await?;
         let (control, rx) = mpsc::unbounded_channel();
-        tokio::spawn(follow(shared.clone(), rx));
+        tokio::spawn(follow(shared.clone(), probe, rx));
         Ok(Arc::new(Bridge { shared, control }))
     }
 
@@ -812,10 +813,61 @@ fn wire_call_error(error: &CallError) -> (&'static str, String, Vec<u8>) {
     }
 }
 
+/// How `ready` learns that the server has taken in everything both connections sent before.
+///
+/// `Client::flush` only empties the socket's buffer: a subscription flushed may still be on its
+/// way into the server while another connection's publish is routed past it. A server handles each
+/// connection's commands in order, so a probe published on a connection after its subscriptions
+/// comes back only once they are in effect. The probe's subject is an inbox of the calls
+/// connection, which the server echoes to (the publish/subscribe connection's probe reaches it as
+/// any other connection's would).
+struct Probe {
+    subject: async_nats::Subject,
+    sub: async_nats::Subscriber,
+    /// The token of the last round; a late answer to an earlier round is skipped.
+    round: u64,
+}
+
+impl Probe {
+    async fn new(client: &Client) -> Result<Self, TransportError> {
+        let subject = async_nats::Subject::from(client.new_inbox());
+        let sub = client
+            .subscribe(subject.clone())
+            .await
+            .map_err(|e| TransportError::Setup(format!("cannot subscribe the readiness probe: {e}")))?;
+        Ok(Self { subject, sub, round: 0 })
+    }
+
+    /// Publishes a probe on both connections and waits (up to the request timeout) until both
+    /// came back.
+    async fn confirm(&mut self, shared: &Shared) -> Result<(), String> {
+        self.round += 1;
+        let token = self.round.to_string().into_bytes();
+        for client in [&shared.client, &shared.pubsub] {
+            client.publish(self.subject.clone(), token.clone().into()).await.map_err(|e| e.to_string())?;
+        }
+        shared.flush().await.map_err(|e| e.to_string())?;
+        let (sub, mut back) = (&mut self.sub, 0);
+        let answers = async {
+            while back < 2 {
+                match sub.next().await {
+                    Some(answer) if answer.payload == token.as_slice() => back += 1,
+                    Some(_) => {}
+                    None => return Err("the probe's subscription ended".to_owned()),
+                }
+            }
+            Ok(())
+        };
+        tokio::time::timeout(shared.request_timeout, answers)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer from the server within {:?}", shared.request_timeout)))
+    }
+}
+
 /// The task that follows the bus's interests: subscribes when the process gains its first
 /// handler of a carried contract, unsubscribes when it loses the last; answers `ready` once
 /// everything asked before is in effect on the server.
-async fn follow(shared: Arc<Shared>, mut control: mpsc::UnboundedReceiver<Control>) {
+async fn follow(shared: Arc<Shared>, mut probe: Probe, mut control: mpsc::UnboundedReceiver<Control>) {
     // A listener ends (and unsubscribes) when its sender is dropped.
     let mut listening: HashMap<(Interest, Key), (oneshot::Sender<()>, tokio::task::JoinHandle<()>)> = HashMap::new();
     while let Some(next) = control.recv().await {
@@ -843,8 +895,8 @@ async fn follow(shared: Arc<Shared>, mut control: mpsc::UnboundedReceiver<Contro
                 }
             }
             Control::Ready(done) => {
-                if let Err(error) = shared.flush().await {
-                    tracing::warn!(%error, "the transport did not flush");
+                if let Err(error) = probe.confirm(&shared).await {
+                    tracing::warn!(%error, "cannot confirm the transport's subscriptions");
                 }
                 let _ = done.send(());
             }
