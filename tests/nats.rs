@@ -692,7 +692,10 @@ async fn stop_handles_every_push_this_process_accepted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publishes_during_an_outage_are_buffered_up_to_the_bound_then_refused() {
     let Some(mut server) = NatsServer::start("outage") else { return };
-    let bounded = transport(&server, "t8", "sender").buffer(4).publish_timeout(Duration::from_millis(50));
+    let bounded = transport(&server, "t8", "sender")
+        .buffer(4)
+        .publish_timeout(Duration::from_millis(50))
+        .request_timeout(Duration::from_millis(500));
     let sender = Runtime::with_transport(bounded).await.expect("connects");
     server.kill();
     // Until the client sees the connection gone, a publish may still go to the socket; after,
@@ -711,6 +714,10 @@ async fn publishes_during_an_outage_are_buffered_up_to_the_bound_then_refused() 
     }
     assert!(refused > 0, "no bound: {accepted} publishes accepted during the outage");
     assert_eq!(accepted + refused, 64);
+    // A component started during the outage starts (its subscription cannot be confirmed: start
+    // waits at most the request timeout for it), and listens once the server is back.
+    let (late, mut late_rx) = sink();
+    within("a start during the outage", sender.spawn(late).start()).await.unwrap();
     // The runtime goes on once the server is back.
     server.restart();
     let receiver = Runtime::with_transport(transport(&server, "t8", "receiver")).await.expect("connects");
@@ -731,8 +738,42 @@ async fn publishes_during_an_outage_are_buffered_up_to_the_bound_then_refused() 
             break;
         }
     }
+    // The component started during the outage hears the other process.
+    loop {
+        receiver.publish_remote(Ping { n: 3000 }).await.expect("connected");
+        let line = within("a publish to the component started during the outage", late_rx.recv()).await;
+        if line.as_deref() == Some("ping 3000") {
+            break;
+        }
+    }
     sender.stop_all().await.unwrap();
     receiver.stop_all().await.unwrap();
+}
+
+/// A runtime whose server is gone for good still stops: unsubscribing and flushing wait at most
+/// the request timeout, and what the handlers hold is handed back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_all_during_an_outage_returns() {
+    let Some(mut server) = NatsServer::start("outage-stop") else { return };
+    let bounded = transport(&server, "t10", "alone")
+        .buffer(4)
+        .publish_timeout(Duration::from_millis(50))
+        .request_timeout(Duration::from_millis(500));
+    let runtime = Runtime::with_transport(bounded).await.expect("connects");
+    let (sink, mut rx) = sink();
+    runtime.spawn(sink).start().await.unwrap();
+    runtime.spawn_named("counter", Counter::default()).start().await.unwrap();
+    server.kill();
+    // The outbound buffer fills (and the local subscriber gets each publish).
+    for n in 0..16 {
+        let _ = within("a publish during the outage", runtime.publish_remote(Ping { n })).await;
+    }
+    within("stop_all during the outage", runtime.stop_all()).await.unwrap();
+    let mut local = 0;
+    while rx.try_recv().is_ok() {
+        local += 1;
+    }
+    assert_eq!(local, 16, "every publish reached the local subscriber");
 }
 
 #[derive(Message, Serialize, Deserialize, Debug, Clone)]

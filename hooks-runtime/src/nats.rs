@@ -545,7 +545,15 @@ impl Transport for Bridge {
         Box::pin(async move {
             let (tx, rx) = oneshot::channel();
             if self.control.send(Control::Ready(tx)).is_ok() {
-                let _ = rx.await;
+                // During an outage the subscriptions wait for the server (they are made once it is
+                // back): a start does not wait for that longer than a call would.
+                let budget = self.shared.request_timeout;
+                if tokio::time::timeout(budget, rx).await.is_err() {
+                    tracing::warn!(
+                        ?budget,
+                        "the server did not confirm this process's subscriptions in time: messages from other processes may miss them until it does"
+                    );
+                }
             }
         })
     }
@@ -688,14 +696,24 @@ impl Transport for Bridge {
 
     fn flush(&self) -> BoxFuture<'_, Result<(), TransportError>> {
         Box::pin(async move {
-            let tasks = &self.shared.tasks;
-            tasks.close();
-            tasks.wait().await;
-            tasks.reopen();
-            self.shared
-                .flush()
-                .await
-                .map_err(|e| TransportError::Unavailable { subject: "(flush)".to_owned(), reason: e.to_string() })
+            let shared = &self.shared;
+            let flushed = tokio::time::timeout(shared.request_timeout, async {
+                shared.tasks.close();
+                shared.tasks.wait().await;
+                shared.flush().await.map_err(|e| e.to_string())
+            })
+            .await;
+            shared.tasks.reopen();
+            let reason = match flushed {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(reason)) => reason,
+                Err(_) => format!(
+                    "replies and publishes not sent within {:?} ({:?})",
+                    shared.request_timeout,
+                    shared.client.connection_state()
+                ),
+            };
+            Err(TransportError::Unavailable { subject: "(flush)".to_owned(), reason })
         })
     }
 }
@@ -843,12 +861,13 @@ impl Probe {
     async fn confirm(&mut self, shared: &Shared) -> Result<(), String> {
         self.round += 1;
         let token = self.round.to_string().into_bytes();
-        for client in [&shared.client, &shared.pubsub] {
-            client.publish(self.subject.clone(), token.clone().into()).await.map_err(|e| e.to_string())?;
-        }
-        shared.flush().await.map_err(|e| e.to_string())?;
-        let (sub, mut back) = (&mut self.sub, 0);
-        let answers = async {
+        let (subject, sub) = (&self.subject, &mut self.sub);
+        let round_trip = async {
+            for client in [&shared.client, &shared.pubsub] {
+                client.publish(subject.clone(), token.clone().into()).await.map_err(|e| e.to_string())?;
+            }
+            shared.flush().await.map_err(|e| e.to_string())?;
+            let mut back = 0;
             while back < 2 {
                 match sub.next().await {
                     Some(answer) if answer.payload == token.as_slice() => back += 1,
@@ -858,7 +877,7 @@ impl Probe {
             }
             Ok(())
         };
-        tokio::time::timeout(shared.request_timeout, answers)
+        tokio::time::timeout(shared.request_timeout, round_trip)
             .await
             .unwrap_or_else(|_| Err(format!("no answer from the server within {:?}", shared.request_timeout)))
     }
