@@ -718,6 +718,10 @@ async fn publishes_during_an_outage_are_buffered_up_to_the_bound_then_refused() 
     // waits at most the request timeout for it), and listens once the server is back.
     let (late, mut late_rx) = sink();
     within("a start during the outage", sender.spawn(late).start()).await.unwrap();
+    // So does a durable puller (its JetStream consumer is made once the server is back).
+    let worker =
+        Worker { service: Service::default(), bus: Default::default(), pull: Default::default(), id: 7, slow: false };
+    within("a durable puller's start during the outage", sender.spawn(worker).start()).await.unwrap();
     // The runtime goes on once the server is back.
     server.restart();
     let receiver = Runtime::with_transport(transport(&server, "t8", "receiver")).await.expect("connects");
@@ -738,11 +742,19 @@ async fn publishes_during_an_outage_are_buffered_up_to_the_bound_then_refused() 
             break;
         }
     }
-    // The component started during the outage hears the other process.
+    // The components started during the outage hear the other process: a publish, and durable
+    // work (its `Done` reaches the sink of the same process).
     loop {
         receiver.publish_remote(Ping { n: 3000 }).await.expect("connected");
         let line = within("a publish to the component started during the outage", late_rx.recv()).await;
         if line.as_deref() == Some("ping 3000") {
+            break;
+        }
+    }
+    receiver.push(DurableJob { id: 77 }).await.expect("stored by JetStream");
+    loop {
+        let line = within("durable work for the puller started during the outage", late_rx.recv()).await;
+        if line.as_deref() == Some("done 77 by 7") {
             break;
         }
     }
@@ -774,6 +786,40 @@ async fn stop_all_during_an_outage_returns() {
         local += 1;
     }
     assert_eq!(local, 16, "every publish reached the local subscriber");
+}
+
+/// A durable puller started while the server is down (its consumer cannot be made: JetStream's
+/// API times out) pulls once the server is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_durable_puller_started_during_an_outage_pulls_once_the_server_is_back() {
+    let Some(mut server) = NatsServer::start("outage-durable") else { return };
+    let quick = |name| transport(&server, "t11", name).request_timeout(Duration::from_millis(300));
+    let pulling = Runtime::with_transport(quick("pulling")).await.expect("connects");
+    let producer = Runtime::with_transport(quick("producer")).await.expect("connects");
+    let (sink, mut rx) = sink();
+    pulling.spawn(sink).start().await.unwrap();
+    server.kill();
+    let worker =
+        Worker { service: Service::default(), bus: Default::default(), pull: Default::default(), id: 3, slow: false };
+    within("a start during the outage", pulling.spawn(worker).start()).await.unwrap();
+    // The outage outlasts a few of JetStream's API timeouts (300 ms here): the first attempt to
+    // make the consumer fails.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.restart();
+    within("the producer reconnected", async {
+        while producer.push(DurableJob { id: 5 }).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    loop {
+        let line = within("the job pulled after the outage", rx.recv()).await;
+        if line.as_deref() == Some("done 5 by 3") {
+            break;
+        }
+    }
+    pulling.stop_all().await.unwrap();
+    producer.stop_all().await.unwrap();
 }
 
 #[derive(Message, Serialize, Deserialize, Debug, Clone)]

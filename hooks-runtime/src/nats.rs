@@ -253,7 +253,12 @@ impl NatsTransport {
             let publish = async_nats::Subject::from(subjects[0].as_str());
             carried.insert(info.key().clone(), Arc::new(Carried { info, subjects, publish, durable }));
         }
-        let jetstream = if self.durable.is_empty() { None } else { Some(jetstream::new(client.clone())) };
+        // JetStream's API calls and a durable push's storage wait as long as a call would.
+        let jetstream = (!self.durable.is_empty()).then(|| {
+            let mut js = jetstream::new(client.clone());
+            js.set_timeout(self.request_timeout);
+            js
+        });
         if let Some(js) = &jetstream {
             for carried in carried.values().filter(|c| c.durable) {
                 let config = jetstream::stream::Config {
@@ -938,8 +943,10 @@ async fn listen(
             tokio::spawn(on_published(shared, carried, sub, stopped))
         }
         Interest::Pull if carried.durable => {
-            let messages = durable_messages(&shared, &carried).await?;
-            tokio::spawn(on_durable(shared, carried, messages, stopped))
+            // Made now when the server answers; during an outage the listener keeps trying (the
+            // stream keeps the work meanwhile).
+            let first = durable_messages(&shared, &carried).await;
+            tokio::spawn(on_durable(shared, carried, first, stopped))
         }
         Interest::Pull => {
             let group = format!("{subject}.pullers");
@@ -1011,7 +1018,7 @@ async fn on_pushed(
             }
         }
     }
-    let _ = sub.unsubscribe().await;
+    refuse_rest(&shared, sub).await;
 }
 
 async fn on_called(
@@ -1061,7 +1068,20 @@ async fn on_called(
             }
         });
     }
+    refuse_rest(&shared, sub).await;
+}
+
+/// Ends a listener of pushes or calls: unsubscribes, and refuses what the server had already
+/// sent it, so that its sender hears `Rejected` (and gets its message back) at once instead of
+/// waiting out its timeout. (What the server sends after the unsubscription left is dropped by the
+/// client: its sender times out.)
+async fn refuse_rest(shared: &Shared, mut sub: async_nats::Subscriber) {
+    // Closes the subscription's channel; what it holds is still read.
     let _ = sub.unsubscribe().await;
+    while let Some(message) = sub.next().await {
+        let why = format!("the handler in process `{}` stopped", shared.sender);
+        shared.reply_error(message.reply, "rejected", &shared.sender, why.into_bytes()).await;
+    }
 }
 
 type DurableMessages = jetstream::consumer::pull::Stream;
@@ -1084,10 +1104,28 @@ async fn durable_messages(shared: &Shared, carried: &Carried) -> Result<DurableM
 async fn on_durable(
     shared: Arc<Shared>,
     carried: Arc<Carried>,
-    mut messages: DurableMessages,
+    first: Result<DurableMessages, String>,
     mut stopped: oneshot::Receiver<()>,
 ) {
     use jetstream::AckKind;
+    let mut messages = match first {
+        Ok(messages) => messages,
+        Err(mut error) => loop {
+            tracing::warn!(contract = carried.info.name(), %error, "cannot pull from JetStream yet: trying again in 1 s");
+            let again = tokio::select! {
+                biased;
+                _ = &mut stopped => return,
+                again = async {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    durable_messages(&shared, &carried).await
+                } => again,
+            };
+            match again {
+                Ok(messages) => break messages,
+                Err(again) => error = again,
+            }
+        },
+    };
     loop {
         let next = tokio::select! {
             biased;
