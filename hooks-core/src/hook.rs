@@ -21,6 +21,11 @@ pub enum ErrorPolicy {
 ///
 /// A hook type is a marker type; it is never constructed. It names what each hook receives
 /// ([`HookType::Arg`], by reference) and what a run does on failure ([`HookType::POLICY`]).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a hook type",
+    label = "not declared with `hook_type!`",
+    note = "`#[hook(..)]` and `run_hooks::<..>()` take a hook type: a built-in one (`OnInit`, `OnStart`, ..) or one declared with `hook_type!(pub MyHook)` (`hook_type!(pub MyHook(Arg))` for hooks that receive `&Arg`)"
+)]
 pub trait HookType: 'static {
     /// What every hook of this type receives by reference (`()` for nothing).
     type Arg: Send + Sync + 'static;
