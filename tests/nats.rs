@@ -230,6 +230,46 @@ async fn a_publish_right_after_start_returns_reaches_the_new_subscriber() {
     b.stop_all().await.unwrap();
 }
 
+/// A contract kept `local` by a process does not reach it from others, and it does not send it:
+/// the others (on the same publish connection, in order) still cross.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contract_kept_local_stays_in_its_process() {
+    let Some(server) = NatsServer::start("local") else { return };
+    let a = Runtime::with_transport(transport(&server, "t12", "a")).await.expect("connects");
+    let b = Runtime::with_transport(transport(&server, "t12", "b").local::<Ping>()).await.expect("connects");
+    let (sink_a, mut rx_a) = sink();
+    let (sink_b, mut rx_b) = sink();
+    a.spawn(sink_a).start().await.unwrap();
+    b.spawn(sink_b).start().await.unwrap();
+    // From a: Ping then Pong on one connection; b listens for Pong only.
+    a.publish(Ping { n: 1 }).await;
+    a.publish(Pong { n: 2, from: 0 }).await;
+    assert_eq!(within("b's pong", rx_b.recv()).await.as_deref(), Some("pong 2 from 0"));
+    // From b: its Ping stays in b (delivered there), its Pong crosses.
+    assert_eq!(b.publish(Ping { n: 3 }).await, 1);
+    assert_eq!(b.publish_remote(Pong { n: 4, from: 1 }).await.expect("sent"), 1);
+    assert_eq!(within("b's own ping", rx_b.recv()).await.as_deref(), Some("ping 3"));
+    assert_eq!(within("b's own pong", rx_b.recv()).await.as_deref(), Some("pong 4 from 1"));
+    let seen_by_a: Vec<String> = [
+        within("a's ping", rx_a.recv()).await,
+        within("a's pong", rx_a.recv()).await,
+        within("b's pong at a", rx_a.recv()).await,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    assert_eq!(seen_by_a, ["ping 1", "pong 2 from 0", "pong 4 from 1"], "b's ping did not cross");
+    a.stop_all().await.unwrap();
+    b.stop_all().await.unwrap();
+    assert!(rx_a.try_recv().is_err() && rx_b.try_recv().is_err());
+    // Durable work crosses processes: a contract cannot be both.
+    let both = transport(&server, "t12", "c").local::<DurableJob>();
+    match Runtime::with_transport(both).await {
+        Err(error) => assert!(error.to_string().contains("both `local` and `durable`"), "{error}"),
+        Ok(_) => panic!("a contract both local and durable was accepted"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn command_round_trip_carries_replies_and_error_kinds() {
     let Some(server) = NatsServer::start("command") else { return };

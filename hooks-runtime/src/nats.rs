@@ -89,8 +89,8 @@ impl Route {
 /// subjects, and which contracts' work is durable. Given to
 /// [`Runtime::with_transport`](crate::Runtime::with_transport), which connects.
 ///
-/// Every `#[message(serde)]` contract of the program crosses processes; the others stay in the
-/// process. Nothing in a hook changes: a component that handles `Count` handles it from any
+/// Every `#[message(serde)]` contract of the program crosses processes (unless kept
+/// [`local`](NatsTransport::local)); the others stay in the process. Nothing in a hook changes: a component that handles `Count` handles it from any
 /// process of the deployment.
 ///
 /// ```
@@ -123,6 +123,8 @@ pub struct NatsTransport {
     name: Option<String>,
     renamed: HashMap<&'static str, String>,
     durable: HashSet<&'static str>,
+    /// By type name (two contracts may share a contract name; one of them kept here is enough).
+    local: HashSet<&'static str>,
     request_timeout: Duration,
     publish_timeout: Duration,
     ack_wait: Duration,
@@ -140,6 +142,7 @@ impl NatsTransport {
             name: None,
             renamed: HashMap::new(),
             durable: HashSet::new(),
+            local: HashSet::new(),
             request_timeout: Duration::from_secs(5),
             publish_timeout: Duration::from_secs(5),
             ack_wait: Duration::from_secs(30),
@@ -176,6 +179,33 @@ impl NatsTransport {
     pub fn durable<M: RemoteContract>(mut self) -> Self {
         self.durable.insert(M::NAME);
         self
+    }
+
+    /// Keeps `M` in this process although it is serde-capable: it is not published, pushed or
+    /// called across processes, and this process does not listen for it on the server. Use it for
+    /// contracts that are an internal matter of one process (the in-process bus is the default for
+    /// everything that is not `serde`).
+    ///
+    /// ```
+    /// use hooks_runtime::prelude::*;
+    /// use hooks_runtime::NatsTransport;
+    ///
+    /// #[derive(Message, serde::Serialize, serde::Deserialize)]
+    /// #[message(serde)]
+    /// struct CacheFlushed;
+    ///
+    /// let nats = NatsTransport::new("nats://127.0.0.1:4222").local::<CacheFlushed>();
+    /// assert!(!nats.carries::<CacheFlushed>());
+    /// ```
+    pub fn local<M: RemoteContract>(mut self) -> Self {
+        self.local.insert(std::any::type_name::<M>());
+        self
+    }
+
+    /// Whether this transport sends `M` to other processes (every serde contract, unless kept
+    /// [`local`](Self::local)).
+    pub fn carries<M: RemoteContract>(&self) -> bool {
+        !self.local.contains(std::any::type_name::<M>())
     }
 
     /// How long a command or request waits for its reply, and a push for its acknowledgement
@@ -239,6 +269,15 @@ impl NatsTransport {
         let mut by_name: HashMap<&'static str, &'static RemoteContractInfo> = HashMap::new();
         let mut carried = crate::bus::KeyMap::default();
         for info in crate::remote_contracts() {
+            if self.local.contains(info.type_name()) {
+                if self.durable.contains(info.name()) {
+                    return Err(TransportError::Setup(format!(
+                        "`{}` is both `local` and `durable`: durable work crosses processes; choose one",
+                        info.type_name()
+                    )));
+                }
+                continue;
+            }
             if let Some(other) = by_name.insert(info.name(), info) {
                 return Err(TransportError::Setup(format!(
                     "two contracts are named `{}` (`{}` and `{}`): they would share a subject; rename one",
