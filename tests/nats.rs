@@ -270,6 +270,34 @@ async fn a_contract_kept_local_stays_in_its_process() {
     }
 }
 
+/// A server that wants credentials: refused without them, served with them through
+/// `connect_options`; a panic in that closure is a setup error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_options_carry_credentials_and_a_panic_in_them_is_an_error() {
+    let Some(server) = NatsServer::start_with("auth", &["--user", "worker", "--pass", "s3cret"]) else { return };
+    match Runtime::with_transport(transport(&server, "t13", "anonymous")).await {
+        Err(TransportError::Setup(reason)) => assert!(reason.contains("cannot connect"), "{reason}"),
+        Err(other) => panic!("expected TransportError::Setup, got {other}"),
+        Ok(_) => panic!("connected without credentials"),
+    }
+    let with = |name| {
+        transport(&server, "t13", name)
+            .connect_options(|options| options.user_and_password("worker".into(), "s3cret".into()))
+    };
+    let caller = Runtime::with_transport(with("caller")).await.expect("connects with credentials");
+    let callee = Runtime::with_transport(with("callee")).await.expect("connects with credentials");
+    callee.spawn_named("counter", Counter::default()).start().await.unwrap();
+    assert_eq!(within("a command", caller.command(Count { add: 7 })).await.unwrap(), 7);
+    let panicking = transport(&server, "t13", "panicking").connect_options(|_| panic!("no certificate here"));
+    match Runtime::with_transport(panicking).await {
+        Err(TransportError::Setup(reason)) => assert!(reason.contains("panicked: no certificate here"), "{reason}"),
+        Err(other) => panic!("expected TransportError::Setup, got {other}"),
+        Ok(_) => panic!("a panicking connect_options closure was ignored"),
+    }
+    caller.stop_all().await.unwrap();
+    callee.stop_all().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn command_round_trip_carries_replies_and_error_kinds() {
     let Some(server) = NatsServer::start("command") else { return };

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use async_nats::jetstream;
-use async_nats::{Client, HeaderMap};
+use async_nats::{Client, ConnectOptions, HeaderMap};
 use futures_util::StreamExt;
 use hooks_core::{HookError, Key, MultiError};
 use tokio::sync::{mpsc, oneshot};
@@ -130,6 +130,17 @@ pub struct NatsTransport {
     ack_wait: Duration,
     buffer: usize,
     codec: Codec,
+    configure: Option<Configure>,
+}
+
+/// The user's amendment of the connection options (see [`NatsTransport::connect_options`]).
+#[derive(Clone)]
+struct Configure(Arc<dyn Fn(ConnectOptions) -> ConnectOptions + Send + Sync>);
+
+impl std::fmt::Debug for Configure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Configure(..)")
+    }
 }
 
 impl NatsTransport {
@@ -148,7 +159,29 @@ impl NatsTransport {
             ack_wait: Duration::from_secs(30),
             buffer: 4096,
             codec: Codec::Json,
+            configure: None,
         }
+    }
+
+    /// Amends the options of both connections with what `async_nats::ConnectOptions` offers
+    /// beyond this builder: credentials, TLS, a client certificate, ping interval, ... `configure`
+    /// gets the options this transport set (its name, buffer, timeouts, reconnecting forever) and
+    /// returns them amended; the publish/subscribe connection is then made `no_echo` whatever it
+    /// says. A panic in it is a [`TransportError::Setup`] of `with_transport`, not a crash.
+    ///
+    /// ```
+    /// use hooks_runtime::NatsTransport;
+    ///
+    /// let nats = NatsTransport::new("nats://127.0.0.1:4222")
+    ///     .connect_options(|options| options.user_and_password("worker".into(), "s3cret".into()));
+    /// # drop(nats);
+    /// ```
+    pub fn connect_options(
+        mut self,
+        configure: impl Fn(ConnectOptions) -> ConnectOptions + Send + Sync + 'static,
+    ) -> Self {
+        self.configure = Some(Configure(Arc::new(configure)));
+        self
     }
 
     /// The first token(s) of every subject: one prefix per deployment, so that two deployments
@@ -348,6 +381,15 @@ impl NatsTransport {
             .connection_timeout(Duration::from_secs(5))
             .max_reconnects(None::<usize>)
             .event_callback(|event| async move { tracing::info!(%event, "nats") });
+        if let Some(Configure(configure)) = &self.configure {
+            options =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| configure(options))).map_err(|panic| {
+                    TransportError::Setup(format!(
+                        "the connect_options closure panicked: {}",
+                        hooks_core::__private::panic_message(&*panic)
+                    ))
+                })?;
+        }
         if !echo {
             options = options.no_echo();
         }

@@ -14,6 +14,8 @@ pub struct NatsServer {
     binary: PathBuf,
     port: u16,
     store: PathBuf,
+    /// More command-line arguments (e.g. `--user`, `--pass`).
+    args: Vec<String>,
     child: Option<Child>,
 }
 
@@ -38,6 +40,11 @@ impl NatsServer {
     /// A running server, or `None` (the test is skipped, said on stderr) when there is no
     /// `nats-server` and `HOOKS_REQUIRE_NATS` is not `1`.
     pub fn start(test: &str) -> Option<NatsServer> {
+        Self::start_with(test, &[])
+    }
+
+    /// [`start`](Self::start), with more command-line arguments for the server.
+    pub fn start_with(test: &str, args: &[&str]) -> Option<NatsServer> {
         let Some(binary) = binary() else {
             let required = std::env::var("HOOKS_REQUIRE_NATS").is_ok_and(|v| v == "1");
             let message =
@@ -50,7 +57,8 @@ impl NatsServer {
             return None;
         };
         let store = std::env::temp_dir().join(format!("hooks-nats-{}-{test}-{}", std::process::id(), free_port()));
-        let mut server = NatsServer { binary, port: free_port(), store, child: None };
+        let args = args.iter().map(|a| a.to_string()).collect();
+        let mut server = NatsServer { binary, port: free_port(), store, args, child: None };
         server.launch();
         Some(server)
     }
@@ -63,6 +71,7 @@ impl NatsServer {
         let child = Command::new(&self.binary)
             .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
             .arg(&self.store)
+            .args(&self.args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
