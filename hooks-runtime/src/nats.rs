@@ -975,10 +975,14 @@ impl Probe {
 async fn follow(shared: Arc<Shared>, mut probe: Probe, mut control: mpsc::UnboundedReceiver<Control>) {
     // A listener ends (and unsubscribes) when its sender is dropped.
     let mut listening: HashMap<(Interest, Key), (oneshot::Sender<()>, tokio::task::JoinHandle<()>)> = HashMap::new();
+    // Whether subscriptions changed since the server last confirmed them: a `ready` with nothing
+    // new (a component whose contracts others already listen for) answers at once.
+    let mut unconfirmed = false;
     while let Some(next) = control.recv().await {
         match next {
             Control::Interest(interest, key, false) => {
                 if let Some((stop, listener)) = listening.remove(&(interest, key)) {
+                    unconfirmed = true;
                     drop(stop);
                     // Unsubscribed before a later `ready` answers (it cannot wait long: what it
                     // hands in is refused once the component stopped).
@@ -989,6 +993,7 @@ async fn follow(shared: Arc<Shared>, mut probe: Probe, mut control: mpsc::Unboun
             }
             Control::Interest(interest, key, true) => {
                 let Some(carried) = shared.carried(&key).cloned() else { continue };
+                unconfirmed = true;
                 let (stop, stopped) = oneshot::channel();
                 match listen(&shared, interest, carried.clone(), stopped).await {
                     Ok(listener) => {
@@ -1000,8 +1005,11 @@ async fn follow(shared: Arc<Shared>, mut probe: Probe, mut control: mpsc::Unboun
                 }
             }
             Control::Ready(done) => {
-                if let Err(error) = probe.confirm(&shared).await {
-                    tracing::warn!(%error, "cannot confirm the transport's subscriptions");
+                if unconfirmed {
+                    match probe.confirm(&shared).await {
+                        Ok(()) => unconfirmed = false,
+                        Err(error) => tracing::warn!(%error, "cannot confirm the transport's subscriptions"),
+                    }
                 }
                 let _ = done.send(());
             }
