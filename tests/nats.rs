@@ -149,7 +149,7 @@ fn sink() -> (Sink, mpsc::UnboundedReceiver<String>) {
     (Sink { service: Service::default(), bus: MessageBusClient::default(), tx }, rx)
 }
 
-/// Answers commands; `Fail` fails.
+/// Answers commands; `Fail` fails, `Explode` panics, `Hang` never returns.
 #[derive(Hooks, Default)]
 struct Counter {
     #[hooks(base)]
@@ -170,6 +170,16 @@ impl Counter {
     #[on_command]
     fn fail(&mut self, _: &Fail) -> Result<u32, std::io::Error> {
         Err(std::io::Error::other("the disk is full"))
+    }
+
+    #[on_command]
+    fn explode(&mut self, _: &Explode) -> u32 {
+        panic!("the handler exploded")
+    }
+
+    #[on_command]
+    async fn hang(&mut self, _: &Hang) -> u32 {
+        std::future::pending().await
     }
 
     /// Echoes the blob; `grow` answers 2 MiB.
@@ -898,35 +908,6 @@ struct Explode;
 #[message(serde, reply = u32)]
 struct Hang;
 
-/// Answers `Explode` with a panic and `Hang` never; `Count` as `Counter` does.
-#[derive(Hooks, Default)]
-struct Faulty {
-    #[hooks(base)]
-    service: Service,
-    #[hooks(base)]
-    commands: CommandHandler,
-    total: u32,
-}
-
-#[hooks]
-impl Faulty {
-    #[on_command]
-    fn count(&mut self, count: &Count) -> u32 {
-        self.total += count.add;
-        self.total
-    }
-
-    #[on_command]
-    fn explode(&mut self, _: &Explode) -> u32 {
-        panic!("the handler exploded")
-    }
-
-    #[on_command]
-    async fn hang(&mut self, _: &Hang) -> u32 {
-        std::future::pending().await
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_remote_handler_that_panics_or_hangs_is_an_error_to_the_caller_and_the_stop_budget_holds() {
     let Some(server) = NatsServer::start("faults") else { return };
@@ -936,7 +917,7 @@ async fn a_remote_handler_that_panics_or_hangs_is_an_error_to_the_caller_and_the
     let impatient = transport(&server, "t9", "impatient").request_timeout(Duration::from_millis(300));
     let impatient = Runtime::with_transport(impatient).await.expect("connects");
     let callee = Runtime::with_transport(transport(&server, "t9", "callee")).await.expect("connects");
-    let faulty = callee.spawn_named("faulty", Faulty::default());
+    let faulty = callee.spawn_named("faulty", Counter::default());
     faulty.start().await.unwrap();
 
     // A panic is a failure carried back as a panic, with its message; the component goes on.

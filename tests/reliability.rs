@@ -216,9 +216,9 @@ async fn times_out_naming(h: &Handle<Stuck>, method: &str) {
     assert!(matches!(h.stop().await, Err(LifecycleError::Gone { .. })));
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_stop_budget_bounds_a_stop_behind_a_command_handler_that_never_returns() {
-    let runtime = Runtime::new();
+/// A `Stuck` component of `runtime` in a command handler that never returns, stopped with a 2 s
+/// budget: the stop times out naming the handler, and the caller hears back.
+async fn stop_behind_a_hung_command(runtime: &Runtime) {
     let h = runtime.spawn(Stuck::default());
     h.start().await.unwrap();
     let call = tokio::spawn({
@@ -231,17 +231,14 @@ async fn a_stop_budget_bounds_a_stop_behind_a_command_handler_that_never_returns
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_stop_budget_bounds_a_stop_behind_a_command_handler_that_never_returns() {
+    stop_behind_a_hung_command(&Runtime::new()).await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_component_cancelled_past_its_stop_budget_leaves_the_bus() {
     let runtime = Runtime::new();
-    let h = runtime.spawn(Stuck::default());
-    h.start().await.unwrap();
-    let call = tokio::spawn({
-        let h = h.clone();
-        async move { h.command(Message::signal(Kind::Hang)).await }
-    });
-    tokio::time::sleep(Duration::from_millis(10)).await;
-    times_out_naming(&h, "never_answers").await;
-    assert!(call.await.unwrap().is_err(), "the caller hears back");
+    stop_behind_a_hung_command(&runtime).await;
     // Its call routes went with it: nobody answers, rather than a dead component refusing.
     let after = runtime.command(Message::signal(Kind::Hang)).await;
     assert!(matches!(after, Err(CallError::NoHandler { .. })), "{after:?}");

@@ -152,16 +152,20 @@ impl Pulls {
     pub(crate) fn new(bus: Arc<Bus>, id: u64) -> Self {
         Pulls { bus, id, queues: Vec::new() }
     }
+
+    /// Takes the component off the bus: no subscription, no call route, no work queue. Returns
+    /// the queues it was the last puller of, removed from the bus.
+    fn leave(&mut self) -> Vec<WorkQueue> {
+        self.bus.unsubscribe(self.id);
+        self.bus.unregister_calls(self.id);
+        self.queues.drain(..).filter_map(|(key, _)| self.bus.leave_queue(&key)).collect()
+    }
 }
 
 impl Drop for Pulls {
     fn drop(&mut self) {
-        self.bus.unsubscribe(self.id);
-        self.bus.unregister_calls(self.id);
-        for (key, _) in self.queues.drain(..) {
-            // What a cancelled component's queue still holds is lost with it, as its mailbox is.
-            drop(self.bus.leave_queue(&key));
-        }
+        // What a cancelled component's queues still hold is lost with it, as its mailbox is.
+        drop(self.leave());
     }
 }
 
@@ -360,10 +364,7 @@ impl<T: Hooks> Actor<T> {
     /// Leaves the bus: no subscription, no work queue. Returns the queues it was the last puller
     /// of, removed from the bus, for the caller to empty.
     pub(crate) fn unsubscribe(&mut self) -> Vec<WorkQueue> {
-        self.bus.unsubscribe(self.id);
-        self.bus.unregister_calls(self.id);
-        let pulls = std::mem::take(&mut self.pulls.queues);
-        pulls.into_iter().filter_map(|(key, _)| self.bus.leave_queue(&key)).collect()
+        self.pulls.leave()
     }
 
     fn attached_generation(&self) -> u64 {
