@@ -240,6 +240,20 @@ async fn a_publish_right_after_start_returns_reaches_the_new_subscriber() {
     b.stop_all().await.unwrap();
 }
 
+/// The readiness probe itself is in effect before the first `ready`: a runtime's first start
+/// returns at once, not after its request timeout (an hour here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_start_of_a_runtime_does_not_wait_out_its_request_timeout() {
+    let Some(server) = NatsServer::start("first-start") else { return };
+    for round in 0..60 {
+        let patient = transport(&server, "t14", "patient").request_timeout(Duration::from_secs(3600));
+        let runtime = Runtime::with_transport(patient).await.expect("connects");
+        let (sink, _rx) = sink();
+        within(&format!("the first start, round {round}"), runtime.spawn(sink).start()).await.unwrap();
+        within("stop_all", runtime.stop_all()).await.unwrap();
+    }
+}
+
 /// A contract kept `local` by a process does not reach it from others, and it does not send it:
 /// the others (on the same publish connection, in order) still cross.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

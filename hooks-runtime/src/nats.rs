@@ -365,7 +365,7 @@ impl NatsTransport {
             streams: self.durable.iter().map(|name| (*name, self.stream_of(name))).collect(),
             tasks: TaskTracker::new(),
         });
-        let probe = Probe::new(&shared.client).await?;
+        let probe = Probe::new(&shared.client, shared.request_timeout).await?;
         let (control, rx) = mpsc::unbounded_channel();
         tokio::spawn(follow(shared.clone(), probe, rx));
         Ok(Arc::new(Bridge { shared, control }))
@@ -933,13 +933,21 @@ struct Probe {
 }
 
 impl Probe {
-    async fn new(client: &Client) -> Result<Self, TransportError> {
+    /// Subscribes the probe on `client` and waits until the server has it: a probe of the other
+    /// connection sent before would be lost (and its `ready` wait out its budget).
+    async fn new(client: &Client, budget: Duration) -> Result<Self, TransportError> {
+        let setup =
+            |what: &str, e: &dyn std::fmt::Display| TransportError::Setup(format!("readiness probe: {what}: {e}"));
         let subject = async_nats::Subject::from(client.new_inbox());
-        let sub = client
-            .subscribe(subject.clone())
-            .await
-            .map_err(|e| TransportError::Setup(format!("cannot subscribe the readiness probe: {e}")))?;
-        Ok(Self { subject, sub, round: 0 })
+        let mut sub = client.subscribe(subject.clone()).await.map_err(|e| setup("cannot subscribe", &e))?;
+        // Its own connection's publish comes back only after the subscription is in effect.
+        client.publish(subject.clone(), "0".into()).await.map_err(|e| setup("cannot publish", &e))?;
+        client.flush().await.map_err(|e| setup("cannot flush", &e))?;
+        match tokio::time::timeout(budget, sub.next()).await {
+            Ok(Some(_)) => Ok(Self { subject, sub, round: 0 }),
+            Ok(None) => Err(setup("subscription", &"ended")),
+            Err(_) => Err(setup("no answer from the server within", &format!("{budget:?}"))),
+        }
     }
 
     /// Publishes a probe on both connections and waits (up to the request timeout) until both
